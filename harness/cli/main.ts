@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ExitCode } from './exit-codes.js';
+import { LabError, UsageError } from '../util/errors.js';
+import { installSignalHandlers } from '../util/abort.js';
+import { killAllNow } from '../vm/reaper.js';
+import { cacheRoot } from '../util/paths.js';
+import { commands, usage } from './commands.js';
+
+function printError(e: LabError): void {
+  process.stderr.write(`lab: ${e.message}\n`);
+  if (e.details) process.stderr.write(`${e.details}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  installSignalHandlers(() => {
+    killAllNow();
+    process.exit(ExitCode.interrupted);
+  });
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? ExitCode.ok : ExitCode.usage;
+  }
+  const cmd = commands[name];
+  if (!cmd) throw new UsageError(`unknown command '${name}'`, usage());
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError(`${name}: ${(e as Error).message}`, cmd.help);
+  }
+  return cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { cache: cacheRoot() });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof LabError) {
+      printError(e);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`lab: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = ExitCode.infrastructure;
+    }
+    killAllNow();
+  },
+);

@@ -1,0 +1,123 @@
+import ssh2 from 'ssh2';
+import { InfraError } from '../util/errors.js';
+import { shellJoin, shq } from './shell-quote.js';
+
+export interface ExecResult {
+  code: number;
+  signal?: string;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  stdin?: string | Buffer;
+  /** Milliseconds before the command is considered hung (the channel is closed and an error thrown). */
+  timeoutMs?: number;
+}
+
+/**
+ * An SSH connection to a guest through ssh2. Commands run under the guest's /bin/sh; exec() takes a
+ * script the caller wrote, run() takes an argv and quotes it. Files move over exec channels (cat), since
+ * dropbear in the initramfs has no SFTP server.
+ */
+export class GuestSsh {
+  private constructor(private readonly client: ssh2.Client, readonly port: number) {}
+
+  static connect(opts: { port: number; privateKey: string; hostPublicKey: string; timeoutMs: number }): Promise<GuestSsh> {
+    const expected = parsePublicKey(opts.hostPublicKey);
+    return new Promise((resolve, reject) => {
+      const client = new ssh2.Client();
+      client.once('ready', () => resolve(new GuestSsh(client, opts.port)));
+      client.once('error', (e) => reject(e));
+      client.connect({
+        host: '127.0.0.1',
+        port: opts.port,
+        username: 'root',
+        privateKey: opts.privateKey,
+        readyTimeout: opts.timeoutMs,
+        keepaliveInterval: 5000,
+        keepaliveCountMax: 6,
+        // The guest's host key is the one the lab baked into the image; anything else is not our guest.
+        hostVerifier: (key: Buffer) => key.equals(expected),
+      });
+    });
+  }
+
+  /** Runs a shell script in the guest. */
+  exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(script, (err, stream) => {
+        if (err) return reject(new InfraError(`ssh exec failed: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code = -1;
+        let signal: string | undefined;
+        let timer: NodeJS.Timeout | undefined;
+        if (opts.timeoutMs) {
+          timer = setTimeout(() => {
+            stream.close();
+            reject(new InfraError(`guest command timed out after ${opts.timeoutMs} ms: ${script.slice(0, 200)}`));
+          }, opts.timeoutMs);
+        }
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('exit', (c: number | null, sig?: string) => {
+          code = c ?? -1;
+          signal = sig ?? undefined;
+        });
+        stream.on('close', () => {
+          if (timer) clearTimeout(timer);
+          resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+        });
+        if (opts.stdin !== undefined) stream.end(opts.stdin);
+        else stream.end();
+      });
+    });
+  }
+
+  /** Runs an argv (each word quoted); a non-zero exit is returned, not thrown. */
+  run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(shellJoin(argv), opts);
+  }
+
+  /** Runs a script and throws if it exits non-zero, with its stderr. */
+  async check(script: string, opts: ExecOptions = {}): Promise<string> {
+    const r = await this.exec(script, opts);
+    if (r.code !== 0) throw new Error(`guest command failed (exit ${r.code}): ${script.slice(0, 200)}\n${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async upload(data: string | Buffer, remotePath: string, mode = 0o644): Promise<void> {
+    const r = await this.exec(`cat > ${shq(remotePath)} && chmod ${mode.toString(8)} ${shq(remotePath)}`, { stdin: data });
+    if (r.code !== 0) throw new InfraError(`upload to ${remotePath} failed: ${r.stderr.trim()}`);
+  }
+
+  async download(remotePath: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(`cat ${shq(remotePath)}`, (err, stream) => {
+        if (err) return reject(new InfraError(`download of ${remotePath} failed: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let code = -1;
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('exit', (c: number | null) => { code = c ?? -1; });
+        stream.on('close', () => {
+          if (code !== 0) reject(new InfraError(`download of ${remotePath} failed: ${Buffer.concat(errOut).toString().trim()}`));
+          else resolve(Buffer.concat(out));
+        });
+      });
+    });
+  }
+
+  close(): void {
+    this.client.end();
+  }
+}
+
+/** The wire-format key blob of an OpenSSH public key line ("ssh-ed25519 AAAA… comment"). */
+function parsePublicKey(line: string): Buffer {
+  const b64 = line.trim().split(/\s+/)[1];
+  if (!b64) throw new InfraError(`malformed public key: ${line}`);
+  return Buffer.from(b64, 'base64');
+}

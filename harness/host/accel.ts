@@ -1,0 +1,16 @@
+import { InfraError } from '../util/errors.js';
+import type { Accel } from '../vm/qemu-argv.js';
+import { cachedKvmVerdict } from './kvm-probe.js';
+
+/** Turns a guest's `accel` wish into what QEMU will use, with the reason shown in reports. */
+export async function resolveAccel(
+  wish: 'auto' | 'kvm' | 'tcg',
+  ctx: { cache: string; qemu: string; qemuVersion: string; vmlinuz: string },
+): Promise<{ accel: Accel; reason: string }> {
+  if (wish === 'tcg') return { accel: 'tcg', reason: 'guest asks for tcg' };
+  if (process.env.LAB_ACCEL === 'tcg') return { accel: 'tcg', reason: 'LAB_ACCEL=tcg' };
+  const v = await cachedKvmVerdict(ctx.cache, ctx.qemu, ctx.qemuVersion, ctx.vmlinuz);
+  if (v.usable) return { accel: 'kvm', reason: v.reason };
+  if (wish === 'kvm') throw new InfraError(`guest asks for accel: kvm, but KVM is unusable here: ${v.reason}`, 'use accel: auto (falls back to TCG) or accel: tcg');
+  return { accel: 'tcg', reason: `KVM unusable: ${v.reason}` };
+}

@@ -1,0 +1,48 @@
+import { probe, run } from '../util/process.js';
+import { InfraError } from '../util/errors.js';
+
+/** Debian packages the default path needs, each with the reason, shown by `lab setup` and `lab doctor`. */
+export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
+  { name: 'qemu-system-x86', why: 'boots the guests (qemu-system-x86_64)' },
+  { name: 'busybox-static', why: 'the guest userland in the initramfs' },
+  { name: 'dropbear-bin', why: 'the guest SSH server and its host key (dropbearkey)' },
+  { name: 'gcc', why: 'builds the static workload programs' },
+  { name: 'libc6-dev', why: 'static libc for the workload programs' },
+  { name: 'kmod', why: 'depmod: module dependencies of the guest kernel' },
+  { name: 'xz-utils', why: 'decompresses Debian kernel modules for busybox modprobe' },
+];
+
+/** Pure: which of the wanted packages dpkg-query did not report as installed. */
+export function missingPackages(wanted: readonly string[], dpkgStatus: string): string[] {
+  const installed = new Set<string>();
+  for (const line of dpkgStatus.split('\n')) {
+    const [name, status] = line.split('\t');
+    if (name && status?.startsWith('install ok installed')) installed.add(name.replace(/:amd64$/, ''));
+  }
+  return wanted.filter((p) => !installed.has(p));
+}
+
+export async function queryMissing(wanted: readonly string[]): Promise<string[]> {
+  const r = await probe(['dpkg-query', '-W', '-f', '${Package}\t${Status}\n', ...wanted]);
+  return missingPackages(wanted, r.stdout);
+}
+
+/** Installs what is missing with apt-get (root only); returns what it installed. */
+export async function ensurePackages(wanted: readonly string[], log: (line: string) => void = () => {}): Promise<string[]> {
+  const missing = await queryMissing(wanted);
+  if (missing.length === 0) return [];
+  if (process.getuid?.() !== 0) {
+    throw new InfraError(`missing Debian packages: ${missing.join(' ')}`, `install them as root: apt-get install ${missing.join(' ')}`);
+  }
+  log(`installing ${missing.join(' ')} with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const attempt = () => probe(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+  let r = await attempt();
+  if (!r.ok) {
+    // A fresh machine has empty package lists: update once and try again.
+    await run(['apt-get', 'update', '-q'], { env });
+    r = await attempt();
+  }
+  if (!r.ok) throw new InfraError(`apt-get install ${missing.join(' ')} failed`, r.stderr.split('\n').slice(-10).join('\n'));
+  return missing;
+}

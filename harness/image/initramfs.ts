@@ -1,0 +1,116 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { run } from '../util/process.js';
+import { hashParts } from '../util/hash.js';
+import { repoRoot } from '../util/paths.js';
+import { InfraError } from '../util/errors.js';
+import { withParents, writeCpio, type CpioEntry } from './cpio.js';
+import { parseLddOutput } from './shared-libs.js';
+import { moduleClosure, parseModulesDep } from '../kernel/modules-dep.js';
+import type { KernelArtifact } from '../kernel/kernel-artifact.js';
+import type { LabKeys } from '../guest/lab-keys.js';
+
+/** Modules every guest needs to be reachable over SSH; a kernel with them built in simply has none to load. */
+export const BASE_GUEST_MODULES = ['virtio_net'];
+
+export interface InitramfsInputs {
+  kernel: KernelArtifact;
+  keys: LabKeys;
+  /** Extra modules loaded at boot (suite modules). */
+  modules: readonly string[];
+  /** name → path of static workload binaries, installed in /usr/local/bin. */
+  workloads: Readonly<Record<string, string>>;
+  busybox: string;
+  dropbear: string;
+}
+
+export interface InitramfsPlan {
+  entries: CpioEntry[];
+  /** Modules that load at boot, in order. */
+  loadModules: string[];
+  key: string;
+}
+
+function fileEntry(path: string, hostPath: string, mode = 0o755): CpioEntry {
+  return { kind: 'file', path, data: readFileSync(hostPath), mode };
+}
+
+/**
+ * Decides every file of the image. Everything read from the host goes through here, so the cache key
+ * is a hash of the archive's exact inputs.
+ */
+export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan> {
+  const entries: CpioEntry[] = [];
+  const release = inp.kernel.release;
+  entries.push({ kind: 'file', path: 'init', data: readFileSync(join(repoRoot(), 'images', 'initramfs', 'init.sh')), mode: 0o755 });
+  entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
+  entries.push({ kind: 'chardev', path: 'dev/null', major: 1, minor: 3, mode: 0o666 });
+  for (const d of ['proc', 'sys', 'tmp', 'run', 'mnt', 'usr/bin', 'usr/sbin', 'var/log']) entries.push({ kind: 'dir', path: d });
+  entries.push({ kind: 'symlink', path: 'sbin', target: 'bin' });
+
+  entries.push(fileEntry('bin/busybox', inp.busybox));
+  const applets = (await run([inp.busybox, '--list'])).split('\n').filter((a) => a && a !== 'busybox');
+  for (const a of applets) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
+
+  entries.push(fileEntry('usr/sbin/dropbear', inp.dropbear));
+  for (const lib of parseLddOutput(await run(['ldd', inp.dropbear]))) entries.push(fileEntry(lib.replace(/^\//, ''), lib));
+
+  entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
+  entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') });
+  entries.push({ kind: 'file', path: 'etc/shells', data: Buffer.from('/bin/sh\n') });
+  entries.push({ kind: 'dir', path: 'root', mode: 0o700 });
+  entries.push({ kind: 'dir', path: 'root/.ssh', mode: 0o700 });
+  entries.push({ kind: 'file', path: 'root/.ssh/authorized_keys', data: Buffer.from(inp.keys.clientPublicKey + '\n'), mode: 0o600 });
+  entries.push({ kind: 'file', path: 'etc/dropbear/dropbear_ed25519_host_key', data: readFileSync(inp.keys.hostKeyFile), mode: 0o600 });
+
+  for (const [name, path] of Object.entries(inp.workloads)) entries.push(fileEntry(`usr/local/bin/${name}`, path));
+
+  // Modules: the closure of what must load, decompressed (busybox modprobe reads plain .ko only).
+  const modDir = join(inp.kernel.modulesRoot, 'lib', 'modules', release);
+  const dep = parseModulesDep(readFileSync(join(modDir, 'modules.dep'), 'utf8'));
+  const wanted = [...BASE_GUEST_MODULES, ...inp.modules];
+  const { paths, unknown } = moduleClosure(dep, wanted);
+  const builtin = existsSync(join(modDir, 'modules.builtin')) ? readFileSync(join(modDir, 'modules.builtin'), 'utf8') : '';
+  const builtinNames = new Set(builtin.split('\n').map((l) => basename(l).replace(/\.ko$/, '').replace(/-/g, '_')));
+  const missing = unknown.filter((m) => !builtinNames.has(m.replace(/-/g, '_')));
+  if (missing.length) throw new InfraError(`kernel ${release} has no module ${missing.join(', ')} (neither loadable nor built in)`);
+  const depLines: string[] = [];
+  for (const p of paths) {
+    const plain = p.replace(/\.(xz|gz|zst)$/, '');
+    const hostFile = join(modDir, p);
+    const data = p.endsWith('.xz') ? await decompressXz(hostFile) : readFileSync(hostFile);
+    entries.push({ kind: 'file', path: `lib/modules/${release}/${plain}`, data, mode: 0o644 });
+    depLines.push(`${plain}: ${(dep.get(p) ?? []).map((d) => d.replace(/\.(xz|gz|zst)$/, '')).join(' ')}`.trimEnd());
+  }
+  entries.push({ kind: 'file', path: `lib/modules/${release}/modules.dep`, data: Buffer.from(depLines.join('\n') + '\n') });
+  if (builtin) entries.push({ kind: 'file', path: `lib/modules/${release}/modules.builtin`, data: Buffer.from(builtin) });
+  const loadModules = wanted.filter((m) => !unknown.includes(m));
+  entries.push({ kind: 'file', path: 'etc/lab/modules', data: Buffer.from(loadModules.join('\n') + '\n') });
+
+  const ordered = withParents(entries);
+  const key = hashParts(ordered.map((e): [string, string | Buffer] => {
+    const { kind, path, ...rest } = e;
+    const meta = JSON.stringify({ ...rest, data: undefined });
+    return [`${kind}:${path}:${meta}`, e.kind === 'file' ? e.data : ''];
+  }));
+  return { entries: ordered, loadModules, key };
+}
+
+async function decompressXz(path: string): Promise<Buffer> {
+  const { execa } = await import('execa');
+  const r = await execa('xz', ['-dc', path], { encoding: 'buffer' });
+  return Buffer.from(r.stdout);
+}
+
+/** Builds (or finds) the image in the content-addressed cache: images/initramfs-<key>.cpio */
+export async function buildInitramfs(cache: string, inp: InitramfsInputs): Promise<{ path: string; key: string; cached: boolean }> {
+  const plan = await planInitramfs(inp);
+  const dir = join(cache, 'images');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `initramfs-${plan.key.slice(0, 20)}.cpio`);
+  if (existsSync(path)) return { path, key: plan.key, cached: true };
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, writeCpio(plan.entries));
+  renameSync(tmp, path);
+  return { path, key: plan.key, cached: false };
+}

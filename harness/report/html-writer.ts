@@ -1,0 +1,47 @@
+import type { RunSummary } from '../run/run-summary.js';
+import { xmlEscape as esc } from './junit-writer.js';
+
+const COLOURS: Record<string, string> = { PASS: '#2e7d32', DONE: '#558b2f', SKIP: '#757575', MISS: '#ef6c00', ERROR: '#c62828', FAIL: '#b71c1c' };
+
+/** Pure: a self-contained report page (no scripts, no external assets). */
+export function renderHtml(s: RunSummary): string {
+  const badge = (st: string) => `<span class="b" style="background:${COLOURS[st] ?? '#000'}">${st}</span>`;
+  const rows = s.tests
+    .map((t) => {
+      const metrics = (t.metrics ?? []).map((m) => `${esc(m.name)} = ${m.value} ${esc(m.unit)}`).join('<br>');
+      const log = t.log ? `<details><summary>log</summary><pre>${esc(t.log)}</pre></details>` : '';
+      return `<tr><td>${badge(t.status)}</td><td>${esc(t.path)}</td><td class="n">${(t.durationMs / 1000).toFixed(2)} s</td><td>${esc(t.reason ?? '')}${log}</td><td>${metrics}</td></tr>`;
+    })
+    .join('\n');
+  const stages = s.stages.map((st) => `<tr><td>${esc(st.stage)}</td><td class="n">${st.seconds.toFixed(2)} s</td><td>${esc(st.note ?? '')}</td></tr>`).join('\n');
+  const findings = s.console.findings.map((f) => `<h3>${esc(f.kind)} at console line ${f.line}</h3><pre>${esc(f.excerpt)}</pre>`).join('\n');
+  const error = s.error ? `<h2>Run error</h2><p>${esc(s.error.message)}</p>${s.error.details ? `<pre>${esc(s.error.details)}</pre>` : ''}` : '';
+  const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${badge(k)} ${n}`).join(' ');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>damon-lab ${esc(s.suite)} ${esc(s.runId)}</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:2em;max-width:80em}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}
+.n{text-align:right;font-variant-numeric:tabular-nums}.b{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;font-size:12px}
+pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background:#f0f0f0;padding:0 3px}
+</style></head><body>
+<h1>${esc(s.suite)} ${badge(s.status)}</h1>
+<p>Run <code>${esc(s.runId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}, exit code ${s.exitCode}. ${counts}</p>
+<p>Kernel <code>${esc(s.kernel?.release ?? '?')}</code> (${esc(s.kernel?.source ?? '')}); guest <code>${esc(s.guest?.name ?? '?')}</code>, accel <code>${esc(s.guest?.accel ?? '?')}</code>${s.guest?.accelReason ? ` (${esc(s.guest.accelReason)})` : ''}.</p>
+${error}
+<h2>Tests</h2>
+<table><tr><th>status</th><th>test</th><th>time</th><th>reason</th><th>metrics</th></tr>
+${rows}
+</table>
+<h2>Stages</h2>
+<table><tr><th>stage</th><th>time</th><th>note</th></tr>
+${stages}
+</table>
+<h2>Console</h2>
+<p><a href="console.log">console.log</a>; ${s.console.findings.length} finding(s).</p>
+${findings}
+<h2>QEMU command</h2>
+<pre>${esc((s.guest?.argv ?? []).join(' '))}</pre>
+</body></html>
+`;
+}

@@ -1,0 +1,114 @@
+/**
+ * Reads a kernel console for the signs that a run went wrong: panic, Oops, BUG, WARNING, KASAN, hung tasks
+ * and RCU stalls. Pure: feed it text, ask for findings. Each finding keeps an excerpt: the report from its
+ * first line to the kernel's "end trace" marker (or a bounded number of lines).
+ */
+export type FindingKind = 'panic' | 'oops' | 'bug' | 'warning' | 'kasan' | 'hung-task' | 'rcu-stall' | 'soft-lockup' | 'gpf';
+
+export interface ConsoleFinding {
+  kind: FindingKind;
+  /** 1-based line in the console log where it starts. */
+  line: number;
+  /** The line that matched, without the printk timestamp. */
+  title: string;
+  excerpt: string;
+}
+
+/** Ordered: the first that matches a line names it (KASAN before the generic BUG). */
+const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
+  ['kasan', /BUG: KASAN: /],
+  ['kasan', /BUG: KFENCE: /],
+  ['panic', /Kernel panic - not syncing/],
+  ['soft-lockup', /BUG: soft lockup/],
+  ['bug', /BUG: |kernel BUG at /],
+  ['oops', /\bOops: |Oops\[#/],
+  ['gpf', /general protection fault/],
+  ['warning', /WARNING: CPU: \d+ PID: \d+ at /],
+  ['warning', /WARNING: .* at .*\+0x/],
+  ['hung-task', /INFO: task .+ blocked for more than \d+ seconds/],
+  ['rcu-stall', /rcu: INFO: rcu_\w+ (self-)?detected stalls?/],
+  ['rcu-stall', /INFO: rcu_\w+ (self-)?detected stalls?/],
+];
+
+const END_MARKERS = /---\[ end (trace|Kernel panic)|^=+$/;
+const MAX_EXCERPT_LINES = 60;
+const TIMESTAMP = /^\s*(<\d+>)?\s*\[\s*\d+\.\d+\]\s?/;
+
+export function stripPrintkPrefix(line: string): string {
+  return line.replace(TIMESTAMP, '');
+}
+
+export class ConsoleWatcher {
+  private partial = '';
+  private lines: string[] = [];
+  private open: { finding: ConsoleFinding; body: string[] } | undefined;
+  readonly findings: ConsoleFinding[] = [];
+
+  /** Feeds more console text (any chunking). */
+  push(text: string): ConsoleFinding[] {
+    const data = this.partial + text.replace(/\r/g, '');
+    const parts = data.split('\n');
+    this.partial = parts.pop() ?? '';
+    const fresh: ConsoleFinding[] = [];
+    for (const raw of parts) {
+      const f = this.line(raw);
+      if (f) fresh.push(f);
+    }
+    return fresh;
+  }
+
+  /** Flushes a last unterminated line and closes any open excerpt. */
+  end(): ConsoleFinding[] {
+    const fresh: ConsoleFinding[] = [];
+    if (this.partial) {
+      const f = this.line(this.partial);
+      if (f) fresh.push(f);
+      this.partial = '';
+    }
+    this.close();
+    return fresh;
+  }
+
+  /** The last n lines seen, for error messages. */
+  tail(n = 30): string {
+    return [...this.lines.slice(-n), ...(this.partial ? [this.partial] : [])].join('\n');
+  }
+
+  private line(raw: string): ConsoleFinding | undefined {
+    this.lines.push(raw);
+    if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 1000);
+    const text = stripPrintkPrefix(raw);
+    const lineNo = ++this.lineCount;
+    const kind = PATTERNS.find(([, re]) => re.test(text))?.[0];
+    if (this.open) {
+      // A new finding inside an open excerpt belongs to it (an Oops after "BUG: unable to handle"),
+      // unless it is of a worse kind we would otherwise lose (a panic after a WARNING).
+      this.open.body.push(text);
+      const done = END_MARKERS.test(text) && this.open.body.length > 1;
+      if (done || this.open.body.length >= MAX_EXCERPT_LINES) this.close();
+      if (kind !== 'panic' || this.findings.some((f) => f.kind === 'panic')) return undefined;
+      this.close();
+    }
+    if (!kind) return undefined;
+    const finding: ConsoleFinding = { kind, line: lineNo, title: text.trim(), excerpt: text };
+    this.findings.push(finding);
+    this.open = { finding, body: [text] };
+    return finding;
+  }
+
+  private lineCount = 0;
+
+  private close(): void {
+    if (!this.open) return;
+    this.open.finding.excerpt = this.open.body.join('\n');
+    this.open = undefined;
+  }
+}
+
+/** Pure one-shot form: all findings of a whole console log. */
+export function scanConsole(text: string): ConsoleFinding[] {
+  const w = new ConsoleWatcher();
+  w.push(text);
+  w.end();
+  return w.findings;
+}

@@ -1,0 +1,155 @@
+import { join } from 'node:path';
+import { ExitCode } from '../cli/exit-codes.js';
+import { LabError, InfraError, SuiteTimeoutError } from '../util/errors.js';
+import { cacheRoot, reportsRoot } from '../util/paths.js';
+import { raceAbort } from '../util/abort.js';
+import { probe } from '../util/process.js';
+import { ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
+import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
+import { resolveAccel } from '../host/accel.js';
+import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { unmetRequirements } from '../kernel/kconfig.js';
+import type { KernelArtifact } from '../kernel/kernel-artifact.js';
+import { ensureLabKeys } from '../guest/lab-keys.js';
+import { buildWorkload } from '../image/workloads.js';
+import { buildInitramfs } from '../image/initramfs.js';
+import { startGuest, type RunningGuest } from '../vm/boot-guest.js';
+import { loadGuest, loadScenario, loadSuite } from '../suites/suite-catalog.js';
+import { CheckRecorder } from '../suites/check-recorder.js';
+import { clipExcerpt, rollUp, type TestRecord } from '../results/model.js';
+import { writeReport } from '../report/write-report.js';
+import { StageClock } from './stage-clock.js';
+import { newRunId } from './run-id.js';
+import { countStatuses, type RunSummary } from './run-summary.js';
+
+export interface RunOptions {
+  suite: string;
+  /** Guest name or YAML path; default: the suite's guest. */
+  guest?: string;
+  /** Keep the guest's run dir (QMP socket, console) after the run. */
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunOutcome {
+  summary: RunSummary;
+  reportDir: string;
+}
+
+/**
+ * One suite run, the pipeline in a line: kernel → workloads → image → boot → scenario → results → report.
+ * Whatever happens after the suite is resolved, a report is written and QEMU is gone.
+ */
+export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
+  const log = opts.log ?? (() => {});
+  // Config errors surface before anything starts: nothing to report yet, exit 2.
+  const suite = loadSuite(opts.suite);
+  const guestSpec = loadGuest(opts.guest ?? suite.guest);
+  const scenario = await loadScenario(suite);
+
+  const runId = newRunId(suite.name);
+  const reportDir = join(reportsRoot(), runId);
+  const startedAt = new Date().toISOString();
+  const clock = new StageClock((t) => log(`  ${t.stage.padEnd(10)} ${t.seconds.toFixed(2).padStart(7)} s${t.note ? `  ${t.note}` : ''}`));
+  const checks = new CheckRecorder(suite.name, (r) => log(`  ${r.status.padEnd(5)} ${r.name}${r.reason ? ` — ${r.reason}` : ''}`));
+  const cache = cacheRoot();
+  const summary: RunSummary = {
+    runId, suite: suite.name, status: 'ERROR', exitCode: ExitCode.infrastructure, startedAt, finishedAt: startedAt,
+    stages: clock.stages, tests: [], counts: countStatuses([]), console: { findings: [], log: 'console.log' },
+  };
+  let guest: RunningGuest | undefined;
+  let kernel: KernelArtifact | undefined;
+  let runError: LabError | undefined;
+  log(`${suite.name}: run ${runId}`);
+
+  try {
+    await clock.time('setup', () => ensurePackages(REQUIRED_PACKAGES.map((p) => p.name), log), (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined));
+    kernel = await clock.time('kernel', () => debianDefaultKernel(cache, { log }), (k) => k.release);
+    summary.kernel = { release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath };
+
+    const unmet = unmetRequirements(kernel.config, suite.kernel_config);
+    if (unmet.length) {
+      checks.skipAll(scenario.checks, unmet.join('; '));
+    } else {
+      const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
+      const workloads = await clock.time('workloads', async () => {
+        const out: Record<string, string> = {};
+        for (const w of suite.workloads) out[w] = await buildWorkload(cache, w, gccVersion);
+        return out;
+      });
+      const keys = await ensureLabKeys(cache);
+      const image = await clock.time(
+        'image',
+        () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
+        (i) => (i.cached ? 'cached' : 'built'),
+      );
+      summary.image = image;
+      const qv = await qemuVersion(QEMU_BINARY);
+      if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
+      const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: kernel!.vmlinuz }), (a) => a.accel);
+      summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
+
+      await clock.time('boot', async () => {
+        guest = await startGuest({
+          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: kernel!.vmlinuz, initrd: image.path, keys,
+          onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+        });
+        summary.guest!.argv = guest.plan.argv;
+        summary.guest!.cmdline = guest.plan.cmdline;
+        const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
+        if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
+        await guest.connectSsh(keys, 15000);
+      });
+      await clock.time('suite', async () => {
+        const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`) };
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);
+        });
+        try {
+          await raceAbort(Promise.race([scenario.run(ctx), timeout]));
+        } finally {
+          clearTimeout(timer);
+        }
+      });
+    }
+  } catch (e) {
+    if (!(e instanceof LabError)) {
+      runError = new InfraError(`internal error: ${(e as Error).stack ?? String(e)}`);
+    } else runError = e;
+    summary.error = { message: runError.message, ...(runError.details ? { details: runError.details } : {}) };
+    log(`error: ${runError.message}`);
+  } finally {
+    if (guest) {
+      const g = guest;
+      const how = await clock.time('shutdown', () => (runError?.exitCode === ExitCode.interrupted ? g.kill().then(() => 'killed' as const) : g.shutdown()), (h) => h);
+      summary.guest!.shutdown = how;
+    }
+  }
+
+  // Results: every planned check accounted for, plus the console's verdict.
+  const tests: TestRecord[] = [...checks.records];
+  const reported = new Set(tests.map((t) => t.name));
+  for (const name of scenario.checks) {
+    if (!reported.has(name)) tests.push({ path: `${suite.name}.${name}`, name, status: runError ? 'ERROR' : 'MISS', durationMs: 0, reason: runError ? `not run: ${runError.message.split('\n')[0]}` : 'never reported' });
+  }
+  if (guest) {
+    const findings = guest.watcher.findings;
+    summary.console.findings = findings;
+    tests.push({
+      path: `${suite.name}.console_clean`,
+      name: 'console_clean',
+      status: findings.length ? 'FAIL' : 'PASS',
+      durationMs: 0,
+      ...(findings.length ? { reason: findings.map((f) => `${f.kind}: ${f.title}`).join('; ').slice(0, 500), log: clipExcerpt(findings.map((f) => f.excerpt).join('\n\n')) } : {}),
+    });
+  }
+  summary.tests = tests;
+  summary.counts = countStatuses(tests);
+  summary.status = runError && tests.length === 0 ? 'ERROR' : rollUp(tests.map((t) => t.status));
+  summary.exitCode = runError ? runError.exitCode : ['FAIL', 'ERROR', 'MISS'].includes(summary.status) ? ExitCode.testFailed : ExitCode.ok;
+  summary.finishedAt = new Date().toISOString();
+  writeReport(reportDir, summary, guest?.plan.consoleLog);
+  if (guest && !opts.keep) guest.removeRunDir();
+  return { summary, reportDir };
+}

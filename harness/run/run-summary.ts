@@ -1,0 +1,33 @@
+import type { ConsoleFinding } from '../results/console-watcher.js';
+import type { TestRecord, TestStatus } from '../results/model.js';
+
+export interface StageTiming {
+  stage: string;
+  seconds: number;
+  note?: string;
+}
+
+/** Everything a run leaves behind in summary.json; the other report files are rendered from it. */
+export interface RunSummary {
+  runId: string;
+  suite: string;
+  status: TestStatus;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  /** A run-level error (boot failure, missing tool), when the run did not get to finish its tests. */
+  error?: { message: string; details?: string };
+  kernel?: { release: string; source: string; vmlinuz: string; configPath: string };
+  guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; cmdline?: string; shutdown?: string };
+  image?: { path: string; key: string; cached: boolean };
+  stages: StageTiming[];
+  tests: TestRecord[];
+  counts: Record<TestStatus, number>;
+  console: { findings: ConsoleFinding[]; log: string };
+}
+
+export function countStatuses(tests: readonly TestRecord[]): Record<TestStatus, number> {
+  const c: Record<TestStatus, number> = { FAIL: 0, ERROR: 0, MISS: 0, PASS: 0, DONE: 0, SKIP: 0 };
+  for (const t of tests) c[t.status]++;
+  return c;
+}

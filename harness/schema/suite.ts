@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** suites/*.yaml: what runs in a guest, on which guest, and what the kernel must have. */
+export const SuiteSpecSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    description: z.string().optional(),
+    /** The TypeScript scenario in suites/<scenario>.ts that drives the guest. */
+    scenario: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
+    guest: z.string().default('default'),
+    image: z.enum(['initramfs']).default('initramfs'),
+    /** Kernel config the suite needs, e.g. CONFIG_DAMON_SYSFS: y. Unmet: the suite is SKIP with the reason. */
+    kernel_config: z.record(z.string().regex(/^CONFIG_[A-Z0-9_]+$/), z.union([z.enum(['y', 'm', 'n']), z.string()])).default({}),
+    /** Modules loaded by the guest's init before SSH comes up. */
+    modules: z.array(z.string()).default([]),
+    /** Workload programs (suites/workloads/<name>.c) put into the image. */
+    workloads: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
+    /** Seconds the scenario may take once the guest is up. */
+    timeout: z.number().positive().default(300),
+    /** Scenario parameters; each scenario validates its own. */
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type SuiteSpec = z.output<typeof SuiteSpecSchema>;

@@ -1,0 +1,75 @@
+import { clipExcerpt, type Metric, type TestRecord, type TestStatus } from '../results/model.js';
+
+/** Thrown inside a check to mark it SKIP with a reason. */
+export class SkipCheck extends Error {}
+
+/**
+ * Records a scenario's checks as test points. Checks form a chain: once one fails, the rest of the chain
+ * is not attempted and is recorded as ERROR naming the failed check, so no check reads as PASS on top of
+ * a broken premise. always() checks (cleanup, stop) run regardless.
+ */
+export class CheckRecorder {
+  readonly records: TestRecord[] = [];
+  private broken: string | undefined;
+
+  constructor(private readonly suite: string, private readonly onRecord: (r: TestRecord) => void = () => {}) {}
+
+  /** Runs fn as the next check of the chain; returns its value, or undefined when it did not pass. */
+  async check<T>(name: string, fn: () => Promise<T>, metrics?: (v: T) => Metric[]): Promise<T | undefined> {
+    if (this.broken) {
+      this.add(name, 'ERROR', 0, `not run: '${this.broken}' did not pass`);
+      return undefined;
+    }
+    return this.attempt(name, fn, metrics, true);
+  }
+
+  /** Runs fn whatever happened before (e.g. stopping the kdamond). */
+  async always<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return this.attempt(name, fn, undefined, false);
+  }
+
+  /** Marks every named check SKIP with a reason (requirements not met). */
+  skipAll(names: readonly string[], reason: string): void {
+    for (const n of names) this.add(n, 'SKIP', 0, reason);
+  }
+
+  get chainBroken(): boolean {
+    return this.broken !== undefined;
+  }
+
+  private async attempt<T>(name: string, fn: () => Promise<T>, metrics: ((v: T) => Metric[]) | undefined, chained: boolean): Promise<T | undefined> {
+    const t0 = performance.now();
+    try {
+      const v = await fn();
+      this.add(name, 'PASS', performance.now() - t0, undefined, undefined, metrics?.(v));
+      return v;
+    } catch (e) {
+      const ms = performance.now() - t0;
+      if (e instanceof SkipCheck) {
+        this.add(name, 'SKIP', ms, e.message);
+        return undefined;
+      }
+      const err = e as Error;
+      // An interrupted run is not a test failure: let it propagate so the run reports the interruption.
+      if (err.name === 'InterruptedError') throw e;
+      const infra = err.name === 'InfraError';
+      this.add(name, infra ? 'ERROR' : 'FAIL', ms, err.message.split('\n')[0], err.message);
+      if (chained) this.broken = name;
+      return undefined;
+    }
+  }
+
+  private add(name: string, status: TestStatus, durationMs: number, reason?: string, log?: string, metrics?: Metric[]): void {
+    const rec: TestRecord = {
+      path: `${this.suite}.${name}`,
+      name,
+      status,
+      durationMs: Math.round(durationMs),
+      ...(reason ? { reason } : {}),
+      ...(log ? { log: clipExcerpt(log) } : {}),
+      ...(metrics?.length ? { metrics } : {}),
+    };
+    this.records.push(rec);
+    this.onRecord(rec);
+  }
+}

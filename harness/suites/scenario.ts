@@ -1,0 +1,20 @@
+import type { GuestSsh } from '../guest/ssh-session.js';
+import type { KernelArtifact } from '../kernel/kernel-artifact.js';
+import type { SuiteSpec } from '../schema/suite.js';
+import type { CheckRecorder } from './check-recorder.js';
+
+/** What a scenario (suites/<name>.ts) gets: the guest, the kernel, its own spec, and a recorder for checks. */
+export interface ScenarioContext {
+  suite: SuiteSpec;
+  kernel: KernelArtifact;
+  ssh: GuestSsh;
+  checks: CheckRecorder;
+  log: (line: string) => void;
+}
+
+/** A scenario module's default export. */
+export interface Scenario {
+  /** Names of every check, in order; used to mark all SKIP when requirements are not met. */
+  checks: readonly string[];
+  run(ctx: ScenarioContext): Promise<void>;
+}

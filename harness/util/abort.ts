@@ -1,0 +1,42 @@
+import { InterruptedError } from './errors.js';
+
+/**
+ * One abort signal for the whole lab process: Ctrl-C or SIGTERM aborts it, and every wait in the
+ * pipeline (boot, SSH, scenario) races against it so cleanup and the partial report still happen.
+ * A second signal exits at once (the reaper still kills QEMU on exit).
+ */
+const controller = new AbortController();
+let received: string | undefined;
+
+export const labAbort: AbortSignal = controller.signal;
+
+export function installSignalHandlers(onSecond: () => void): void {
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      if (received) onSecond();
+      received = sig;
+      controller.abort(new InterruptedError(sig));
+    });
+  }
+}
+
+export function throwIfAborted(): void {
+  if (labAbort.aborted) throw labAbort.reason instanceof Error ? labAbort.reason : new InterruptedError('signal');
+}
+
+/** Settles like `p`, or rejects when the lab is aborted first; leaves no listener behind. */
+export function raceAbort<T>(p: Promise<T>): Promise<T> {
+  if (labAbort.aborted) return Promise.reject(labAbort.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(labAbort.reason);
+    labAbort.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => { labAbort.removeEventListener('abort', onAbort); resolve(v); },
+      (e) => { labAbort.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return raceAbort(new Promise((resolve) => setTimeout(resolve, ms)));
+}

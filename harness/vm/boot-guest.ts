@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { InfraError } from '../util/errors.js';
+import { raceAbort, sleep } from '../util/abort.js';
+import { ConsoleWatcher, type ConsoleFinding } from '../results/console-watcher.js';
+import { GuestSsh } from '../guest/ssh-session.js';
+import type { LabKeys } from '../guest/lab-keys.js';
+import type { GuestSpec } from '../schema/guest.js';
+import { buildQemuArgv, type Accel, type QemuPlan } from './qemu-argv.js';
+import { FileFollower } from './console-tail.js';
+import { freeLoopbackPort } from './free-port.js';
+import { QmpClient } from './qmp.js';
+import { trackChild, untrackChild } from './reaper.js';
+
+export interface BootRequest {
+  guest: GuestSpec;
+  accel: Accel;
+  qemu: string;
+  kernel: string;
+  initrd: string;
+  keys: LabKeys;
+  extraCmdline?: readonly string[];
+  /** Called with console findings as they appear (for live progress). */
+  onFinding?: (f: ConsoleFinding) => void;
+}
+
+const READY = /LAB-READY (\S+)/;
+
+/** A booted guest: its QEMU, its console and an SSH connection. shutdown() must be called (it is idempotent). */
+export class RunningGuest {
+  ssh: GuestSsh | undefined;
+  readonly watcher = new ConsoleWatcher();
+  private exited = false;
+  private exitInfo = '';
+  private readonly exitPromise: Promise<void>;
+  private follower: FileFollower;
+  private stderr = '';
+  readonly bootStarted = Date.now();
+  bootSeconds = 0;
+
+  constructor(readonly plan: QemuPlan, readonly accel: Accel, readonly runDir: string, private readonly child: ResultPromise, onFinding?: (f: ConsoleFinding) => void) {
+    this.follower = new FileFollower(plan.consoleLog, (text) => {
+      for (const f of this.watcher.push(text)) onFinding?.(f);
+    });
+    this.follower.start();
+    child.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    this.exitPromise = child.then((r) => {
+      this.exited = true;
+      this.exitInfo = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
+      if (child.pid) untrackChild(child.pid);
+    });
+  }
+
+  get hasExited(): boolean {
+    return this.exited;
+  }
+
+  get qemuStderr(): string {
+    return this.stderr;
+  }
+
+  consoleTail(lines = 40): string {
+    this.follower.poll();
+    return this.watcher.tail(lines);
+  }
+
+  /** Waits until init prints LAB-READY, QEMU exits, the kernel panics, or the timeout passes. */
+  async waitReady(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      this.follower.poll();
+      const m = READY.exec(this.watcher.tail(200));
+      if (m) return m[1]!;
+      const panic = this.watcher.findings.find((f) => f.kind === 'panic');
+      if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
+      if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
+      if (/KVM internal error/.test(this.stderr)) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+      if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${Math.round(timeoutMs / 1000)} s`);
+      await sleep(50);
+    }
+  }
+
+  bootFailure(what: string): InfraError {
+    const stderr = this.stderr.trim() ? `\n--- qemu stderr ---\n${this.stderr.trim().split('\n').slice(-10).join('\n')}` : '';
+    return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`);
+  }
+
+  async connectSsh(keys: LabKeys, timeoutMs: number): Promise<GuestSsh> {
+    const port = Number(/hostfwd=tcp:127\.0\.0\.1:(\d+)-/.exec(this.plan.argv.join(' '))?.[1]);
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+      if (this.exited) throw this.bootFailure(`QEMU ended before SSH answered (${this.exitInfo})`);
+      try {
+        this.ssh = await raceAbort(GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey: keys.hostPublicKey, timeoutMs: Math.max(1000, deadline - Date.now()) }));
+        return this.ssh;
+      } catch (e) {
+        if ((e as Error).name === 'InterruptedError') throw e;
+        last = e;
+        await sleep(200);
+      }
+    }
+    throw this.bootFailure(`SSH on 127.0.0.1:${port} did not answer: ${(last as Error | undefined)?.message ?? 'timeout'}`);
+  }
+
+  /**
+   * Clean stop, in escalating steps: poweroff over SSH, then QMP quit, then SIGKILL.
+   * Returns how it ended, for the report.
+   */
+  async shutdown(): Promise<'poweroff' | 'qmp-quit' | 'killed' | 'already-exited'> {
+    if (this.exited) {
+      this.finish();
+      return 'already-exited';
+    }
+    let how: 'poweroff' | 'qmp-quit' | 'killed' = 'killed';
+    if (this.ssh) {
+      // The connection drops as the guest powers off; that is the expected answer.
+      this.ssh.exec('sync; poweroff -f', { timeoutMs: 3000 }).catch(() => {});
+      if (await this.waitExit(8000)) how = 'poweroff';
+      this.ssh.close();
+    }
+    if (!this.exited) {
+      try {
+        const qmp = await QmpClient.connect(this.plan.qmpSocket, 1000);
+        await Promise.race([qmp.execute('quit').catch(() => {}), sleep(1000)]);
+        qmp.close();
+      } catch {
+        /* QMP gone: kill below */
+      }
+      if (await this.waitExit(3000)) how = 'qmp-quit';
+    }
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      await this.waitExit(5000);
+      how = 'killed';
+    }
+    this.finish();
+    return how;
+  }
+
+  /** Immediate stop for error paths. */
+  async kill(): Promise<void> {
+    this.ssh?.close();
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.waitExit(5000);
+    this.finish();
+  }
+
+  private async waitExit(ms: number): Promise<boolean> {
+    if (this.exited) return true;
+    await Promise.race([this.exitPromise, new Promise((r) => setTimeout(r, ms))]);
+    return this.exited;
+  }
+
+  private finish(): void {
+    this.follower.stop();
+    this.watcher.end();
+  }
+
+  removeRunDir(): void {
+    rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
+
+/** Starts QEMU for the request (retrying once if the chosen port was taken meanwhile). */
+export async function startGuest(req: BootRequest): Promise<RunningGuest> {
+  for (let attempt = 0; ; attempt++) {
+    // mkdtemp makes the run dir 0700: the QMP socket inside it is reachable by this user only.
+    const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
+    const sshPort = await freeLoopbackPort();
+    const plan = buildQemuArgv({ guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, initrd: req.initrd, runDir, sshPort, extraCmdline: req.extraCmdline ?? [] });
+    const [file, ...args] = plan.argv;
+    const child = execa(file!, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
+    if (!child.pid) {
+      const r = await child;
+      throw new InfraError(`cannot start ${file}: ${r.shortMessage ?? 'unknown error'}`, 'run `lab setup` to install qemu-system-x86');
+    }
+    trackChild(child.pid, 'qemu guest');
+    const guest = new RunningGuest(plan, req.accel, runDir, child, req.onFinding);
+    await sleep(100);
+    if (guest.hasExited && /Could not set up host forwarding rule/.test(guest.qemuStderr) && attempt < 2) {
+      guest.removeRunDir();
+      continue;
+    }
+    return guest;
+  }
+}

@@ -1,0 +1,55 @@
+import { createConnection, type Socket } from 'node:net';
+
+/**
+ * A minimal QMP client: connect to the unix socket, leave capabilities negotiation mode, send commands.
+ * Enough for the lab's needs (quit, query-status); one command at a time.
+ */
+export class QmpClient {
+  private buffer = '';
+  private waiters: Array<(msg: Record<string, unknown>) => void> = [];
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl).trim();
+        this.buffer = this.buffer.slice(nl + 1);
+        if (!line) continue;
+        const msg = JSON.parse(line) as Record<string, unknown>;
+        if ('event' in msg) continue;
+        this.waiters.shift()?.(msg);
+      }
+    });
+  }
+
+  static async connect(path: string, timeoutMs = 2000): Promise<QmpClient> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = createConnection(path);
+      const t = setTimeout(() => { s.destroy(); reject(new Error(`QMP connect to ${path} timed out`)); }, timeoutMs);
+      s.once('connect', () => { clearTimeout(t); resolve(s); });
+      s.once('error', (e) => { clearTimeout(t); reject(e); });
+    });
+    const qmp = new QmpClient(socket);
+    await qmp.next(); // greeting
+    await qmp.execute('qmp_capabilities');
+    return qmp;
+  }
+
+  private next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  async execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+    const reply = this.next();
+    this.socket.write(JSON.stringify(args ? { execute: command, arguments: args } : { execute: command }) + '\n');
+    const msg = await reply;
+    if ('error' in msg) throw new Error(`QMP ${command}: ${JSON.stringify(msg.error)}`);
+    return msg.return;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { DamonSysfs, type DamonRegion } from '../harness/damon/sysfs-driver.js';
+import { statEverything } from '../harness/damon/config.js';
+import { startHotcold, stopWorkload } from '../harness/guest/workload.js';
+import { hottestRegion, overlapBytes } from '../harness/damon/regions.js';
+import { sleep } from '../harness/util/abort.js';
+import type { Scenario } from '../harness/suites/scenario.js';
+
+const Params = z
+  .object({
+    region_mib: z.number().int().positive(),
+    hot_mib: z.number().int().positive(),
+    hot_offset_mib: z.number().int().min(0),
+    sample_us: z.number().int().positive(),
+    aggr_us: z.number().int().positive(),
+    update_us: z.number().int().positive(),
+    settle_aggregations: z.number().int().positive(),
+    hot_share: z.number().gt(0).max(1),
+  })
+  .strict();
+
+const CHECKS = [
+  'damon_sysfs_exists',
+  'avail_operations_lists_vaddr',
+  'workload_starts',
+  'kdamond_starts_on_vaddr',
+  'regions_are_read',
+  'hottest_region_overlaps_hot_range',
+  'kdamond_stops',
+] as const;
+
+const scenario: Scenario = {
+  checks: CHECKS,
+  async run({ suite, ssh, checks, log }) {
+    const p = Params.parse(suite.params);
+    const damon = new DamonSysfs(ssh);
+
+    await checks.check('damon_sysfs_exists', async () => {
+      const probe = await damon.probe();
+      if (!probe.present) throw new Error('/sys/kernel/mm/damon/admin/kdamonds does not exist');
+    });
+    await checks.check('avail_operations_lists_vaddr', async () => {
+      const { availOperations } = await damon.probe();
+      log(`avail_operations: ${availOperations.join(' ')}`);
+      if (!availOperations.includes('vaddr')) throw new Error(`avail_operations is "${availOperations.join(' ')}", without vaddr`);
+    });
+    const workload = await checks.check('workload_starts', () =>
+      startHotcold(ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib }),
+    );
+    let started = false;
+    try {
+      await checks.check('kdamond_starts_on_vaddr', async () => {
+        await damon.apply({
+          kdamonds: [{
+            contexts: [{
+              operations: 'vaddr',
+              intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
+              nrRegions: { min: 10, max: 1000 },
+              targets: [{ pid: workload!.pid }],
+              schemes: [statEverything()],
+            }],
+          }],
+        });
+        await damon.command(0, 'on');
+        started = true;
+        const state = await damon.state(0);
+        if (state !== 'on') throw new Error(`state reads '${state}' after writing on`);
+        const pid = await damon.kdamondPid(0);
+        if (!(pid > 0)) throw new Error(`kdamond pid reads ${pid}`);
+        log(`kdamond running as pid ${pid}`);
+      });
+      const regions = await checks.check(
+        'regions_are_read',
+        async (): Promise<DamonRegion[]> => {
+          await sleep((p.settle_aggregations * p.aggr_us) / 1000);
+          await damon.command(0, 'update_schemes_tried_regions');
+          const r = await damon.triedRegions(0, 0, 0);
+          if (r.length === 0) throw new Error('tried_regions is empty after update_schemes_tried_regions');
+          log(`${r.length} regions; max nr_accesses ${Math.max(...r.map((x) => x.nrAccesses))}`);
+          return r;
+        },
+        (r) => [{ name: 'nr_regions', value: r.length, unit: 'regions' }],
+      );
+      await checks.check(
+        'hottest_region_overlaps_hot_range',
+        async () => {
+          const hot = { start: BigInt(workload!.hotStart), end: BigInt(workload!.hotEnd) };
+          const best = hottestRegion(regions!, p.hot_share);
+          if (!best) throw new Error('no region saw any access');
+          const overlap = overlapBytes(best, hot);
+          const describe = `hottest region [0x${best.start.toString(16)}, 0x${best.end.toString(16)}) nr_accesses ${best.nrAccesses}; hot range [0x${hot.start.toString(16)}, 0x${hot.end.toString(16)})`;
+          log(describe);
+          if (overlap === 0n) throw new Error(`${describe}: no overlap`);
+          return Number(overlap) / Number(hot.end - hot.start);
+        },
+        (share) => [{ name: 'hot_range_covered', value: Math.round(share * 1000) / 10, unit: '%' }],
+      );
+    } finally {
+      await checks.always('kdamond_stops', async () => {
+        if (started) await damon.command(0, 'off');
+        const state = await damon.state(0).catch(() => 'unreadable');
+        if (state !== 'off') throw new Error(`state reads '${state}' after writing off`);
+      });
+      if (workload) await stopWorkload(ssh, workload.pid);
+    }
+  },
+};
+
+export default scenario;
