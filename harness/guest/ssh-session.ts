@@ -56,6 +56,7 @@ export class GuestSsh {
         if (opts.timeoutMs) {
           timer = setTimeout(() => {
             stream.close();
+            stream.removeAllListeners('close');
             reject(new InfraError(`guest command timed out after ${opts.timeoutMs} ms: ${script.slice(0, 200)}`));
           }, opts.timeoutMs);
         }

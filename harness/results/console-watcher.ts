@@ -31,7 +31,7 @@ const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
 ];
 
 const END_MARKERS = /---\[ end (trace|Kernel panic)|^=+$/;
-const MAX_EXCERPT_LINES = 60;
+const MAX_EXCERPT_LINES = 200;
 const TIMESTAMP = /^\s*(<\d+>)?\s*\[\s*\d+\.\d+\]\s?/;
 
 export function stripPrintkPrefix(line: string): string {

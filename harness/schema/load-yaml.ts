@@ -31,7 +31,9 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
   }
   const result = schema.safeParse(doc ?? {});
   if (result.success) return result.data;
-  const issues = result.error.issues.map(describeIssue);
+  // A misspelt key also shows up as a missing one; the unknown key is the cause, so it comes first.
+  const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  const issues = sorted.map(describeIssue);
   const first = issues[0]!;
   const line = locateYamlPath(text, first.path.filter((p): p is string | number => typeof p !== 'symbol'));
   const more = issues.slice(1).map((i) => {

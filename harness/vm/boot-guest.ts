@@ -77,7 +77,7 @@ export class RunningGuest {
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
       if (/KVM internal error/.test(this.stderr)) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
-      if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${Math.round(timeoutMs / 1000)} s`);
+      if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
       await sleep(50);
     }
   }
@@ -150,7 +150,9 @@ export class RunningGuest {
 
   private async waitExit(ms: number): Promise<boolean> {
     if (this.exited) return true;
-    await Promise.race([this.exitPromise, new Promise((r) => setTimeout(r, ms))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exitPromise, new Promise((r) => { timer = setTimeout(r, ms); })]);
+    clearTimeout(timer);
     return this.exited;
   }
 
@@ -170,7 +172,8 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     // mkdtemp makes the run dir 0700: the QMP socket inside it is reachable by this user only.
     const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
     const sshPort = await freeLoopbackPort();
-    const plan = buildQemuArgv({ guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, initrd: req.initrd, runDir, sshPort, extraCmdline: req.extraCmdline ?? [] });
+    const tcgThreads = process.env.LAB_TCG_THREAD === 'multi' ? 'multi' : 'single';
+    const plan = buildQemuArgv({ guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, initrd: req.initrd, runDir, sshPort, extraCmdline: req.extraCmdline ?? [], tcgThreads });
     const [file, ...args] = plan.argv;
     const child = execa(file!, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
     if (!child.pid) {

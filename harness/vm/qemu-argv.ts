@@ -12,6 +12,12 @@ export interface QemuPlanInputs {
   extraCmdline?: readonly string[];
   runDir: string;
   sshPort: number;
+  /**
+   * TCG threading. Single-threaded by default: with QEMU 7.2's multi-threaded TCG we saw the stock kernel
+   * Oops on a stale int3 in sched_clock_cpu while it live-patched static keys during boot (cross-vCPU
+   * code modification), about once in 25 boots. "multi" (LAB_TCG_THREAD=multi) is faster but not safe here.
+   */
+  tcgThreads?: 'single' | 'multi';
 }
 
 export interface QemuPlan {
@@ -45,7 +51,7 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
     inp.qemu,
     '-name', `damon-lab,debug-threads=on`,
     '-machine', 'pc',
-    '-accel', accel === 'kvm' ? 'kvm' : 'tcg,thread=multi',
+    '-accel', accel === 'kvm' ? 'kvm' : `tcg,thread=${inp.tcgThreads ?? 'single'}`,
     '-cpu', cpuModel + pmuFlag,
     '-smp', String(guest.cpus),
     '-m', `${guest.memory}M`,

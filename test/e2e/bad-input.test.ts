@@ -1,0 +1,50 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { lab, newReportsDir, onlyReport, repo } from './lab-cli.js';
+
+t.test('an unknown suite exits 2 and lists the known ones', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-smok'], { reports });
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /unknown suite 'damon-smok'/);
+  t.match(r.stderr, /known suites: .*damon-smoke/);
+  t.same(readdirSync(reports), [], 'no report for a run that never started');
+});
+
+t.test('a guest YAML with an unknown key exits 2 naming file, line and key', async (t) => {
+  const file = join(repo, 'test/fixtures/guests/typo.yaml');
+  const r = await lab(['run', 'damon-smoke', '--guest', file]);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, `${file}:3: unknown key 'memroy'`);
+});
+
+t.test('an unknown command and a bad flag are usage errors', async (t) => {
+  t.equal((await lab(['frobnicate'])).exitCode, 2);
+  const r = await lab(['run', 'damon-smoke', '--bogus']);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /bogus/);
+});
+
+t.test('a guest that never boots: exit 3, console tail with the panic, report kept', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-smoke', '--guest', join(repo, 'test/fixtures/guests/no-init.yaml')], { reports });
+  t.equal(r.exitCode, 3, r.all);
+  t.match(r.stderr, /kernel panic during boot|QEMU ended during boot/);
+  t.match(r.stderr, /Kernel panic - not syncing/, 'console tail shown');
+  const { summary } = onlyReport(reports);
+  t.equal(summary.exitCode, 3);
+  t.ok(summary.tests.length > 0 && summary.tests.filter((x) => x.name !== 'console_clean').every((x) => x.status === 'ERROR'), 'planned checks are ERROR, never PASS');
+  t.ok(summary.console.findings.some((f) => f.kind === 'panic'));
+  t.ok(summary.stages.some((s) => s.stage === 'boot' && /failed/.test(s.note ?? '')));
+});
+
+t.test('a boot timeout: exit 3 with the console tail', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-smoke', '--guest', join(repo, 'test/fixtures/guests/too-slow.yaml')], { reports });
+  t.equal(r.exitCode, 3, r.all);
+  t.match(r.stderr, /did not come up within 0\.5 s \(boot_timeout\)/);
+  t.match(r.stderr, /console tail/);
+  // No SSH yet, so the stop escalates past poweroff straight to QMP quit (or a kill).
+  t.match(onlyReport(reports).summary.guest?.shutdown, /^(qmp-quit|killed)$/);
+});

@@ -1,0 +1,46 @@
+import { execa, type ResultPromise } from 'execa';
+import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunSummary } from '../../harness/run/run-summary.js';
+
+export const repo = new URL('../..', import.meta.url).pathname;
+export const labBin = join(repo, 'dist/harness/cli/main.js');
+
+/** Runs the compiled lab CLI with its own reports folder, so tests never read each other's runs. */
+export function lab(args: string[], opts: { reports?: string } = {}): ResultPromise<{ reject: false; all: true }> {
+  const reports = opts.reports ?? mkdtempSync(join(tmpdir(), 'lab-reports-'));
+  return execa('node', [labBin, ...args], { reject: false, all: true, env: { LAB_REPORTS: reports }, cwd: repo });
+}
+
+export function onlyReport(reports: string): { dir: string; summary: RunSummary } {
+  const runs = readdirSync(reports);
+  if (runs.length !== 1) throw new Error(`expected one run in ${reports}, found ${runs.join(', ')}`);
+  const dir = join(reports, runs[0]!);
+  return { dir, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary };
+}
+
+/** QEMU processes whose parent is the given pid. */
+export function qemuChildrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = /\((.*)\)/.exec(stat)?.[1] ?? '';
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && comm.startsWith('qemu-system')) out.push(Number(entry));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+export function alive(pid: number): boolean {
+  return existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+}
+
+export function newReportsDir(): string {
+  return mkdtempSync(join(tmpdir(), 'lab-reports-'));
+}

@@ -1,0 +1,63 @@
+import t from 'tap';
+import { readFileSync, existsSync } from 'node:fs';
+import { ConsoleWatcher, scanConsole } from '../../harness/results/console-watcher.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/console/${name}`, import.meta.url), 'utf8');
+
+t.test('a clean boot of the stock kernel running damon-smoke has no findings', async (t) => {
+  t.same(scanConsole(fixture('clean-boot-damon-smoke.log')), []);
+});
+
+t.test('sysrq crash recorded from a lab guest is a panic with its stack', async (t) => {
+  const f = scanConsole(fixture('sysrq-panic.log'));
+  t.equal(f.length, 1);
+  t.equal(f[0]!.kind, 'panic');
+  t.match(f[0]!.title, /Kernel panic - not syncing: sysrq triggered crash/);
+  t.match(f[0]!.excerpt, /panic\+0x/);
+  t.ok(f[0]!.line > 300, 'line number points into the log');
+});
+
+t.test('chunking does not change the findings', async (t) => {
+  const text = fixture('sysrq-panic.log');
+  const w = new ConsoleWatcher();
+  for (let i = 0; i < text.length; i += 7) w.push(text.slice(i, i + 7));
+  w.end();
+  t.same(w.findings.map((f) => [f.kind, f.line]), scanConsole(text).map((f) => [f.kind, f.line]));
+});
+
+// Real reports collected from public kernel sources (see fixtures/console/SOURCES.md).
+const kinds: Array<[string, string, RegExp]> = [
+  ['kasan.log', 'kasan', /BUG: KASAN: /],
+  ['warning.log', 'warning', /WARNING: /],
+  ['hung-task.log', 'hung-task', /blocked for more than/],
+  ['rcu-stall.log', 'rcu-stall', /detected stall/],
+  ['oops-null-deref.log', 'bug', /BUG: kernel NULL pointer dereference/],
+  ['soft-lockup.log', 'soft-lockup', /soft lockup/],
+];
+for (const [file, kind, title] of kinds) {
+  const path = new URL(`../fixtures/console/${file}`, import.meta.url);
+  t.test(`${file} is found as ${kind}`, { skip: existsSync(path) ? false : `no recorded fixture ${file}` }, async (t) => {
+    const f = scanConsole(readFileSync(path, 'utf8'));
+    t.ok(f.length >= 1, 'at least one finding');
+    t.equal(f[0]!.kind, kind);
+    t.match(f[0]!.title, title);
+    t.ok(f[0]!.excerpt.split('\n').length > 3, 'excerpt carries the report body');
+  });
+}
+
+t.test('timestamps and log levels are stripped from titles', async (t) => {
+  const f = scanConsole('<4>[   12.345678] WARNING: CPU: 1 PID: 42 at mm/damon/core.c:100 kdamond_fn+0x10/0x20\n[   12.4] ---[ end trace 0000000000000000 ]---\n');
+  t.equal(f[0]!.title, 'WARNING: CPU: 1 PID: 42 at mm/damon/core.c:100 kdamond_fn+0x10/0x20');
+  t.match(f[0]!.excerpt, /end trace/);
+});
+
+t.test('tail keeps the last lines for error messages', async (t) => {
+  const w = new ConsoleWatcher();
+  w.push('a\nb\nc\nd');
+  t.equal(w.tail(2), 'b\nc\nd');
+});
+
+t.test('a KASAN excerpt runs to the closing rule line', async (t) => {
+  const f = scanConsole(fixture('kasan.log'));
+  t.match(f[0]!.excerpt.trimEnd().split('\n').pop(), /^=+$/);
+});

@@ -1,0 +1,81 @@
+import t from 'tap';
+import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planDamonWrites, renderWriteScript, parseRejection } from '../../harness/damon/sysfs-plan.js';
+import { DamonSysfs, DamonSysfsError, parseRegionLines } from '../../harness/damon/sysfs-driver.js';
+import { statEverything } from '../../harness/damon/config.js';
+import { hottestRegion, overlapBytes } from '../../harness/damon/regions.js';
+
+const config = {
+  kdamonds: [{ contexts: [{ operations: 'vaddr', intervals: { sampleUs: 5000, aggrUs: 100000, updateUs: 1000000 }, nrRegions: { min: 10, max: 1000 }, targets: [{ pid: 42 }], schemes: [statEverything()] }] }],
+};
+
+/** A local shell standing in for the guest, so the driver's scripts run for real against a fake tree. */
+const localShell = { exec: async (script: string) => { const r = await execa('sh', ['-c', script], { reject: false }); return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr }; } };
+
+function fakeTree(): string {
+  const root = mkdtempSync(join(tmpdir(), 'damon-sysfs-'));
+  const ctx = join(root, 'kdamonds/0/contexts/0');
+  for (const d of ['monitoring_attrs/intervals', 'monitoring_attrs/nr_regions', 'targets/0', 'schemes/0/access_pattern/sz', 'schemes/0/access_pattern/nr_accesses', 'schemes/0/access_pattern/age']) mkdirSync(join(ctx, d), { recursive: true });
+  writeFileSync(join(root, 'kdamonds/nr_kdamonds'), '1\n');
+  writeFileSync(join(root, 'kdamonds/0/contexts/nr_contexts'), '1\n');
+  writeFileSync(join(ctx, 'avail_operations'), 'vaddr fvaddr paddr\n');
+  return root;
+}
+
+t.test('plan: counts before the directories they create, in kernel order', async (t) => {
+  const w = planDamonWrites(config, '/r');
+  const paths = w.map((x) => x.path);
+  t.equal(paths[0], '/r/kdamonds/nr_kdamonds');
+  t.ok(paths.indexOf('/r/kdamonds/0/contexts/nr_contexts') < paths.indexOf('/r/kdamonds/0/contexts/0/operations'));
+  t.ok(paths.indexOf('/r/kdamonds/0/contexts/0/targets/nr_targets') < paths.indexOf('/r/kdamonds/0/contexts/0/targets/0/pid_target'));
+  t.same(w.find((x) => x.path.endsWith('pid_target'))?.value, '42');
+  t.same(w.find((x) => x.path.endsWith('schemes/0/action'))?.value, 'stat');
+});
+
+t.test('driver writes the whole config in one script to a fake tree', async (t) => {
+  const root = fakeTree();
+  const calls: string[] = [];
+  const runner = { exec: (s: string) => { calls.push(s); return localShell.exec(s); } };
+  const d = new DamonSysfs(runner, root);
+  t.same((await d.probe()).availOperations, ['vaddr', 'fvaddr', 'paddr']);
+  calls.length = 0;
+  await d.apply(config);
+  t.equal(calls.length, 1, 'one remote script per configuration');
+  const ctx = join(root, 'kdamonds/0/contexts/0');
+  t.equal(readFileSync(join(ctx, 'operations'), 'utf8'), 'vaddr\n');
+  t.equal(readFileSync(join(ctx, 'targets/0/pid_target'), 'utf8'), '42\n');
+  t.equal(readFileSync(join(ctx, 'monitoring_attrs/intervals/aggr_us'), 'utf8'), '100000\n');
+  t.equal(readFileSync(join(ctx, 'schemes/0/access_pattern/sz/max'), 'utf8'), '18446744073709551615\n');
+});
+
+t.test('a rejected write names the sysfs path and the error', async (t) => {
+  const root = fakeTree();
+  const ops = join(root, 'kdamonds/0/contexts/0/operations');
+  mkdirSync(join(root, 'kdamonds/0/contexts/0/operations.d'), { recursive: true });
+  // A directory where a file is expected makes the shell's write fail, as a kernel -EINVAL would.
+  const bad = join(root, 'kdamonds/0/contexts/0/operations.d');
+  const script = renderWriteScript([{ path: bad, value: 'paddr_ibs' }]);
+  const r = await localShell.exec(script);
+  const rej = parseRejection(r.stdout);
+  t.equal(rej?.path, bad);
+  t.match(rej?.error, /directory/i);
+  const d = new DamonSysfs({ exec: async () => ({ code: 1, stdout: `LAB-SYSFS-REJECTED ${ops}: Invalid argument\n`, stderr: '' }) }, root);
+  const err = await d.apply(config).catch((e: unknown) => e);
+  t.type(err, DamonSysfsError);
+  t.equal((err as DamonSysfsError).path, ops);
+  t.match((err as Error).message, /Invalid argument/);
+});
+
+t.test('regions: parse, hottest by share, overlap', async (t) => {
+  const r = parseRegionLines('4096 8192 20 3\n0 4096 1 9\n8192 1056768 19 2\n');
+  t.equal(r[0]!.start, 0n, 'sorted by address');
+  const best = hottestRegion(r, 0.8);
+  t.equal(best?.start, 8192n, 'the big hot region beats a tiny hotter one');
+  t.equal(hottestRegion(r, 1)?.start, 4096n);
+  t.equal(overlapBytes({ start: 0n, end: 100n }, { start: 50n, end: 200n }), 50n);
+  t.equal(overlapBytes({ start: 0n, end: 10n }, { start: 10n, end: 20n }), 0n);
+  t.equal(hottestRegion(parseRegionLines('0 10 0 1\n'), 0.8), undefined);
+});

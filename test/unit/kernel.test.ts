@@ -1,0 +1,29 @@
+import t from 'tap';
+import { parseKernelConfig, unmetRequirements } from '../../harness/kernel/kconfig.js';
+import { pickNewestKernelPackage } from '../../harness/kernel/debian-kernel.js';
+
+t.test('kernel config: y, m, strings, not set', async (t) => {
+  const c = parseKernelConfig('CONFIG_DAMON=y\nCONFIG_VIRTIO_NET=m\nCONFIG_LOCALVERSION="-lab"\n# CONFIG_KASAN is not set\n');
+  t.equal(c.get('CONFIG_DAMON'), 'y');
+  t.equal(c.get('CONFIG_VIRTIO_NET'), 'm');
+  t.equal(c.get('CONFIG_LOCALVERSION'), '-lab');
+  t.equal(c.get('CONFIG_KASAN'), 'n');
+});
+
+t.test('requirements: m is met by y, y is not met by m, absent reads as n', async (t) => {
+  const c = parseKernelConfig('CONFIG_DAMON=y\nCONFIG_DAMON_SYSFS=m\n');
+  t.same(unmetRequirements(c, { CONFIG_DAMON: 'm' }), []);
+  t.same(unmetRequirements(c, { CONFIG_DAMON_SYSFS: 'y' }), ['kernel config CONFIG_DAMON_SYSFS=m, suite needs CONFIG_DAMON_SYSFS=y']);
+  t.same(unmetRequirements(c, { CONFIG_DAMON_KUNIT_TEST: 'y' }), ['kernel config CONFIG_DAMON_KUNIT_TEST=n, suite needs CONFIG_DAMON_KUNIT_TEST=y']);
+});
+
+t.test('newest Debian cloud kernel by patch level, not by string order', async (t) => {
+  const search = [
+    'linux-image-6.12.9+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud',
+    'linux-image-6.12.117+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud',
+    'linux-image-6.12.43+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud',
+    'linux-image-6.12.200+deb12-amd64-unsigned - Linux 6.12 for 64-bit PCs',
+  ].join('\n');
+  t.equal(pickNewestKernelPackage(search), 'linux-image-6.12.117+deb12-cloud-amd64-unsigned');
+  t.equal(pickNewestKernelPackage(''), undefined);
+});

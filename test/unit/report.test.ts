@@ -1,0 +1,75 @@
+import t from 'tap';
+import { renderTap } from '../../harness/report/tap-writer.js';
+import { renderJunit } from '../../harness/report/junit-writer.js';
+import { renderHtml } from '../../harness/report/html-writer.js';
+import { countStatuses, type RunSummary } from '../../harness/run/run-summary.js';
+import { rollUp, clipExcerpt, MAX_EXCERPT } from '../../harness/results/model.js';
+import { CheckRecorder, SkipCheck } from '../../harness/suites/check-recorder.js';
+import { InfraError } from '../../harness/util/errors.js';
+import { Parser } from 'tap-parser';
+
+const tests = [
+  { path: 's.a', name: 'a', status: 'PASS' as const, durationMs: 5, metrics: [{ name: 'overlap', value: 90, unit: '%' }] },
+  { path: 's.b', name: 'b', status: 'FAIL' as const, durationMs: 7, reason: 'no overlap', log: 'line1\nline2 <&>' },
+  { path: 's.c', name: 'c', status: 'SKIP' as const, durationMs: 0, reason: 'CONFIG_X=n' },
+];
+const summary: RunSummary = {
+  runId: 'r1', suite: 's', status: 'FAIL', exitCode: 1, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:10Z',
+  stages: [{ stage: 'boot', seconds: 4.2 }], tests, counts: countStatuses(tests), console: { findings: [], log: 'console.log' },
+};
+
+t.test('TAP output parses with tap-parser and keeps SKIP reasons', async (t) => {
+  const text = renderTap('s', tests);
+  const results: Array<{ ok: boolean; name: string; skip: string | boolean }> = [];
+  const p = new Parser();
+  p.on('assert', (a: { ok: boolean; name: string; skip: string | boolean }) => results.push(a));
+  const done = new Promise<{ ok: boolean; count: number; fail: number; skip: number }>((r) => p.on('complete', r));
+  p.end(text);
+  const final = await done;
+  t.equal(final.count, 3);
+  t.equal(final.fail, 1);
+  t.equal(final.skip, 1);
+  t.equal(results[2]!.skip, 'CONFIG_X=n');
+});
+
+t.test('JUnit: counts, escaping, skipped', async (t) => {
+  const x = renderJunit(summary);
+  t.match(x, /<testsuite name="s" tests="3" failures="1" errors="0" skipped="1"/);
+  t.match(x, /line2 &lt;&amp;&gt;/);
+  t.match(x, /<skipped message="CONFIG_X=n"\/>/);
+});
+
+t.test('HTML: self-contained, escaped, every test listed', async (t) => {
+  const h = renderHtml(summary);
+  t.notMatch(h, /<script/);
+  t.match(h, /s\.a/);
+  t.match(h, /overlap = 90 %/);
+  t.match(h, /line2 &lt;&amp;&gt;/);
+});
+
+t.test('roll-up order FAIL > ERROR > MISS > PASS > DONE > SKIP', async (t) => {
+  t.equal(rollUp(['PASS', 'SKIP', 'DONE']), 'PASS');
+  t.equal(rollUp(['PASS', 'MISS', 'ERROR']), 'ERROR');
+  t.equal(rollUp(['ERROR', 'FAIL']), 'FAIL');
+  t.equal(rollUp([]), 'SKIP');
+  t.equal(Buffer.byteLength(clipExcerpt('x'.repeat(MAX_EXCERPT * 2))) <= MAX_EXCERPT, true);
+});
+
+t.test('check chain: a failure makes later checks ERROR, always() still runs', async (t) => {
+  const r = new CheckRecorder('s');
+  await r.check('one', async () => 1);
+  await r.check('two', async () => { throw new Error('boom'); });
+  let ran = false;
+  await r.check('three', async () => { ran = true; });
+  await r.always('cleanup', async () => {});
+  t.equal(ran, false);
+  t.same(r.records.map((x) => [x.name, x.status]), [['one', 'PASS'], ['two', 'FAIL'], ['three', 'ERROR'], ['cleanup', 'PASS']]);
+  t.match(r.records[2]!.reason, /'two' did not pass/);
+});
+
+t.test('check: SkipCheck is SKIP with its reason, InfraError is ERROR', async (t) => {
+  const r = new CheckRecorder('s');
+  await r.always('skipped', async () => { throw new SkipCheck('no IBS'); });
+  await r.always('infra', async () => { throw new InfraError('ssh dropped'); });
+  t.same(r.records.map((x) => [x.status, x.reason]), [['SKIP', 'no IBS'], ['ERROR', 'ssh dropped']]);
+});
