@@ -15,6 +15,7 @@ const Params = z
     aggr_us: z.number().int().positive(),
     update_us: z.number().int().positive(),
     settle_aggregations: z.number().int().positive(),
+    max_wait_aggregations: z.number().int().positive(),
     hot_share: z.number().gt(0).max(1),
   })
   .strict();
@@ -63,21 +64,30 @@ const scenario: Scenario = {
         });
         await damon.command(0, 'on');
         started = true;
-        const state = await damon.state(0);
+        const { state, pid } = await damon.status(0);
         if (state !== 'on') throw new Error(`state reads '${state}' after writing on`);
-        const pid = await damon.kdamondPid(0);
         if (!(pid > 0)) throw new Error(`kdamond pid reads ${pid}`);
         log(`kdamond running as pid ${pid}`);
       });
       const regions = await checks.check(
         'regions_are_read',
         async (): Promise<DamonRegion[]> => {
-          await sleep((p.settle_aggregations * p.aggr_us) / 1000);
-          await damon.command(0, 'update_schemes_tried_regions');
-          const r = await damon.triedRegions(0, 0, 0);
-          if (r.length === 0) throw new Error('tried_regions is empty after update_schemes_tried_regions');
-          log(`${r.length} regions; max nr_accesses ${Math.max(...r.map((x) => x.nrAccesses))}`);
-          return r;
+          // A snapshot can predate the first aggregation that saw the workload (a busy TCG guest runs
+          // kdamond late), so read again, one settle period at a time, until accesses show up.
+          const deadline = Date.now() + (p.max_wait_aggregations * p.aggr_us) / 1000;
+          for (let attempt = 1; ; attempt++) {
+            await sleep((p.settle_aggregations * p.aggr_us) / 1000);
+            await damon.command(0, 'update_schemes_tried_regions');
+            const r = await damon.triedRegions(0, 0, 0);
+            const max = Math.max(0, ...r.map((x) => x.nrAccesses));
+            if (r.length > 0 && max > 0) {
+              log(`${r.length} regions; max nr_accesses ${max}; snapshot ${attempt}`);
+              return r;
+            }
+            if (Date.now() > deadline) {
+              throw new Error(r.length === 0 ? 'tried_regions stayed empty after update_schemes_tried_regions' : `${r.length} regions, none with accesses, after ${attempt} snapshots`);
+            }
+          }
         },
         (r) => [{ name: 'nr_regions', value: r.length, unit: 'regions' }],
       );

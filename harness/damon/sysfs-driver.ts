@@ -65,17 +65,21 @@ export class DamonSysfs {
   }
 
   async state(kdamond: number): Promise<string> {
-    return (await this.script(`cat ${this.root}/kdamonds/${kdamond}/state`)).trim();
+    return (await this.status(kdamond)).state;
   }
 
-  async kdamondPid(kdamond: number): Promise<number> {
-    return Number((await this.script(`cat ${this.root}/kdamonds/${kdamond}/pid`)).trim());
+  /** state and pid of a kdamond in one round trip (pid is -1 when it is not running). */
+  async status(kdamond: number): Promise<{ state: string; pid: number }> {
+    const dir = `${this.root}/kdamonds/${kdamond}`;
+    const [state = '', pid = ''] = (await this.script(`cat ${dir}/state ${dir}/pid`)).trim().split('\n');
+    return { state: state.trim(), pid: Number(pid.trim()) };
   }
 
   /** Reads a scheme's tried_regions after update_schemes_tried_regions; one script, one round trip. */
   async triedRegions(kdamond: number, context: number, scheme: number): Promise<DamonRegion[]> {
     const dir = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/tried_regions`;
-    const out = await this.script(`for d in ${dir}/[0-9]*; do [ -d "$d" ] && echo $(cat "$d/start" "$d/end" "$d/nr_accesses" "$d/age"); done; true`);
+    // read builtins, not cat: one fork per region file adds up under TCG.
+    const out = await this.script(`for d in ${dir}/[0-9]*; do [ -d "$d" ] || continue; read -r s < "$d/start"; read -r e < "$d/end"; read -r n < "$d/nr_accesses"; read -r a < "$d/age"; echo "$s $e $n $a"; done; true`);
     return parseRegionLines(out);
   }
 }

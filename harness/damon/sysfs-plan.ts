@@ -66,8 +66,14 @@ function schemeWrites(w: SysfsWrite[], dir: string, s: DamonScheme): void {
  */
 export function renderWriteScript(writes: readonly SysfsWrite[]): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const lines = ['set -u', 'w() { if ! err=$(printf "%s\\n" "$2" 2>&1 > "$1"); then echo "LAB-SYSFS-REJECTED $1: ${err#*: }"; exit 1; fi; }'];
+  // Builtins only on the success path (no subshell per write): forks are slow in a TCG guest.
+  const lines = [
+    'set -u',
+    'e=/tmp/.lab-sysfs-err.$$',
+    'w() { { printf "%s\\n" "$2" > "$1"; } 2>"$e" || { read -r m < "$e"; rm -f "$e"; echo "LAB-SYSFS-REJECTED $1: ${m##*: }"; exit 1; }; }',
+  ];
   for (const { path, value } of writes) lines.push(`w ${q(path)} ${q(value)}`);
+  lines.push('rm -f "$e"');
   return lines.join('\n') + '\n';
 }
 

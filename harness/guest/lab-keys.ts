@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
 import { run } from '../util/process.js';
 
 /** The lab's own SSH identity and the guests' host key, made once per cache and baked into every image. */
@@ -28,6 +27,7 @@ export async function ensureLabKeys(cache: string): Promise<LabKeys> {
   const priv = join(dir, 'lab_ed25519');
   const pub = `${priv}.pub`;
   if (!existsSync(priv) || !existsSync(pub)) {
+    const { default: ssh2 } = await import('ssh2');
     const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'damon-lab' });
     writeAtomic(pub, pair.public + '\n', 0o644);
     writeAtomic(priv, pair.private, 0o600);

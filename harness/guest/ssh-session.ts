@@ -1,4 +1,4 @@
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { InfraError } from '../util/errors.js';
 import { shellJoin, shq } from './shell-quote.js';
 
@@ -23,10 +23,19 @@ export interface ExecOptions {
 export class GuestSsh {
   private constructor(private readonly client: ssh2.Client, readonly port: number) {}
 
-  static connect(opts: { port: number; privateKey: string; hostPublicKey: string; timeoutMs: number }): Promise<GuestSsh> {
+  /**
+   * ssh2 is loaded here, not at start-up: it is only needed once a guest is booting, and loading it
+   * while QEMU boots takes it off the run's critical path.
+   */
+  static preload(): Promise<typeof ssh2> {
+    return import('ssh2').then((m) => m.default);
+  }
+
+  static async connect(opts: { port: number; privateKey: string; hostPublicKey: string; timeoutMs: number }): Promise<GuestSsh> {
     const expected = parsePublicKey(opts.hostPublicKey);
+    const { Client } = await GuestSsh.preload();
     return new Promise((resolve, reject) => {
-      const client = new ssh2.Client();
+      const client = new Client();
       client.once('ready', () => resolve(new GuestSsh(client, opts.port)));
       client.once('error', (e) => reject(e));
       client.connect({

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { sleep } from '../util/abort.js';
 import type { GuestSsh } from './ssh-session.js';
 import { shellJoin } from './shell-quote.js';
 
@@ -26,18 +25,16 @@ export async function startHotcold(ssh: GuestSsh, o: { sizeMiB: number; hotMiB: 
   const out = `/tmp/hotcold-${Date.now()}.out`;
   const argv = ['hotcold', '--size', String(o.sizeMiB), '--hot-size', String(o.hotMiB), '--hot-offset', String(o.hotOffsetMiB)];
   await ssh.check(`${shellJoin(argv)} </dev/null >${out} 2>&1 &`);
-  const deadline = Date.now() + (o.timeoutMs ?? 30000);
-  for (;;) {
-    const text = (await ssh.exec(`cat ${out}`)).stdout;
-    const line = text.split('\n').find((l) => l.startsWith('{'));
-    if (line) {
-      const info = HotcoldInfo.parse(JSON.parse(line));
-      return { pid: info.pid, start: info.start, end: info.end, hotStart: info.hot_start, hotEnd: info.hot_end };
-    }
-    if (text.includes('hotcold:')) throw new Error(`hotcold failed: ${text.trim()}`);
-    if (Date.now() > deadline) throw new Error(`hotcold printed no ranges within ${(o.timeoutMs ?? 30000) / 1000} s`);
-    await sleep(100);
+  // One round trip: the guest waits for the JSON line itself (the workload first touches all its memory).
+  const limit = Math.ceil((o.timeoutMs ?? 30000) / 50);
+  const r = await ssh.exec(`i=0; until grep -q '^{' ${out} || grep -q '^hotcold:' ${out}; do i=$((i+1)); [ $i -gt ${limit} ] && break; usleep 50000; done; cat ${out}`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (!line) {
+    if (r.stdout.includes('hotcold:')) throw new Error(`hotcold failed: ${r.stdout.trim()}`);
+    throw new Error(`hotcold printed no ranges within ${(o.timeoutMs ?? 30000) / 1000} s`);
   }
+  const info = HotcoldInfo.parse(JSON.parse(line));
+  return { pid: info.pid, start: info.start, end: info.end, hotStart: info.hot_start, hotEnd: info.hot_end };
 }
 
 export async function stopWorkload(ssh: GuestSsh, pid: number): Promise<void> {

@@ -98,8 +98,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         summary.guest!.cmdline = guest.plan.cmdline;
         const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
         if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
-        await guest.connectSsh(keys, 15000);
       });
+      await clock.time('ssh', () => guest!.connectSsh(keys, 15000));
       await clock.time('suite', async () => {
         const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`) };
         let timer: NodeJS.Timeout | undefined;

@@ -44,7 +44,7 @@ export class RunningGuest {
     this.follower = new FileFollower(plan.consoleLog, (text) => {
       for (const f of this.watcher.push(text)) onFinding?.(f);
     });
-    this.follower.start();
+    this.follower.start(20);
     child.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString(); });
     this.exitPromise = child.then((r) => {
       this.exited = true;
@@ -181,6 +181,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
       throw new InfraError(`cannot start ${file}: ${r.shortMessage ?? 'unknown error'}`, 'run `lab setup` to install qemu-system-x86');
     }
     trackChild(child.pid, 'qemu guest');
+    void GuestSsh.preload();
     const guest = new RunningGuest(plan, req.accel, runDir, child, req.onFinding);
     await sleep(100);
     if (guest.hasExited && /Could not set up host forwarding rule/.test(guest.qemuStderr) && attempt < 2) {

@@ -26,7 +26,8 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
 dropbear -s -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -P /run/dropbear.pid
-echo "LAB-READY $(cat /proc/sys/kernel/osrelease)"
+read -r up _ < /proc/uptime
+echo "LAB-READY $(cat /proc/sys/kernel/osrelease) uptime=$up"
 
 # PID 1 must not exit; poweroff comes over SSH as "poweroff -f".
 while :; do sleep 3600; done

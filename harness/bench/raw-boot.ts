@@ -1,0 +1,31 @@
+import { $ } from 'zx';
+
+/**
+ * The baseline a lab run is measured against: plain qemu-system-x86_64 with the same kernel and initramfs,
+ * booted to a busybox shell on the serial console (rdinit=/bin/sh), which is then told to power off.
+ * Returns seconds from spawn to QEMU's exit.
+ */
+export async function rawBootToShell(o: { qemu: string; kernel: string; initrd: string; cpus: number; memoryMiB: number; accelArgs: string[]; timeoutMs?: number }): Promise<number> {
+  const argv = [
+    '-machine', 'pc', ...o.accelArgs, '-smp', String(o.cpus), '-m', `${o.memoryMiB}M`,
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-kernel', o.kernel, '-initrd', o.initrd,
+    '-append', 'console=ttyS0 panic=-1 rdinit=/bin/sh',
+    '-serial', 'stdio',
+  ];
+  const t0 = performance.now();
+  const p = $({ quiet: true, nothrow: true, timeout: o.timeoutMs ?? 120000 })`${o.qemu} ${argv}`;
+  let seen = '';
+  let sent = false;
+  p.stdout.on('data', (d: Buffer) => {
+    seen += d.toString();
+    // The prompt means the shell reads the console; typing before it loses characters in the UART.
+    if (!sent && /\/ # /.test(seen)) {
+      sent = true;
+      p.stdin.write('poweroff -f\n');
+    }
+  });
+  const r = await p;
+  if (!sent) throw new Error(`raw boot never reached a shell (exit ${r.exitCode}): ${seen.slice(-500)}`);
+  return (performance.now() - t0) / 1000;
+}
