@@ -7,16 +7,28 @@
  * touches the rest again. Before the hot loop starts it prints one JSON line with its pid and the
  * exact virtual address ranges, and flushes it, so a test can read the truth from its output.
  *
- * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS]
+ * Under QEMU's TCG the accessed bit of a page table entry is set only when QEMU refills its software
+ * TLB, and a busy loop that never leaves its CPU never gets a refill: after DAMON clears the bit, the
+ * hot set looks cold. Real CPUs lose TLB entries all the time. So, unless --no-churn is given, hotcold
+ * also runs a "ticker" process on the same CPU that wakes up every millisecond; each switch to it and
+ * back changes CR3, which flushes QEMU's TLB, as TLB pressure would on hardware.
+ *
+ * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--no-churn]
  *   --duration 0 (the default) runs until killed.
+ *   --daemon: return as soon as the JSON line is out, leaving the hot loop running in a child
+ *   (its pid is the one printed). Over SSH this makes starting a workload one round trip.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,11 +62,21 @@ int main(int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	volatile unsigned char *region, *hot;
 	unsigned long i, passes = 0;
+	int daemonize = 0, churn = 1, ready[2] = { -1, -1 };
+	pid_t ticker = 0;
 	double start;
 
 	for (i = 1; i < (unsigned long)argc; i++) {
 		const char *flag = argv[i];
 
+		if (!strcmp(flag, "--daemon")) {
+			daemonize = 1;
+			continue;
+		}
+		if (!strcmp(flag, "--no-churn")) {
+			churn = 0;
+			continue;
+		}
 		if (i + 1 >= (unsigned long)argc) {
 			fprintf(stderr, "hotcold: %s needs a value\n", flag);
 			return 2;
@@ -77,7 +99,50 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	region = mmap(NULL, size * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (daemonize) {
+		pid_t child;
+		char c;
+
+		if (pipe(ready) || (child = fork()) < 0) {
+			perror("hotcold: fork");
+			return 1;
+		}
+		if (child > 0) {
+			/* Parent: wait until the child has printed its ranges, then hand the shell back. */
+			close(ready[1]);
+			return read(ready[0], &c, 1) == 1 ? 0 : 1;
+		}
+		close(ready[0]);
+		setsid();
+	}
+
+	if (churn) {
+		cpu_set_t one;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&one);
+		CPU_SET(cpu < 0 ? 0 : cpu, &one);
+		sched_setaffinity(0, sizeof(one), &one);
+		ticker = fork();
+		if (ticker == 0) {
+			struct timespec ms = { 0, 1000000 };
+
+			int null = open("/dev/null", O_RDWR);
+
+			/* Forked before the region exists, so it shares none of it; dies with the hot loop. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			/* Holds no caller's stdout and no readiness pipe, so neither waits for it. */
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+			if (ready[1] >= 0)
+				close(ready[1]);
+			for (;;)
+				nanosleep(&ms, NULL);
+		}
+	}
+	/* MAP_POPULATE: the kernel allocates the pages in one go, much faster than a fault per page under TCG. */
+	region = mmap(NULL, size * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (region == MAP_FAILED) {
 		perror("hotcold: mmap");
 		return 1;
@@ -88,10 +153,20 @@ int main(int argc, char **argv)
 		region[i] = 1;
 
 	hot = region + hot_offset * MIB;
-	printf("{\"pid\":%d,\"start\":%lu,\"end\":%lu,\"hot_start\":%lu,\"hot_end\":%lu,\"page_size\":%ld}\n",
-	       getpid(), (unsigned long)(uintptr_t)region, (unsigned long)(uintptr_t)region + size * MIB,
+	printf("{\"pid\":%d,\"ticker_pid\":%d,\"start\":%lu,\"end\":%lu,\"hot_start\":%lu,\"hot_end\":%lu,\"page_size\":%ld}\n",
+	       getpid(), (int)ticker, (unsigned long)(uintptr_t)region, (unsigned long)(uintptr_t)region + size * MIB,
 	       (unsigned long)(uintptr_t)hot, (unsigned long)(uintptr_t)hot + hot_size * MIB, page);
 	fflush(stdout);
+	if (daemonize) {
+		int null = open("/dev/null", O_RDWR);
+
+		/* Let go of the caller's stdout/stderr so an SSH channel can close, then release the parent. */
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (write(ready[1], "", 1) != 1)
+			return 1;
+		close(ready[1]);
+	}
 
 	start = now();
 	for (;;) {
