@@ -10,6 +10,7 @@ export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'libc6-dev', why: 'static libc for the workload programs' },
   { name: 'kmod', why: 'depmod: module dependencies of the guest kernel' },
   { name: 'xz-utils', why: 'decompresses Debian kernel modules for busybox modprobe' },
+  { name: 'zstd', why: 'unpacks the vmlinux from a zstd bzImage for fast PVH boots' },
 ];
 
 /** Pure: which of the wanted packages dpkg-query did not report as installed. */

@@ -9,6 +9,7 @@ import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
 import { unmetRequirements } from '../kernel/kconfig.js';
+import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { buildWorkload } from '../image/workloads.js';
@@ -86,12 +87,13 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       summary.image = image;
       const qv = await qemuVersion(QEMU_BINARY);
       if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
+      const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
       const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: kernel!.vmlinuz }), (a) => a.accel);
       summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
 
       await clock.time('boot', async () => {
         guest = await startGuest({
-          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: kernel!.vmlinuz, initrd: image.path, keys,
+          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys,
           onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
         });
         summary.guest!.argv = guest.plan.argv;

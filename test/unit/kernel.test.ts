@@ -27,3 +27,11 @@ t.test('newest Debian cloud kernel by patch level, not by string order', async (
   t.equal(pickNewestKernelPackage(search), 'linux-image-6.12.117+deb12-cloud-amd64-unsigned');
   t.equal(pickNewestKernelPackage(''), undefined);
 });
+
+t.test('PVH: the compressed payload is found by the decompressor the config names', async (t) => {
+  const { locatePayload } = await import('../../harness/kernel/pvh-vmlinux.js');
+  const bz = Buffer.concat([Buffer.alloc(100, 0x90), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 1, 2, 3])]);
+  t.same(locatePayload(bz, parseKernelConfig('CONFIG_KERNEL_ZSTD=y\n')), { offset: 100, tool: ['zstd', '-dc', '-q'] });
+  t.equal(locatePayload(bz, parseKernelConfig('CONFIG_KERNEL_GZIP=y\n')), undefined, 'no gzip stream in it');
+  t.equal(locatePayload(bz, parseKernelConfig('CONFIG_KERNEL_LZ4=y\n')), undefined, 'unsupported compression falls back');
+});
