@@ -70,7 +70,8 @@ export function renderWriteScript(writes: readonly SysfsWrite[]): string {
   const lines = [
     'set -u',
     'e=/tmp/.lab-sysfs-err.$$',
-    'w() { { printf "%s\\n" "$2" > "$1"; } 2>"$e" || { read -r m < "$e"; rm -f "$e"; echo "LAB-SYSFS-REJECTED $1: ${m##*: }"; exit 1; }; }',
+    // echo, not printf: busybox's printf builtin fails silently, its echo names the errno ("write error: Invalid argument").
+    'w() { { echo "$2" > "$1"; } 2>"$e" || { m=; read -r m < "$e"; rm -f "$e"; echo "LAB-SYSFS-REJECTED $1: ${m##*: }"; exit 1; }; }',
   ];
   for (const { path, value } of writes) lines.push(`w ${q(path)} ${q(value)}`);
   lines.push('rm -f "$e"');
