@@ -1,12 +1,14 @@
 import type { ParseArgsConfig } from 'node:util';
 import { ExitCode } from './exit-codes.js';
 import { UsageError } from '../util/errors.js';
-import { ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
+import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { runSuite } from '../run/run-suite.js';
-import { knownGuests, knownSuites, loadGuest, loadSuite } from '../suites/suite-catalog.js';
+import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
+import { buildKernel } from '../build/build-kernel.js';
+import type { KernelChoice } from '../run/run-suite.js';
 
 export interface CommandContext {
   cache: string;
@@ -49,12 +51,16 @@ export const commands: Record<string, Command> = {
   },
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: 'usage: lab run SUITE [--guest NAME|FILE] [--keep] [--quiet]',
-    options: { guest: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' } },
+    help: 'usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--keep] [--quiet]',
+    options: {
+      guest: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' },
+      series: { type: 'string' }, tree: { type: 'string' }, kernel: { type: 'string' }, modules: { type: 'string' }, kconfig: { type: 'string' },
+    },
     async run(v, p) {
       if (p.length !== 1) throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
       const { summary, reportDir } = await runSuite({
         suite: p[0]!,
+        kernel: kernelChoice(v),
         ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
         keep: v.keep === true,
         log: v.quiet ? () => {} : err,
@@ -66,6 +72,20 @@ export const commands: Record<string, Command> = {
       return summary.exitCode;
     },
   },
+  build: {
+    summary: 'build a kernel from a tree plus a patch series and config fragments (artifact-cached)',
+    help: 'usage: lab build --series NAME|FILE [--tree PATH] [--quiet]',
+    options: { series: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' } },
+    async run(v, _p, { cache }) {
+      if (typeof v.series !== 'string') throw new UsageError('lab build needs --series NAME', `known series: ${knownSeries().join(', ')}`);
+      const { spec, file } = loadSeries(v.series);
+      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
+      const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
+      out(`${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`);
+      out(`artifact: ${r.artifactDir}`);
+      return ExitCode.ok;
+    },
+  },
   list: {
     summary: 'list suites and guests',
     help: 'usage: lab list',
@@ -73,6 +93,7 @@ export const commands: Record<string, Command> = {
     async run() {
       for (const s of knownSuites()) out(`suite  ${s.padEnd(20)} ${loadSuite(s).description ?? ''}`);
       for (const g of knownGuests()) out(`guest  ${g.padEnd(20)} ${loadGuest(g).description ?? ''}`);
+      for (const x of knownSeries()) out(`series ${x.padEnd(20)} ${loadSeries(x).spec.description ?? ''}`);
       return ExitCode.ok;
     },
   },
@@ -88,4 +109,17 @@ export function usage(): string {
     'exit codes: 0 all passed, 1 a test failed, 2 usage or config error, 3 infrastructure error, 130 interrupted',
     '',
   ].join('\n');
+}
+
+/** --series / --kernel into a KernelChoice; they exclude each other. */
+function kernelChoice(v: Record<string, string | boolean | undefined>): KernelChoice {
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  if (str('series') && str('kernel')) throw new UsageError('--series and --kernel exclude each other');
+  if (str('tree') && !str('series')) throw new UsageError('--tree goes with --series');
+  if ((str('modules') || str('kconfig')) && !str('kernel')) throw new UsageError('--modules and --kconfig go with --kernel');
+  const series = str('series');
+  if (series) return { kind: 'series', series, ...(str('tree') ? { tree: str('tree')! } : {}) };
+  const kernel = str('kernel');
+  if (kernel) return { kind: 'prebuilt', path: kernel, ...(str('modules') ? { modules: str('modules')! } : {}), ...(str('kconfig') ? { kconfig: str('kconfig')! } : {}) };
+  return { kind: 'debian' };
 }

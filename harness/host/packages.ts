@@ -13,6 +13,20 @@ export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'zstd', why: 'unpacks the vmlinux from a zstd bzImage for fast PVH boots' },
 ];
 
+/** What kernel builds from source need on top of REQUIRED_PACKAGES (installed on the first `lab build`). */
+export const BUILD_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
+  { name: 'make', why: 'Kbuild' },
+  { name: 'flex', why: 'Kconfig and dtc lexers' },
+  { name: 'bison', why: 'Kconfig parser' },
+  { name: 'bc', why: 'kernel/time constants' },
+  { name: 'libelf-dev', why: 'objtool and resolve_btfids' },
+  { name: 'libssl-dev', why: 'module signing tools (sign-file, extract-cert)' },
+  { name: 'ccache', why: 'compiler cache shared by all lab builds' },
+  { name: 'rsync', why: 'kselftest and headers install' },
+  { name: 'git', why: 'the source repository, git am, worktrees, bisect' },
+  { name: 'python3', why: 'kernel scripts' },
+];
+
 /** Pure: which of the wanted packages dpkg-query did not report as installed. */
 export function missingPackages(wanted: readonly string[], dpkgStatus: string): string[] {
   const installed = new Set<string>();

@@ -20,6 +20,8 @@ export interface InitramfsInputs {
   modules: readonly string[];
   /** name → path of static workload binaries, installed in /usr/local/bin. */
   workloads: Readonly<Record<string, string>>;
+  /** Put every module of the kernel in the image (kernels the lab built: few and small). */
+  allModules?: boolean;
   busybox: string;
   dropbear: string;
 }
@@ -65,27 +67,35 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
 
   for (const [name, path] of Object.entries(inp.workloads)) entries.push(fileEntry(`usr/local/bin/${name}`, path));
 
-  // Modules: the closure of what must load, decompressed (busybox modprobe reads plain .ko only).
+  // Modules: the closure of what must load (or, for kernels the lab built, all of them, so modprobe works
+  // for anything), decompressed (busybox modprobe reads plain .ko only).
   const modDir = join(inp.kernel.modulesRoot, 'lib', 'modules', release);
-  const dep = parseModulesDep(readFileSync(join(modDir, 'modules.dep'), 'utf8'));
-  const wanted = [...BASE_GUEST_MODULES, ...inp.modules];
-  const { paths, unknown } = moduleClosure(dep, wanted);
-  const builtin = existsSync(join(modDir, 'modules.builtin')) ? readFileSync(join(modDir, 'modules.builtin'), 'utf8') : '';
-  const builtinNames = new Set(builtin.split('\n').map((l) => basename(l).replace(/\.ko$/, '').replace(/-/g, '_')));
-  const missing = unknown.filter((m) => !builtinNames.has(m.replace(/-/g, '_')));
-  if (missing.length) throw new InfraError(`kernel ${release} has no module ${missing.join(', ')} (neither loadable nor built in)`);
-  const depLines: string[] = [];
-  for (const p of paths) {
-    const plain = p.replace(/\.(xz|gz|zst)$/, '');
-    const hostFile = join(modDir, p);
-    const data = p.endsWith('.xz') ? await decompressXz(hostFile) : readFileSync(hostFile);
-    entries.push({ kind: 'file', path: `lib/modules/${release}/${plain}`, data, mode: 0o644 });
-    depLines.push(`${plain}: ${(dep.get(p) ?? []).map((d) => d.replace(/\.(xz|gz|zst)$/, '')).join(' ')}`.trimEnd());
+  // virtio_net is needed for SSH; a kernel that builds it in needs no module for it.
+  const wanted = [...(inp.kernel.config.get('CONFIG_VIRTIO_NET') === 'm' ? BASE_GUEST_MODULES : []), ...inp.modules];
+  let loadModules: string[] = [];
+  if (!existsSync(join(modDir, 'modules.dep'))) {
+    if (wanted.length) throw new InfraError(`kernel ${release} needs modules (${wanted.join(', ')}) but has no ${modDir}/modules.dep`, 'give the modules with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR)');
+  } else {
+    const dep = parseModulesDep(readFileSync(join(modDir, 'modules.dep'), 'utf8'));
+    const { paths: needed, unknown } = moduleClosure(dep, wanted);
+    const builtin = existsSync(join(modDir, 'modules.builtin')) ? readFileSync(join(modDir, 'modules.builtin'), 'utf8') : '';
+    const builtinNames = new Set(builtin.split('\n').map((l) => basename(l).replace(/\.ko$/, '').replace(/-/g, '_')));
+    const missing = unknown.filter((m) => !builtinNames.has(m.replace(/-/g, '_')));
+    if (missing.length) throw new InfraError(`kernel ${release} has no module ${missing.join(', ')} (neither loadable nor built in)`);
+    const paths = inp.allModules ? [...dep.keys()] : needed;
+    const depLines: string[] = [];
+    for (const p of paths) {
+      const plain = p.replace(/\.(xz|gz|zst)$/, '');
+      const hostFile = join(modDir, p);
+      const data = p.endsWith('.xz') ? await decompressXz(hostFile) : readFileSync(hostFile);
+      entries.push({ kind: 'file', path: `lib/modules/${release}/${plain}`, data, mode: 0o644 });
+      depLines.push(`${plain}: ${(dep.get(p) ?? []).map((d) => d.replace(/\.(xz|gz|zst)$/, '')).join(' ')}`.trimEnd());
+    }
+    entries.push({ kind: 'file', path: `lib/modules/${release}/modules.dep`, data: Buffer.from(depLines.join('\n') + '\n') });
+    if (builtin) entries.push({ kind: 'file', path: `lib/modules/${release}/modules.builtin`, data: Buffer.from(builtin) });
+    loadModules = wanted.filter((m) => !unknown.includes(m));
   }
-  entries.push({ kind: 'file', path: `lib/modules/${release}/modules.dep`, data: Buffer.from(depLines.join('\n') + '\n') });
-  if (builtin) entries.push({ kind: 'file', path: `lib/modules/${release}/modules.builtin`, data: Buffer.from(builtin) });
-  const loadModules = wanted.filter((m) => !unknown.includes(m));
-  entries.push({ kind: 'file', path: 'etc/lab/modules', data: Buffer.from(loadModules.join('\n') + '\n') });
+  entries.push({ kind: 'file', path: 'etc/lab/modules', data: Buffer.from(loadModules.join('\n') + (loadModules.length ? '\n' : '')) });
 
   const ordered = withParents(entries);
   const key = hashParts(ordered.map((e): [string, string | Buffer] => {

@@ -4,7 +4,7 @@ import { LabError, InfraError, SuiteTimeoutError } from '../util/errors.js';
 import { cacheRoot, reportsRoot } from '../util/paths.js';
 import { raceAbort } from '../util/abort.js';
 import { probe } from '../util/process.js';
-import { ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
+import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
 import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
@@ -15,7 +15,9 @@ import { ensureLabKeys } from '../guest/lab-keys.js';
 import { buildWorkload } from '../image/workloads.js';
 import { buildInitramfs } from '../image/initramfs.js';
 import { startGuest, type RunningGuest } from '../vm/boot-guest.js';
-import { loadGuest, loadScenario, loadSuite } from '../suites/suite-catalog.js';
+import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
+import { buildKernel } from '../build/build-kernel.js';
+import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
 import { clipExcerpt, rollUp, type TestRecord } from '../results/model.js';
 import { writeReport } from '../report/write-report.js';
@@ -23,8 +25,15 @@ import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
 
+/** Which kernel a run boots. */
+export type KernelChoice =
+  | { kind: 'debian' }
+  | { kind: 'series'; series: string; tree?: string }
+  | { kind: 'prebuilt'; path: string; modules?: string; kconfig?: string };
+
 export interface RunOptions {
   suite: string;
+  kernel?: KernelChoice;
   /** Guest name or YAML path; default: the suite's guest. */
   guest?: string;
   /** Keep the guest's run dir (QMP socket, console) after the run. */
@@ -47,6 +56,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const suite = loadSuite(opts.suite);
   const guestSpec = loadGuest(opts.guest ?? suite.guest);
   const scenario = await loadScenario(suite);
+  const kernelChoice = opts.kernel ?? { kind: 'debian' };
+  const series = kernelChoice.kind === 'series' ? loadSeries(kernelChoice.series) : undefined;
 
   const runId = newRunId(suite.name);
   const reportDir = join(reportsRoot(), runId);
@@ -65,7 +76,19 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
   try {
     await clock.time('setup', () => ensurePackages(REQUIRED_PACKAGES.map((p) => p.name), log), (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined));
-    kernel = await clock.time('kernel', () => debianDefaultKernel(cache, { log }), (k) => k.release);
+    kernel = await clock.time(
+      'kernel',
+      async () => {
+        if (kernelChoice.kind === 'prebuilt') return prebuiltKernel(kernelChoice.path, kernelChoice.modules, kernelChoice.kconfig);
+        if (series) {
+          await ensurePackages(BUILD_PACKAGES.map((p) => p.name), log);
+          const b = await buildKernel({ series: series.spec, seriesFile: series.file, ...(kernelChoice.kind === 'series' && kernelChoice.tree ? { tree: kernelChoice.tree } : {}), cache, log });
+          return b.artifact;
+        }
+        return debianDefaultKernel(cache, { log });
+      },
+      (k) => k.release,
+    );
     summary.kernel = { release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath };
 
     const unmet = unmetRequirements(kernel.config, suite.kernel_config);
@@ -81,7 +104,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       const keys = await ensureLabKeys(cache);
       const image = await clock.time(
         'image',
-        () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
+        () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
         (i) => (i.cached ? 'cached' : 'built'),
       );
       summary.image = image;

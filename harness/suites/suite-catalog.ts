@@ -6,6 +6,7 @@ import { UsageError } from '../util/errors.js';
 import { loadYamlFile } from '../schema/load-yaml.js';
 import { SuiteSpecSchema, type SuiteSpec } from '../schema/suite.js';
 import { GuestSpecSchema, type GuestSpec } from '../schema/guest.js';
+import { SeriesSpecSchema, type SeriesSpec } from '../schema/series.js';
 import type { Scenario } from './scenario.js';
 
 function namesIn(dir: string, ext: string): string[] {
@@ -48,4 +49,16 @@ export async function loadScenario(spec: SuiteSpec): Promise<Scenario> {
   const mod = (await import(pathToFileURL(file).href)) as { default?: Scenario };
   if (!mod.default || typeof mod.default.run !== 'function') throw new UsageError(`suites/${spec.scenario}.ts has no default export of a Scenario`);
   return mod.default;
+}
+
+export function knownSeries(): string[] {
+  return namesIn(join(repoRoot(), 'kernel', 'series'), '.yaml');
+}
+
+/** A series by name from kernel/series/, or a path to a series YAML anywhere. */
+export function loadSeries(nameOrPath: string): { spec: SeriesSpec; file: string } {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml');
+  const file = isPath ? nameOrPath : join(repoRoot(), 'kernel', 'series', `${nameOrPath}.yaml`);
+  if (!existsSync(file)) throw new UsageError(`unknown series '${nameOrPath}'`, `known series: ${knownSeries().join(', ') || '(none)'}`);
+  return { spec: loadYamlFile(file, SeriesSpecSchema), file };
 }

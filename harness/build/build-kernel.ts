@@ -1,0 +1,205 @@
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { hashParts } from '../util/hash.js';
+import { probe } from '../util/process.js';
+import { ConfigError } from '../util/errors.js';
+import type { SeriesSpec } from '../schema/series.js';
+import { debianSourceRepo } from '../source/debian-source.js';
+import { userTreeClone } from '../source/user-tree.js';
+import { git, gitProbe } from '../source/git.js';
+import { listPatches } from '../series/patch-list.js';
+import { applySeries, checkoutForBuild } from '../series/apply-series.js';
+import { resolveFragments } from '../config/config-plan.js';
+import { makeConfig } from '../config/make-config.js';
+import { parseKernelConfig } from '../kernel/kconfig.js';
+import type { KernelArtifact } from '../kernel/kernel-artifact.js';
+import { BuildError } from './build-errors.js';
+import { runMake } from './make-runner.js';
+
+export interface BuildRequest {
+  series: SeriesSpec;
+  seriesFile: string;
+  /** A user's git tree (never modified); default: Debian's linux-source-6.12. */
+  tree?: string;
+  cache: string;
+  log: (line: string) => void;
+}
+
+export interface BuildResult {
+  artifact: KernelArtifact;
+  artifactDir: string;
+  /** True when the artifact cache answered and no make ran at all. */
+  cached: boolean;
+  commit: string;
+  seconds: number;
+}
+
+interface ArtifactMeta {
+  key: string;
+  release: string;
+  series: string;
+  commit: string;
+  base: string;
+  patches: Array<{ origin: string; subject: string }>;
+  configSha: string;
+  toolchain: string;
+  buildSeconds: number;
+}
+
+/** The compiler and make versions: a new toolchain must not reuse old objects' artifact. */
+async function toolchainId(): Promise<string> {
+  const gcc = (await probe(['gcc', '--version'])).stdout.split('\n')[0] ?? '';
+  const make = (await probe(['make', '--version'])).stdout.split('\n')[0] ?? '';
+  return `${gcc} | ${make}`;
+}
+
+/** make's environment: ccache with paths made relative to the cache, reproducible build stamps. */
+function makeEnv(cache: string): Record<string, string> {
+  return {
+    CCACHE_DIR: join(cache, 'ccache'),
+    CCACHE_BASEDIR: cache,
+    CCACHE_NOHASHDIR: '1',
+    CCACHE_COMPILERCHECK: 'content',
+    CCACHE_MAXSIZE: '8G',
+    KBUILD_BUILD_TIMESTAMP: 'Thu Jan  1 00:00:00 UTC 2026',
+    KBUILD_BUILD_USER: 'lab',
+    KBUILD_BUILD_HOST: 'damon-lab',
+  };
+}
+
+export function artifactFromDir(dir: string): KernelArtifact {
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ArtifactMeta;
+  const configPath = join(dir, 'boot', `config-${meta.release}`);
+  return {
+    release: meta.release,
+    source: `series:${meta.series} ${meta.commit.slice(0, 12)}`,
+    vmlinuz: join(dir, 'boot', `vmlinuz-${meta.release}`),
+    modulesRoot: dir,
+    configPath,
+    config: parseKernelConfig(readFileSync(configPath, 'utf8')),
+  };
+}
+
+/**
+ * Builds the series' kernel, or finds it in the artifact cache. Two keys: the input key (base, patch
+ * bytes, fragment texts, toolchain) answers a repeated build with no git and no make; the artifact key
+ * (commit, final .config, toolchain) names the artifact, so different inputs that end in the same
+ * kernel share it.
+ */
+export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
+  const t0 = performance.now();
+  const { series, cache, log } = req;
+  const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, log);
+  const base = series.base === 'debian'
+    ? (req.tree ? undefined : src.base)
+    : await resolveBase(req.tree ?? src.repo, series.base, req.seriesFile);
+  if (!base) throw new ConfigError(req.seriesFile, undefined, "base: 'debian' cannot be used with --tree; name a commit of your tree");
+
+  const { patches, baseCommit } = await listPatches(series, req.seriesFile, req.tree);
+  if (baseCommit) await checkBaseCommit(src.repo, base, baseCommit, req.seriesFile, log);
+  const fragments = resolveFragments(series, req.seriesFile);
+  const toolchain = await toolchainId();
+  const inputKey = hashParts([
+    ['base', base],
+    ...patches.map((p): [string, Buffer] => ['patch', p.data]),
+    ['base_config', series.base_config],
+    ...fragments.map((f): [string, string] => [`fragment:${f.name}`, f.text]),
+    ['selftests', series.artifacts.selftests.join(',')],
+    ['modules', series.artifacts.modules.join(',')],
+    ['toolchain', toolchain],
+  ]);
+  const artifacts = join(cache, 'artifacts');
+  const index = join(artifacts, 'by-input', inputKey);
+  if (existsSync(index)) {
+    const dir = join(artifacts, readFileSync(index, 'utf8').trim());
+    if (existsSync(join(dir, 'meta.json'))) {
+      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ArtifactMeta;
+      log(`kernel ${meta.release} from the artifact cache (no make)`);
+      return { artifact: artifactFromDir(dir), artifactDir: dir, cached: true, commit: meta.commit, seconds: (performance.now() - t0) / 1000 };
+    }
+  }
+
+  const repoId = hashParts([['repo', src.repo]]).slice(0, 12);
+  if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
+  const commit = await applySeries(src.repo, join(cache, 'worktrees', repoId, '.apply'), base, patches);
+  const worktree = join(cache, 'worktrees', repoId, series.name);
+  await checkoutForBuild(src.repo, worktree, commit);
+  const buildDir = join(cache, 'builds', repoId, series.name);
+  mkdirSync(buildDir, { recursive: true });
+  const logPath = join(buildDir, 'build.log');
+  writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}\n`);
+  const env = makeEnv(cache);
+  const jobs = String(availableParallelism());
+  const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc'];
+  log('configuring (merge_config.sh + olddefconfig)');
+  const { configText } = await makeConfig({ tree: worktree, buildDir, base: series.base_config, fragments, makeArgs });
+  const configSha = hashParts([['config', configText]]);
+  const key = hashParts([['commit', commit], ['config', configText], ['toolchain', toolchain], ['selftests', series.artifacts.selftests.join(',')]]).slice(0, 24);
+  const dir = join(artifacts, key);
+  if (!existsSync(join(dir, 'meta.json'))) {
+    log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
+    const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
+    const progress = (l: string) => log(`  ${l}`);
+    await runMake([...make, 'bzImage', 'vmlinux', 'modules'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'bzImage and modules', progress });
+    for (const m of series.artifacts.modules) {
+      if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
+    }
+    const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
+    const staging = `${dir}.tmp-${process.pid}`;
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(join(staging, 'boot'), { recursive: true });
+    try {
+      await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
+      if (series.artifacts.selftests.length) {
+        await runMake([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
+      }
+      cpSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), join(staging, 'boot', `vmlinuz-${release}`));
+      // The uncompressed vmlinux boots directly through PVH (CONFIG_PVH in the lab config): no carving needed.
+      if (parseKernelConfig(configText).get('CONFIG_PVH') === 'y') cpSync(join(buildDir, 'vmlinux'), join(staging, 'boot', `vmlinux-pvh-${release}`));
+      cpSync(join(buildDir, '.config'), join(staging, 'boot', `config-${release}`));
+      cpSync(join(buildDir, 'System.map'), join(staging, 'boot', `System.map-${release}`));
+      cpSync(logPath, join(staging, 'build.log'));
+      const meta: ArtifactMeta = {
+        key, release, series: series.name, commit, base, patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),
+        configSha, toolchain, buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
+      };
+      writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(staging, dir);
+    } catch (e) {
+      rmSync(staging, { recursive: true, force: true });
+      throw e;
+    }
+  } else {
+    log('an identical kernel (same commit and .config) is already in the artifact cache');
+  }
+  mkdirSync(dirname(index), { recursive: true });
+  writeFileSync(index, key + '\n');
+  return { artifact: artifactFromDir(dir), artifactDir: dir, cached: false, commit, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function resolveBase(repo: string, rev: string, seriesFile: string): Promise<string> {
+  const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
+  if (!r.ok) throw new ConfigError(seriesFile, undefined, `base '${rev}' is not a commit in ${repo}`);
+  return r.stdout.trim();
+}
+
+/**
+ * A cover letter's base-commit must be the base we apply on, when the repository knows that commit.
+ * Debian's source has no upstream history, so there it can only be reported, not checked.
+ */
+async function checkBaseCommit(repo: string, base: string, named: string, seriesFile: string, log: (s: string) => void): Promise<void> {
+  const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${named}^{commit}`]);
+  if (!r.ok) {
+    log(`note: the series names base-commit ${named}, which this repository does not have; applying on ${base.slice(0, 12)}`);
+    return;
+  }
+  if (r.stdout.trim() !== base) throw new ConfigError(seriesFile, undefined, `the series' base-commit is ${named}, but base resolves to ${base}`);
+}
+
+export function listArtifacts(cache: string): string[] {
+  const dir = join(cache, 'artifacts');
+  return existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'meta.json'))) : [];
+}
+

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve, dirname } from 'node:path';
+import { repoRoot } from '../util/paths.js';
+import { ConfigError } from '../util/errors.js';
+import type { SeriesSpec } from '../schema/series.js';
+
+export interface ConfigFragment {
+  name: string;
+  path: string;
+  text: string;
+}
+
+/** Pure-ish: the fragments a series asks for, in order, read from kernel/configs/ or relative to the series file. */
+export function resolveFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[] {
+  const out: ConfigFragment[] = [];
+  if (series.base_config === 'lab') out.push(readFragment('lab-base', join(repoRoot(), 'kernel', 'configs', 'lab-base.config'), seriesFile));
+  for (const name of series.configs) {
+    const path = name.endsWith('.config') || name.includes('/')
+      ? (isAbsolute(name) ? name : resolve(dirname(seriesFile), name))
+      : join(repoRoot(), 'kernel', 'configs', `${name}.config`);
+    out.push(readFragment(name, path, seriesFile));
+  }
+  const inline = Object.entries(series.config).map(([k, v]) => (v === 'n' ? `# ${k} is not set` : `${k}=${v}`));
+  if (inline.length) out.push({ name: 'series.config', path: `${seriesFile} (config:)`, text: inline.join('\n') + '\n' });
+  return out;
+}
+
+function readFragment(name: string, path: string, seriesFile: string): ConfigFragment {
+  if (!existsSync(path)) throw new ConfigError(seriesFile, undefined, `config fragment '${name}' not found (${path})`);
+  return { name, path, text: readFileSync(path, 'utf8') };
+}
+
+/** Pure: every symbol the fragments set, last one wins (as merge_config.sh does). */
+export function requestedSymbols(fragments: readonly ConfigFragment[]): Map<string, { value: string; from: string }> {
+  const want = new Map<string, { value: string; from: string }>();
+  for (const f of fragments) {
+    for (const line of f.text.split('\n')) {
+      let m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line);
+      if (m) {
+        want.set(m[1]!, { value: m[2]!.replace(/^"(.*)"$/, '$1'), from: f.name });
+        continue;
+      }
+      m = /^# (CONFIG_[A-Za-z0-9_]+) is not set$/.exec(line);
+      if (m) want.set(m[1]!, { value: 'n', from: f.name });
+    }
+  }
+  return want;
+}
+
+export interface DroppedSymbol {
+  symbol: string;
+  wanted: string;
+  got: string;
+  from: string;
+  /** "depends on" lines of the symbol's Kconfig entry, when found. */
+  dependsOn?: string[];
+}
+
+/** Pure: requested symbols whose final value differs (the kunit_tool check, with where each came from). */
+export function droppedSymbols(want: ReadonlyMap<string, { value: string; from: string }>, final: ReadonlyMap<string, string>): DroppedSymbol[] {
+  const out: DroppedSymbol[] = [];
+  for (const [symbol, w] of want) {
+    const got = final.get(symbol) ?? 'n';
+    if (got !== w.value) out.push({ symbol, wanted: w.value, got, from: w.from });
+  }
+  return out;
+}
+
+/** Pure: the depends-on lines of `config NAME` in Kconfig text. */
+export function kconfigDepends(kconfigText: string, name: string): string[] | undefined {
+  const lines = kconfigText.split('\n');
+  const at = lines.findIndex((l) => new RegExp(`^\\s*(menu)?config ${name}\\s*$`).test(l));
+  if (at < 0) return undefined;
+  const deps: string[] = [];
+  for (let i = at + 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (/^\s*(menu)?config |^\s*(endmenu|endif|menu |choice|endchoice|source )/.test(l)) break;
+    const m = /^\s*depends on (.*)$/.exec(l);
+    if (m) deps.push(m[1]!.trim());
+  }
+  return deps;
+}

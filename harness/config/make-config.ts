@@ -1,0 +1,57 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run, probe } from '../util/process.js';
+import { LabError } from '../util/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { parseKernelConfig } from '../kernel/kconfig.js';
+import { droppedSymbols, kconfigDepends, requestedSymbols, type ConfigFragment, type DroppedSymbol } from './config-plan.js';
+
+/** Requested symbols the final .config does not have. Exit 2: the series asks for what this tree cannot give. */
+export class ConfigDroppedError extends LabError {
+  constructor(readonly dropped: DroppedSymbol[], configPath: string) {
+    super(
+      `${dropped.length} requested config symbol(s) did not survive olddefconfig (${configPath}):\n` +
+        dropped.map((d) => `  ${d.symbol}=${d.wanted} (from ${d.from}) is ${d.got === 'n' ? 'not set' : d.got}${d.dependsOn === undefined ? '' : d.dependsOn.length ? `; depends on ${d.dependsOn.join(' && ')}` : '; not defined by any Kconfig in this tree'}`).join('\n'),
+      ExitCode.usage,
+    );
+  }
+}
+
+/**
+ * Writes <buildDir>/.config: base (allnoconfig or defconfig) + fragments merged by the tree's own
+ * scripts/kconfig/merge_config.sh, then olddefconfig; then checks every requested symbol.
+ */
+export async function makeConfig(o: { tree: string; buildDir: string; base: 'lab' | 'defconfig'; fragments: readonly ConfigFragment[]; makeArgs: readonly string[] }): Promise<{ configText: string }> {
+  mkdirSync(o.buildDir, { recursive: true });
+  const fragDir = join(o.buildDir, 'lab-fragments');
+  mkdirSync(fragDir, { recursive: true });
+  const files = o.fragments.map((f, i) => {
+    const p = join(fragDir, `${String(i).padStart(2, '0')}-${f.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.config`);
+    writeFileSync(p, f.text);
+    return p;
+  });
+  const make = ['make', '-C', o.tree, `O=${o.buildDir}`, ...o.makeArgs];
+  await run([...make, o.base === 'lab' ? 'allnoconfig' : 'defconfig']);
+  const config = join(o.buildDir, '.config');
+  // KCONFIG_CONFIG: merge_config.sh writes to it relative to the current directory otherwise (the source tree).
+  await run([join(o.tree, 'scripts', 'kconfig', 'merge_config.sh'), '-m', '-O', o.buildDir, config, ...files], { env: { KCONFIG_CONFIG: config }, cwd: o.buildDir });
+  await run([...make, 'olddefconfig']);
+  const configText = readFileSync(config, 'utf8');
+  const dropped = droppedSymbols(requestedSymbols(o.fragments), parseKernelConfig(configText));
+  if (dropped.length) {
+    for (const d of dropped) {
+      const name = d.symbol.replace(/^CONFIG_/, '');
+      const hit = await probe(['git', '-C', o.tree, 'grep', '-l', '-E', `^\\s*(menu)?config ${name}\\s*$`, '--', '*Kconfig*']);
+      const file = hit.stdout.split('\n')[0];
+      if (file) {
+        const deps = kconfigDepends(readFileSync(join(o.tree, file), 'utf8'), name);
+        if (deps?.length) d.dependsOn = deps;
+      } else {
+        d.dependsOn = [];
+      }
+    }
+    throw new ConfigDroppedError(dropped, config);
+  }
+  return { configText };
+}
+

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+const configSymbol = z.string().regex(/^CONFIG_[A-Za-z0-9_]+$/, 'must be a CONFIG_ symbol');
+
+/** Where a series' patches come from: an mbox (as `b4 am` writes it), a format-patch folder, or a git range. */
+const PatchSource = z.union([
+  z.object({ mbox: z.string().min(1) }).strict(),
+  z.object({ dir: z.string().min(1) }).strict(),
+  z.object({ range: z.string().regex(/^[^\s]+\.\.[^\s]+$/, "a git range such as 'v6.12..my-branch'") }).strict(),
+]);
+
+/** kernel/series/*.yaml: a kernel to build, from a base plus patches plus config fragments. */
+export const SeriesSpecSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
+    description: z.string().optional(),
+    /** "debian" (Debian's linux-source-6.12), or a commit-ish in the --tree repository. */
+    base: z.string().min(1).default('debian'),
+    patches: PatchSource.optional(),
+    /** Base config: "lab" (allnoconfig + kernel/configs/lab-base.config, small and quick) or "defconfig". */
+    base_config: z.enum(['lab', 'defconfig']).default('lab'),
+    /** Fragments by name from kernel/configs/ (damon, kunit, debug, ibs) or paths relative to this file. */
+    configs: z.array(z.string().min(1)).default(['damon']),
+    /** Single symbols on top of the fragments. */
+    config: z.record(configSymbol, z.string()).default({}),
+    artifacts: z
+      .object({
+        /** Module files the build must produce, relative to the tree, e.g. mm/damon/damon_ibs.ko */
+        modules: z.array(z.string().regex(/\.ko$/, 'a .ko path such as mm/damon/damon_ibs.ko')).default([]),
+        /** kselftest targets built and installed with the kernel. */
+        selftests: z.array(z.string().regex(/^[a-z0-9_/-]+$/)).default(['damon']),
+      })
+      .strict()
+      .default({ modules: [], selftests: ['damon'] }),
+    /** A loadable DAMON operations module the series adds (used by the damon-ops-module suite). */
+    ops_module: z.object({ module: z.string(), ops: z.string() }).strict().optional(),
+  })
+  .strict();
+
+export type SeriesSpec = z.output<typeof SeriesSpecSchema>;

@@ -1,0 +1,65 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../util/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { git, gitProbe } from '../source/git.js';
+import { failedFiles } from './mbox.js';
+import type { Patch } from './patch-list.js';
+
+/** A patch that does not apply: names the patch, its subject and the files. Exit 2, like other bad input. */
+export class PatchApplyError extends LabError {
+  constructor(readonly patch: Patch, readonly files: string[], output: string) {
+    super(
+      `patch does not apply: ${patch.origin}\n  subject: ${patch.subject}\n  failed: ${files.length ? files.join(', ') : '(see git am output)'}`,
+      ExitCode.usage,
+      output.trim().split('\n').slice(-12).join('\n'),
+    );
+  }
+}
+
+/**
+ * Applies patches onto `base` with `git am -3` in the repository's scratch worktree and returns the
+ * resulting commit. Commits get the lab's fixed committer identity and date, so the same base and
+ * patches always give the same commit id. On failure the am is aborted and the worktree reset: nothing
+ * half-applied stays in the cache.
+ */
+export async function applySeries(repo: string, worktree: string, base: string, patches: readonly Patch[]): Promise<string> {
+  await ensureWorktree(repo, worktree, base);
+  await gitProbe(worktree, ['am', '--abort']);
+  await git(worktree, ['checkout', '-q', '-f', '--detach', base]);
+  await git(worktree, ['clean', '-q', '-f', '-d']);
+  const dir = join(worktree, '..', `.patches-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  try {
+    for (const [i, p] of patches.entries()) {
+      const file = join(dir, `${String(i + 1).padStart(4, '0')}.patch`);
+      writeFileSync(file, p.data);
+      const r = await gitProbe(worktree, ['am', '-3', '--keep-cr', '--committer-date-is-author-date', file]);
+      if (!r.ok) {
+        const output = `${r.stdout}\n${r.stderr}`;
+        await gitProbe(worktree, ['am', '--abort']);
+        await git(worktree, ['checkout', '-q', '-f', '--detach', base]);
+        throw new PatchApplyError(p, failedFiles(output), output);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return git(worktree, ['rev-parse', 'HEAD']);
+}
+
+/** A detached worktree of `repo` at `path` (made once). */
+export async function ensureWorktree(repo: string, path: string, commit: string): Promise<void> {
+  const list = await git(repo, ['worktree', 'list', '--porcelain']);
+  if (list.split('\n').includes(`worktree ${path}`)) return;
+  await gitProbe(repo, ['worktree', 'prune']);
+  rmSync(path, { recursive: true, force: true });
+  mkdirSync(join(path, '..'), { recursive: true });
+  await git(repo, ['worktree', 'add', '-q', '--detach', path, commit]);
+}
+
+/** Moves a worktree to `commit`, touching only the files that differ (keeps incremental builds incremental). */
+export async function checkoutForBuild(repo: string, worktree: string, commit: string): Promise<void> {
+  await ensureWorktree(repo, worktree, commit);
+  await git(worktree, ['checkout', '-q', '-f', '--detach', commit]);
+}

@@ -1,0 +1,25 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { hashParts } from '../util/hash.js';
+import { UsageError } from '../util/errors.js';
+import { git, gitProbe } from './git.js';
+
+/**
+ * A user's tree, never modified: the lab works in a `git clone --shared` of it in the cache (objects are
+ * borrowed through alternates, nothing is written to the user's repository), fetched again each build.
+ */
+export async function userTreeClone(cache: string, tree: string, log: (s: string) => void = () => {}): Promise<{ repo: string; base: string }> {
+  const path = resolve(tree);
+  const top = await gitProbe(path, ['rev-parse', '--show-toplevel']);
+  if (!top.ok) throw new UsageError(`--tree ${tree}: not a git repository`);
+  const repo = join(cache, 'sources', `tree-${hashParts([['tree', top.stdout.trim()]]).slice(0, 12)}`);
+  if (!existsSync(join(repo, '.git'))) {
+    log(`cloning ${top.stdout.trim()} into the cache (shared objects; your tree is not touched)`);
+    mkdirSync(join(repo, '..'), { recursive: true });
+    await git(join(repo, '..'), ['clone', '-q', '--shared', '--no-checkout', top.stdout.trim(), repo]);
+  } else {
+    await git(repo, ['fetch', '-q', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
+  }
+  const head = await git(path, ['rev-parse', 'HEAD']);
+  return { repo, base: head };
+}
