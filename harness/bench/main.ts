@@ -7,6 +7,7 @@ import { QEMU_BINARY } from '../host/qemu-binary.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { rawBootToShell } from './raw-boot.js';
 import { fmtSeconds, median } from './stats.js';
+import { coldBuildBench, incrementalBuildBench, warmBuildBench } from './build-bench.js';
 
 /**
  * `npm run bench`: the lab against the raw commands it wraps, measured side by side in the same run.
@@ -65,4 +66,13 @@ function argvAfter(argv: readonly string[], flags: readonly string[]): string[] 
   return out;
 }
 
-await smokeVsRawBoot();
+/** `npm run bench [-- NAME…]`: all cheap benchmarks by default; cold-build only when named (it takes most of an hour). */
+const benches: Record<string, () => Promise<void>> = {
+  smoke: smokeVsRawBoot,
+  'warm-build': () => warmBuildBench(reps),
+  'incremental-build': incrementalBuildBench,
+  'cold-build': coldBuildBench,
+};
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
+for (const name of wanted.length ? wanted : ['smoke', 'warm-build', 'incremental-build']) await benches[name]!();

@@ -16,6 +16,7 @@ import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import { BuildError } from './build-errors.js';
 import { runMake } from './make-runner.js';
+import { artifactKey, buildInputKey } from './cache-keys.js';
 
 export interface BuildRequest {
   series: SeriesSpec;
@@ -100,15 +101,10 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   if (baseCommit) await checkBaseCommit(src.repo, base, baseCommit, req.seriesFile, log);
   const fragments = resolveFragments(series, req.seriesFile);
   const toolchain = await toolchainId();
-  const inputKey = hashParts([
-    ['base', base],
-    ...patches.map((p): [string, Buffer] => ['patch', p.data]),
-    ['base_config', series.base_config],
-    ...fragments.map((f): [string, string] => [`fragment:${f.name}`, f.text]),
-    ['selftests', series.artifacts.selftests.join(',')],
-    ['modules', series.artifacts.modules.join(',')],
-    ['toolchain', toolchain],
-  ]);
+  const inputKey = buildInputKey({
+    base, patches: patches.map((p) => p.data), baseConfig: series.base_config, fragments,
+    selftests: series.artifacts.selftests, modules: series.artifacts.modules, toolchain,
+  });
   const artifacts = join(cache, 'artifacts');
   const index = join(artifacts, 'by-input', inputKey);
   if (existsSync(index)) {
@@ -132,10 +128,9 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const env = makeEnv(cache);
   const jobs = String(availableParallelism());
   const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc'];
-  log('configuring (merge_config.sh + olddefconfig)');
-  const { configText } = await makeConfig({ tree: worktree, buildDir, base: series.base_config, fragments, makeArgs });
+  const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log });
   const configSha = hashParts([['config', configText]]);
-  const key = hashParts([['commit', commit], ['config', configText], ['toolchain', toolchain], ['selftests', series.artifacts.selftests.join(',')]]).slice(0, 24);
+  const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
   const dir = join(artifacts, key);
   if (!existsSync(join(dir, 'meta.json'))) {
     log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
@@ -177,6 +172,32 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   mkdirSync(dirname(index), { recursive: true });
   writeFileSync(index, key + '\n');
   return { artifact: artifactFromDir(dir), artifactDir: dir, cached: false, commit, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * The build directory's .config for this commit. Reused as it is when the fragments are the same as last
+ * time and no Kconfig changed between the commits (a changed patch of C code or Makefiles): re-running allnoconfig,
+ * merge_config.sh and olddefconfig would cost seconds on every incremental build for the same answer.
+ */
+async function configure(o: { repo: string; worktree: string; buildDir: string; commit: string; base: 'lab' | 'defconfig'; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void }): Promise<string> {
+  const stateFile = join(o.buildDir, '.lab-config-state.json');
+  const inputs = hashParts([['base', o.base], ...o.fragments.map((f): [string, string] => [f.name, f.text])]);
+  const config = join(o.buildDir, '.config');
+  if (existsSync(stateFile) && existsSync(config)) {
+    const prev = JSON.parse(readFileSync(stateFile, 'utf8')) as { commit: string; inputs: string };
+    if (prev.inputs === inputs) {
+      const changed = await gitProbe(o.repo, ['diff', '--name-only', prev.commit, o.commit, '--', '*Kconfig*', 'arch/x86/configs', 'scripts/kconfig']);
+      if (changed.ok && changed.stdout.trim() === '') {
+        o.log('config unchanged (same fragments, no Kconfig changed): reusing .config');
+        return readFileSync(config, 'utf8');
+      }
+    }
+  }
+  o.log('configuring (merge_config.sh + olddefconfig)');
+  rmSync(stateFile, { force: true });
+  const { configText } = await makeConfig({ tree: o.worktree, buildDir: o.buildDir, base: o.base, fragments: o.fragments, makeArgs: o.makeArgs });
+  writeFileSync(stateFile, JSON.stringify({ commit: o.commit, inputs }));
+  return configText;
 }
 
 async function resolveBase(repo: string, rev: string, seriesFile: string): Promise<string> {

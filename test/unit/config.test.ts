@@ -1,0 +1,39 @@
+import t from 'tap';
+import { droppedSymbols, kconfigDepends, requestedSymbols, resolveFragments } from '../../harness/config/config-plan.js';
+import { parseKernelConfig } from '../../harness/kernel/kconfig.js';
+import { SeriesSpecSchema } from '../../harness/schema/series.js';
+import { ConfigDroppedError } from '../../harness/config/make-config.js';
+
+t.test('requested symbols: last fragment wins, "is not set" means n', async (t) => {
+  const want = requestedSymbols([
+    { name: 'a', path: 'a', text: 'CONFIG_KASAN=y\nCONFIG_X="s"\n' },
+    { name: 'b', path: 'b', text: '# CONFIG_KASAN is not set\n' },
+  ]);
+  t.same(want.get('CONFIG_KASAN'), { value: 'n', from: 'b' });
+  t.same(want.get('CONFIG_X'), { value: 's', from: 'a' });
+});
+
+t.test('dropped symbols are listed with where they came from', async (t) => {
+  const want = requestedSymbols([{ name: 'debug', path: 'd', text: 'CONFIG_KASAN=y\nCONFIG_DEBUG_LIST=y\n# CONFIG_FOO is not set\n' }]);
+  const final = parseKernelConfig('CONFIG_DEBUG_LIST=y\n# CONFIG_KASAN is not set\n');
+  const d = droppedSymbols(want, final);
+  t.same(d, [{ symbol: 'CONFIG_KASAN', wanted: 'y', got: 'n', from: 'debug' }]);
+  d[0]!.dependsOn = ['HAVE_ARCH_KASAN && CC_HAS_KASAN_GENERIC'];
+  t.match(new ConfigDroppedError(d, '/b/.config').message, /CONFIG_KASAN=y \(from debug\) is not set; depends on HAVE_ARCH_KASAN && CC_HAS_KASAN_GENERIC/);
+  t.equal(new ConfigDroppedError(d, '/b/.config').exitCode, 2);
+});
+
+t.test('Kconfig depends-on lines of one entry', async (t) => {
+  const k = 'config DAMON_SYSFS\n\tbool "DAMON sysfs interface"\n\tdepends on DAMON && SYSFS\n\thelp\n\t  text\n\nconfig DAMON_DBGFS\n\tdepends on DAMON && DEBUG_FS\n';
+  t.same(kconfigDepends(k, 'DAMON_SYSFS'), ['DAMON && SYSFS']);
+  t.same(kconfigDepends(k, 'DAMON_DBGFS'), ['DAMON && DEBUG_FS']);
+  t.equal(kconfigDepends(k, 'NOPE'), undefined);
+});
+
+t.test('fragments: lab base first, named fragments, inline symbols last', async (t) => {
+  const s = SeriesSpecSchema.parse({ name: 'x', configs: ['damon', 'kunit'], config: { CONFIG_DAMON_LAB_FIXTURE: 'm', CONFIG_KASAN: 'n' } });
+  const f = resolveFragments(s, '/repo/kernel/series/x.yaml');
+  t.same(f.map((x) => x.name), ['lab-base', 'damon', 'kunit', 'series.config']);
+  t.match(f[3]!.text, /CONFIG_DAMON_LAB_FIXTURE=m\n# CONFIG_KASAN is not set\n/);
+  t.throws(() => resolveFragments(SeriesSpecSchema.parse({ name: 'x', configs: ['nonesuch'] }), '/r/s.yaml'), /config fragment 'nonesuch' not found/);
+});
