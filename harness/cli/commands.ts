@@ -1,4 +1,7 @@
 import type { ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { countLeaves, parseKtap } from '../results/ktap-parser.js';
+import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode } from './exit-codes.js';
 import { UsageError } from '../util/errors.js';
 import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
@@ -84,6 +87,26 @@ export const commands: Record<string, Command> = {
       out(`${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`);
       out(`artifact: ${r.artifactDir}`);
       return ExitCode.ok;
+    },
+  },
+  parse: {
+    summary: 'parse a saved console log or KTAP/TAP file and print the results (exit 1 if anything failed)',
+    help: 'usage: lab parse [FILE|-] [--json]',
+    options: { json: { type: 'boolean' } },
+    async run(v, p) {
+      if (p.length > 1) throw new UsageError('lab parse takes one FILE (or - for standard input)');
+      const file = p[0] ?? '-';
+      let text: string;
+      try {
+        text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+      }
+      const tree = parseKtap(text);
+      const counts = countLeaves(tree);
+      if (counts.total === 0 && tree.children.length === 0) throw new UsageError(`${file}: no KTAP or TAP results found`);
+      out(v.json ? JSON.stringify({ status: tree.status, counts, tests: tree.children.map(ktapJson) }, null, 2) : ktapSummaryLines(tree, counts).join('\n'));
+      return counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
     },
   },
   list: {
