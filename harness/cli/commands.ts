@@ -1,5 +1,9 @@
 import type { ParseArgsConfig } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compareRuns, formatComparison } from '../compare/compare-runs.js';
+import { reportsRoot } from '../util/paths.js';
+import type { RunSummary } from '../run/run-summary.js';
 import { countLeaves, parseKtap } from '../results/ktap-parser.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode } from './exit-codes.js';
@@ -109,6 +113,18 @@ export const commands: Record<string, Command> = {
       return counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
     },
   },
+  compare: {
+    summary: 'status changes between two runs (reports/<run-id> or a path); exit 1 on a new failure',
+    help: 'usage: lab compare RUN_A RUN_B [--json]',
+    options: { json: { type: 'boolean' } },
+    async run(v, p) {
+      if (p.length !== 2) throw new UsageError('lab compare takes two runs: RUN_A RUN_B (run ids under reports/, or report folders)');
+      const [a, b] = [readRunSummary(p[0]!), readRunSummary(p[1]!)];
+      const c = compareRuns(a.tests, b.tests);
+      out(v.json ? JSON.stringify(c, null, 2) : formatComparison(c, a.runId, b.runId));
+      return c.regressions.length ? ExitCode.testFailed : ExitCode.ok;
+    },
+  },
   list: {
     summary: 'list suites and guests',
     help: 'usage: lab list',
@@ -145,4 +161,16 @@ function kernelChoice(v: Record<string, string | boolean | undefined>): KernelCh
   const kernel = str('kernel');
   if (kernel) return { kind: 'prebuilt', path: kernel, ...(str('modules') ? { modules: str('modules')! } : {}), ...(str('kconfig') ? { kconfig: str('kconfig')! } : {}) };
   return { kind: 'debian' };
+}
+
+/** A run by id (under reports/) or by its report folder or summary.json path. */
+function readRunSummary(ref: string): RunSummary {
+  const candidates = [ref, join(ref, 'summary.json'), join(reportsRoot(), ref, 'summary.json')];
+  const file = candidates.find((c) => c.endsWith('.json') && existsSync(c));
+  if (!file) throw new UsageError(`no run '${ref}': expected a run id under ${reportsRoot()} or a report folder with summary.json`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+  } catch (e) {
+    throw new UsageError(`${file}: not a readable summary.json (${(e as Error).message})`);
+  }
 }
