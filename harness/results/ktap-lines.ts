@@ -15,7 +15,8 @@ export type KtapToken =
   | { kind: 'other'; text: string; line: number; ts?: number };
 
 // "[    1.234567] ", "[    1.234567][    T1] ", "<6>[    1.234567] ", "<6>".
-const PRINTK = /^(?:<\d+>)?(?:\[\s*(\d+\.\d+)\])?(?:\[\s*[TC]\d+\])?\s?/;
+// The single space after the timestamp belongs to the prefix; any more is KTAP indentation.
+const PRINTK = /^(?:<\d+>)?(?:\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])? ?)?/;
 
 export function stripKernelPrefix(raw: string): { text: string; ts?: number } {
   const m = PRINTK.exec(raw);

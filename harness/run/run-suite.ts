@@ -116,7 +116,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
       await clock.time('boot', async () => {
         guest = await startGuest({
-          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys,
+          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: suite.cmdline,
           onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
         });
         summary.guest!.argv = guest.plan.argv;
@@ -126,7 +126,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       });
       await clock.time('ssh', () => guest!.connectSsh(keys, 15000));
       await clock.time('suite', async () => {
-        const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`) };
+        const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText() };
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);

@@ -11,6 +11,8 @@ export const SuiteSpecSchema = z
     image: z.enum(['initramfs']).default('initramfs'),
     /** Kernel config the suite needs, e.g. CONFIG_DAMON_SYSFS: y. Unmet: the suite is SKIP with the reason. */
     kernel_config: z.record(z.string().regex(/^CONFIG_[A-Z0-9_]+$/), z.union([z.enum(['y', 'm', 'n']), z.string()])).default({}),
+    /** Kernel command line words the suite needs (e.g. kunit.filter_glob=damon*). */
+    cmdline: z.array(z.string()).default([]),
     /** Modules loaded by the guest's init before SSH comes up. */
     modules: z.array(z.string()).default([]),
     /** Workload programs (suites/workloads/<name>.c) put into the image. */

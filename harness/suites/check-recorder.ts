@@ -28,6 +28,14 @@ export class CheckRecorder {
     return this.attempt(name, fn, undefined, false);
   }
 
+  /** Adds records parsed from test output (KUnit, kselftest), as they are. */
+  addRecords(records: readonly TestRecord[]): void {
+    for (const r of records) {
+      this.records.push(r);
+      this.onRecord(r);
+    }
+  }
+
   /** Marks every named check SKIP with a reason (requirements not met). */
   skipAll(names: readonly string[], reason: string): void {
     for (const n of names) this.add(n, 'SKIP', 0, reason);

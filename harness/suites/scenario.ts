@@ -10,6 +10,8 @@ export interface ScenarioContext {
   ssh: GuestSsh;
   checks: CheckRecorder;
   log: (line: string) => void;
+  /** The guest's console so far (built-in KUnit suites print their KTAP there at boot). */
+  console: () => string;
 }
 
 /** A scenario module's default export. */

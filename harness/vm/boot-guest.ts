@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -59,6 +59,12 @@ export class RunningGuest {
 
   get qemuStderr(): string {
     return this.stderr;
+  }
+
+  /** The whole console log so far. */
+  consoleText(): string {
+    this.follower.poll();
+    return readFileSync(this.plan.consoleLog, 'utf8');
   }
 
   consoleTail(lines = 40): string {

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { parseKtap, countLeaves, type KtapTest } from '../harness/results/ktap-parser.js';
+import { ktapRecords } from '../harness/results/ktap-records.js';
+import { shq } from '../harness/guest/shell-quote.js';
+import type { Scenario } from '../harness/suites/scenario.js';
+
+/**
+ * KUnit in a guest, read the way kunit_tool reads it: built-in suites ran at boot (filtered by the
+ * suite's kunit.filter_glob=) and printed KTAP on the console; test modules are loaded with modprobe
+ * and their results read from /sys/kernel/debug/kunit/<suite>/results.
+ */
+const Params = z
+  .object({
+    /** Built-in suites that must appear in the boot log. */
+    builtin_suites: z.array(z.string()).default([]),
+    /** Test modules to load, each with the suites it registers. */
+    modules: z
+      .array(z.object({ module: z.string(), suites: z.array(z.string()).min(1), config: z.string().regex(/^CONFIG_/).optional() }).strict())
+      .default([]),
+  })
+  .strict();
+
+const scenario: Scenario = {
+  checks: ['kunit_results_found'],
+  async run({ suite, kernel, ssh, checks, log, console }) {
+    const p = Params.parse(suite.params);
+    const trees: KtapTest[] = [];
+    await checks.check('kunit_results_found', async () => {
+      if (p.builtin_suites.length) {
+        const boot = parseKtap(console());
+        const names = boot.children.map((c) => c.name);
+        const missing = p.builtin_suites.filter((s) => !names.includes(s));
+        log(`built-in: ${names.join(', ') || 'none'} (${countLeaves(boot).total} cases)`);
+        if (missing.length) throw new Error(`built-in KUnit suites missing from the boot log: ${missing.join(', ')} (is kunit.filter_glob right, is CONFIG_*_KUNIT_TEST=y?)`);
+        boot.children = boot.children.filter((c) => p.builtin_suites.includes(c.name));
+        trees.push(boot);
+      }
+      for (const m of p.modules) {
+        // A test module the kernel was not built with is SKIP (with the symbol), not a failure.
+        if (m.config && kernel.config.get(m.config) !== 'm' && kernel.config.get(m.config) !== 'y') {
+          for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.config} is not set in this kernel` }]);
+          continue;
+        }
+        const load = await ssh.exec(`modprobe ${shq(m.module)}`);
+        if (load.code !== 0) throw new Error(`modprobe ${m.module} failed: ${load.stderr.trim()}`);
+        for (const s of m.suites) {
+          const file = `/sys/kernel/debug/kunit/${s}/results`;
+          const r = await ssh.exec(`cat ${shq(file)}`);
+          if (r.code !== 0) throw new Error(`cannot read ${file}: ${r.stderr.trim()}`);
+          const tree = parseKtap(r.stdout);
+          // debugfs holds one suite's KTAP at the top level: name the tree after the suite.
+          trees.push(tree.children.length === 1 && tree.children[0]!.name === s ? tree : { name: '', status: tree.status, children: [{ ...tree, name: s }], log: [] });
+          log(`${m.module}: ${s}: ${countLeaves(tree).total} cases`);
+        }
+        await ssh.exec(`rmmod ${shq(m.module)}`);
+      }
+    });
+    for (const t of trees) checks.addRecords(ktapRecords(t, suite.name));
+  },
+};
+
+export default scenario;
