@@ -79,6 +79,9 @@ export function artifactFromDir(dir: string): KernelArtifact {
     modulesRoot: dir,
     configPath,
     config: parseKernelConfig(readFileSync(configPath, 'utf8')),
+    ...(existsSync(join(dir, 'kselftest')) ? { kselftestDir: join(dir, 'kselftest') } : {}),
+    buildId: meta.key,
+    series: meta.series,
   };
 }
 

@@ -27,6 +27,13 @@ export const BUILD_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'python3', why: 'kernel scripts' },
 ];
 
+/** What the Debian rootfs image (images/debian.yaml) needs to be built. */
+export const ROOTFS_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
+  { name: 'debootstrap', why: 'installs the guest root filesystem' },
+  { name: 'e2fsprogs', why: 'mkfs.ext4 -d writes the image without mounting' },
+  { name: 'openssh-client', why: 'ssh-keygen makes the image host key' },
+];
+
 /** Pure: which of the wanted packages dpkg-query did not report as installed. */
 export function missingPackages(wanted: readonly string[], dpkgStatus: string): string[] {
   const installed = new Set<string>();

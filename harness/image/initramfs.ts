@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { run } from '../util/process.js';
 import { hashParts } from '../util/hash.js';
@@ -22,6 +22,8 @@ export interface InitramfsInputs {
   workloads: Readonly<Record<string, string>>;
   /** Put every module of the kernel in the image (kernels the lab built: few and small). */
   allModules?: boolean;
+  /** A kselftest install folder (kselftest-install's INSTALL_PATH), put at /opt/kselftest. */
+  kselftestDir?: string;
   busybox: string;
   dropbear: string;
 }
@@ -66,6 +68,7 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
   entries.push({ kind: 'file', path: 'etc/dropbear/dropbear_ed25519_host_key', data: readFileSync(inp.keys.hostKeyFile), mode: 0o600 });
 
   for (const [name, path] of Object.entries(inp.workloads)) entries.push(fileEntry(`usr/local/bin/${name}`, path));
+  if (inp.kselftestDir && existsSync(inp.kselftestDir)) entries.push(...treeEntries(inp.kselftestDir, 'opt/kselftest'));
 
   // Modules: the closure of what must load (or, for kernels the lab built, all of them, so modprobe works
   // for anything), decompressed (busybox modprobe reads plain .ko only).
@@ -104,6 +107,20 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
     return [`${kind}:${path}:${meta}`, e.kind === 'file' ? e.data : ''];
   }));
   return { entries: ordered, loadModules, key };
+}
+
+/** Every file, folder and symlink under `dir`, placed under `prefix` in the image, modes kept. */
+function treeEntries(dir: string, prefix: string): CpioEntry[] {
+  const out: CpioEntry[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const host = join(dir, name);
+    const path = `${prefix}/${name}`;
+    const st = lstatSync(host);
+    if (st.isSymbolicLink()) out.push({ kind: 'symlink', path, target: readlinkSync(host) });
+    else if (st.isDirectory()) out.push({ kind: 'dir', path, mode: st.mode & 0o7777 }, ...treeEntries(host, path));
+    else if (st.isFile()) out.push({ kind: 'file', path, data: readFileSync(host), mode: st.mode & 0o7777 });
+  }
+  return out;
 }
 
 async function decompressXz(path: string): Promise<Buffer> {

@@ -11,4 +11,9 @@ export interface KernelArtifact {
   modulesRoot: string;
   configPath: string;
   config: KernelConfig;
+  /** kselftests installed with the kernel (lab builds), put at /opt/kselftest in the guest. */
+  kselftestDir?: string;
+  /** Identity for reports: the artifact key of a lab build, the series, the config's hash. */
+  buildId?: string;
+  series?: string;
 }

@@ -14,6 +14,9 @@ import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { buildWorkload } from '../image/workloads.js';
 import { buildInitramfs } from '../image/initramfs.js';
+import { buildRootfs } from '../image/rootfs.js';
+import { hashParts } from '../util/hash.js';
+import { readFileSync } from 'node:fs';
 import { startGuest, type RunningGuest } from '../vm/boot-guest.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { buildKernel } from '../build/build-kernel.js';
@@ -89,7 +92,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       },
       (k) => k.release,
     );
-    summary.kernel = { release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath };
+    summary.kernel = {
+      release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath,
+      configSha: hashParts([['config', readFileSync(kernel.configPath)]]).slice(0, 16),
+      ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
+    };
 
     const unmet = unmetRequirements(kernel.config, suite.kernel_config);
     if (unmet.length) {
@@ -104,10 +111,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       const keys = await ensureLabKeys(cache);
       const image = await clock.time(
         'image',
-        () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
+        () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
         (i) => (i.cached ? 'cached' : 'built'),
       );
-      summary.image = image;
+      const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
+      summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
       const qv = await qemuVersion(QEMU_BINARY);
       if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
       const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
@@ -116,7 +124,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
       await clock.time('boot', async () => {
         guest = await startGuest({
-          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: suite.cmdline,
+          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: suite.cmdline, ...(rootfs ? { rootDisk: rootfs.path } : {}),
           onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
         });
         summary.guest!.argv = guest.plan.argv;
@@ -124,7 +132,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
         if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
       });
-      await clock.time('ssh', () => guest!.connectSsh(keys, 15000));
+      await clock.time('ssh', () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey));
       await clock.time('suite', async () => {
         const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText() };
         let timer: NodeJS.Timeout | undefined;

@@ -17,9 +17,9 @@ export interface RunSummary {
   finishedAt: string;
   /** A run-level error (boot failure, missing tool), when the run did not get to finish its tests. */
   error?: { message: string; details?: string };
-  kernel?: { release: string; source: string; vmlinuz: string; configPath: string };
+  kernel?: { release: string; source: string; vmlinuz: string; configPath: string; configSha: string; buildId?: string; series?: string };
   guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; cmdline?: string; shutdown?: string };
-  image?: { path: string; key: string; cached: boolean };
+  image?: { path: string; key: string; cached: boolean; rootfs?: { path: string; key: string; cached: boolean } };
   stages: StageTiming[];
   tests: TestRecord[];
   counts: Record<TestStatus, number>;

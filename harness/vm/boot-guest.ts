@@ -22,6 +22,7 @@ export interface BootRequest {
   initrd: string;
   keys: LabKeys;
   extraCmdline?: readonly string[];
+  rootDisk?: string;
   /** Called with console findings as they appear (for live progress). */
   onFinding?: (f: ConsoleFinding) => void;
 }
@@ -93,14 +94,15 @@ export class RunningGuest {
     return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`);
   }
 
-  async connectSsh(keys: LabKeys, timeoutMs: number): Promise<GuestSsh> {
+  /** hostPublicKey: the key the guest serves (the lab's dropbear key, or a rootfs image's own). */
+  async connectSsh(keys: LabKeys, timeoutMs: number, hostPublicKey = keys.hostPublicKey): Promise<GuestSsh> {
     const port = Number(/hostfwd=tcp:127\.0\.0\.1:(\d+)-/.exec(this.plan.argv.join(' '))?.[1]);
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
       if (this.exited) throw this.bootFailure(`QEMU ended before SSH answered (${this.exitInfo})`);
       try {
-        this.ssh = await raceAbort(GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey: keys.hostPublicKey, timeoutMs: Math.max(1000, deadline - Date.now()) }));
+        this.ssh = await raceAbort(GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey, timeoutMs: Math.max(1000, deadline - Date.now()) }));
         return this.ssh;
       } catch (e) {
         if ((e as Error).name === 'InterruptedError') throw e;
@@ -179,7 +181,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
     const sshPort = await freeLoopbackPort();
     const tcgThreads = process.env.LAB_TCG_THREAD === 'multi' ? 'multi' : 'single';
-    const plan = buildQemuArgv({ guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, initrd: req.initrd, runDir, sshPort, extraCmdline: req.extraCmdline ?? [], tcgThreads });
+    const plan = buildQemuArgv({ guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, initrd: req.initrd, runDir, sshPort, extraCmdline: req.extraCmdline ?? [], tcgThreads, ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}) });
     const [file, ...args] = plan.argv;
     const child = execa(file!, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
     if (!child.pid) {

@@ -18,6 +18,8 @@ export interface QemuPlanInputs {
    * code modification), about once in 25 boots. "multi" (LAB_TCG_THREAD=multi) is faster but not safe here.
    */
   tcgThreads?: 'single' | 'multi';
+  /** A root disk image, attached over virtio-blk in snapshot mode (the cached image is never written). */
+  rootDisk?: string;
 }
 
 export interface QemuPlan {
@@ -43,7 +45,8 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
   const consoleLog = `${inp.runDir}/console.log`;
   const qmpSocket = `${inp.runDir}/qmp.sock`;
   const pidFile = `${inp.runDir}/qemu.pid`;
-  const cmdline = [...BASE_CMDLINE, ...guest.cmdline, ...(inp.extraCmdline ?? [])].join(' ');
+  // lab.rootfs tells the initramfs init to switch_root into the disk after copying in modules and tests.
+  const cmdline = [...BASE_CMDLINE, ...(inp.rootDisk ? ['lab.rootfs=/dev/vda'] : []), ...guest.cmdline, ...(inp.extraCmdline ?? [])].join(' ');
   const cpuModel = guest.cpu ?? (accel === 'kvm' ? 'host' : 'max');
   // A vPMU exists only under KVM; "none" hides it explicitly so guests see the same thing on every host.
   const pmuFlag = accel === 'kvm' && guest.pmu !== 'none' ? ',pmu=on' : accel === 'kvm' ? ',pmu=off' : '';
@@ -69,6 +72,7 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
     // romfile= drops the NIC's iPXE option ROM: we never network-boot, and SeaBIOS running it costs
     // a good part of a second under TCG.
     '-device', 'virtio-net-pci,netdev=net0,romfile=',
+    ...(inp.rootDisk ? ['-drive', `file=${inp.rootDisk},if=virtio,format=raw,snapshot=on`] : []),
   ];
   return { argv, consoleLog, qmpSocket, pidFile, cmdline };
 }

@@ -19,6 +19,27 @@ while read -r mod; do
 	modprobe "$mod" || echo "LAB-MODPROBE-FAILED $mod"
 done < /etc/lab/modules
 
+# A rootfs guest (lab.rootfs=/dev/vda): the disk becomes / after the kernel's modules, the kselftests
+# and the workloads are copied in (the disk runs in snapshot mode: the cached image stays untouched).
+case " $(cat /proc/cmdline) " in
+*" lab.rootfs="*)
+	root=$(sed -n 's/.* lab\.rootfs=\([^ ]*\).*/\1/p' /proc/cmdline)
+	mkdir -p /newroot
+	if mount -t ext4 "$root" /newroot; then
+		mkdir -p /newroot/lib/modules /newroot/opt /newroot/usr/local/bin
+		cp -a /lib/modules/. /newroot/lib/modules/ 2>/dev/null
+		[ -d /opt/kselftest ] && cp -a /opt/kselftest /newroot/opt/
+		cp -a /usr/local/bin/. /newroot/usr/local/bin/ 2>/dev/null
+		umount /sys/kernel/debug /sys/kernel/tracing /dev/pts /tmp /run 2>/dev/null
+		mount --move /dev /newroot/dev
+		mount --move /proc /newroot/proc
+		mount --move /sys /newroot/sys
+		exec switch_root /newroot /lab/init-rootfs
+	fi
+	echo "LAB-ROOTFS-FAILED cannot mount $root"
+	;;
+esac
+
 ip link set lo up
 ip link set eth0 up
 # QEMU user networking: fixed addresses, so no DHCP round trip at boot.
