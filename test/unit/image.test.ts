@@ -46,3 +46,11 @@ t.test('module closure: dependencies first, unknown names reported', async (t) =
   t.same(c.unknown, ['nosuch']);
   t.equal(moduleName('kernel/mm/damon/damon-lab-ops.ko.xz'), 'damon_lab_ops');
 });
+
+t.test('Debian mirror from the host apt sources', async (t) => {
+  const { debianMirror } = await import('../../harness/image/rootfs.js');
+  const deb822 = 'Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n';
+  t.equal(debianMirror(deb822), 'http://mirror.example/debian');
+  t.equal(debianMirror('deb [arch=amd64] http://m.example/debian bookworm main\n'), 'http://m.example/debian');
+  t.equal(debianMirror(''), 'http://deb.debian.org/debian');
+});

@@ -43,3 +43,10 @@ t.test('guest and run cmdline words are appended after the base', async (t) => {
   const p = buildQemuArgv({ ...base, guest: g, accel: 'tcg', extraCmdline: ['kunit.filter_glob=damon*'] });
   t.match(p.cmdline, /panic=-1 .*loglevel=7 kunit\.filter_glob=damon\*$/);
 });
+
+t.test('a rootfs guest: the disk in snapshot mode, and lab.rootfs on the command line', async (t) => {
+  const p = buildQemuArgv({ ...base, accel: 'tcg', rootDisk: '/c/rootfs.ext4' });
+  t.same(after(p.argv, '-drive'), ['file=/c/rootfs.ext4,if=virtio,format=raw,snapshot=on']);
+  t.match(p.cmdline, /lab\.rootfs=\/dev\/vda/);
+  t.notMatch(buildQemuArgv({ ...base, accel: 'tcg' }).cmdline, /lab\.rootfs/);
+});
