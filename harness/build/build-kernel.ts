@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { publishDir } from '../util/staging.js';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hashParts } from '../util/hash.js';
@@ -144,10 +145,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
       if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
     }
     const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
-    const staging = `${dir}.tmp-${process.pid}`;
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(join(staging, 'boot'), { recursive: true });
-    try {
+    await publishDir(dir, async (staging) => {
+      mkdirSync(join(staging, 'boot'), { recursive: true });
       await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
       if (series.artifacts.selftests.length) {
         await runMake([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
@@ -163,12 +162,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
         configSha, toolchain, buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
       };
       writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(staging, dir);
-    } catch (e) {
-      rmSync(staging, { recursive: true, force: true });
-      throw e;
-    }
+    });
   } else {
     log('an identical kernel (same commit and .config) is already in the artifact cache');
   }

@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cachedDeb } from '../source/apt-download.js';
+import { publishDir } from '../util/staging.js';
 import { join } from 'node:path';
 import { run, probe } from '../util/process.js';
 import { InfraError } from '../util/errors.js';
@@ -75,30 +77,11 @@ export async function debianDefaultKernel(cache: string, opts: { refresh?: boole
 }
 
 async function fetchAndUnpack(cache: string, pkg: string, dir: string, log: (s: string) => void): Promise<void> {
-  const debs = join(cache, 'debs');
-  mkdirSync(debs, { recursive: true });
-  let deb = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (!deb) {
-    log(`fetching ${pkg} with apt-get download`);
-    // Download into a scratch dir first so a half-downloaded file never looks cached.
-    const tmp = join(debs, `.tmp-${process.pid}`);
-    mkdirSync(tmp, { recursive: true });
-    try {
-      await run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: tmp });
-      deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
-      if (!deb) throw new InfraError(`apt-get download ${pkg} produced no .deb`);
-      renameSync(join(tmp, deb), join(debs, deb));
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
+  const deb = await cachedDeb(cache, pkg, log);
   log(`unpacking ${deb}`);
-  const staging = `${dir}.tmp-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  try {
-    await run(['dpkg-deb', '-x', join(debs, deb), staging]);
-    const version = await run(['dpkg-deb', '-f', join(debs, deb), 'Version']);
+  await publishDir(dir, async (staging) => {
+    await run(['dpkg-deb', '-x', deb, staging]);
+    const version = await run(['dpkg-deb', '-f', deb, 'Version']);
     // Bookworm ships modules under lib/, newer Debian under usr/lib/: normalise to lib/.
     if (!existsSync(join(staging, 'lib', 'modules')) && existsSync(join(staging, 'usr', 'lib', 'modules'))) {
       mkdirSync(join(staging, 'lib'), { recursive: true });
@@ -111,10 +94,5 @@ async function fetchAndUnpack(cache: string, pkg: string, dir: string, log: (s: 
     await run(['depmod', '-b', staging, release]);
     const meta: KernelMeta = { package: pkg, version, release };
     writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(staging, dir);
-  } catch (e) {
-    rmSync(staging, { recursive: true, force: true });
-    throw e;
-  }
+  });
 }

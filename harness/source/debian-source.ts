@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cachedDeb } from './apt-download.js';
+import { publishDir } from '../util/staging.js';
 import { join } from 'node:path';
 import { run } from '../util/process.js';
 import { InfraError } from '../util/errors.js';
@@ -21,49 +23,29 @@ export async function debianSourceRepo(cache: string, log: (s: string) => void =
 }
 
 async function createRepo(cache: string, dir: string, log: (s: string) => void): Promise<void> {
-  const debs = join(cache, 'debs');
-  mkdirSync(debs, { recursive: true });
-  let deb = readdirSync(debs).find((f) => f.startsWith(`${DEBIAN_SOURCE_PACKAGE}_`) && f.endsWith('.deb'));
-  if (!deb) {
-    log(`fetching ${DEBIAN_SOURCE_PACKAGE} with apt-get download`);
-    const tmp = join(debs, `.tmp-src-${process.pid}`);
-    mkdirSync(tmp, { recursive: true });
-    try {
-      await run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', DEBIAN_SOURCE_PACKAGE], { cwd: tmp });
-      deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
-      if (!deb) throw new InfraError(`apt-get download ${DEBIAN_SOURCE_PACKAGE} produced no .deb`);
-      renameSync(join(tmp, deb), join(debs, deb));
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }
-  const version = await run(['dpkg-deb', '-f', join(debs, deb), 'Version']);
-  const staging = `${dir}.tmp-${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
+  const deb = await cachedDeb(cache, DEBIAN_SOURCE_PACKAGE, log);
+  const version = await run(['dpkg-deb', '-f', deb, 'Version']);
+  const unpacked = `${dir}.deb-${process.pid}`;
   try {
-    log(`unpacking ${deb}`);
-    await run(['dpkg-deb', '-x', join(debs, deb), join(staging, 'deb')]);
-    const srcDir = join(staging, 'deb', 'usr', 'src');
-    const tarball = readdirSync(srcDir).find((f) => /^linux-source-.*\.tar\.(xz|bz2|gz)$/.test(f));
-    if (!tarball) throw new InfraError(`${deb} holds no linux-source tarball in /usr/src`);
-    const tree = join(staging, 'tree');
-    mkdirSync(tree);
-    await run(['tar', '-xf', join(srcDir, tarball), '-C', tree, '--strip-components=1']);
-    rmSync(join(staging, 'deb'), { recursive: true, force: true });
-    log('committing the source into a git repository (once)');
-    await git(tree, ['init', '-q', '-b', 'debian']);
-    await git(tree, ['config', 'gc.auto', '0']);
-    // Debian's .gitignore ignores everything at the top level ("/*"): force-add the whole tarball.
-    await git(tree, ['add', '-A', '-f']);
-    await git(tree, ['commit', '-q', '-m', `Debian ${DEBIAN_SOURCE_PACKAGE} ${version}`]);
-    await git(tree, ['tag', '-a', '-m', version, 'debian-base']);
-    writeFileSync(join(tree, '.git', 'info', 'exclude'), '/.lab-ready\n');
-    writeFileSync(join(tree, '.lab-ready'), `${version}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(dir, '..'), { recursive: true });
-    renameSync(tree, dir);
+    await publishDir(dir, async (tree) => {
+      log(`unpacking ${deb}`);
+      await run(['dpkg-deb', '-x', deb, unpacked]);
+      const srcDir = join(unpacked, 'usr', 'src');
+      const tarball = readdirSync(srcDir).find((f) => /^linux-source-.*\.tar\.(xz|bz2|gz)$/.test(f));
+      if (!tarball) throw new InfraError(`${deb} holds no linux-source tarball in /usr/src`);
+      await run(['tar', '-xf', join(srcDir, tarball), '-C', tree, '--strip-components=1']);
+      rmSync(unpacked, { recursive: true, force: true });
+      log('committing the source into a git repository (once)');
+      await git(tree, ['init', '-q', '-b', 'debian']);
+      await git(tree, ['config', 'gc.auto', '0']);
+      // Debian's .gitignore ignores everything at the top level ("/*"): force-add the whole tarball.
+      await git(tree, ['add', '-A', '-f']);
+      await git(tree, ['commit', '-q', '-m', `Debian ${DEBIAN_SOURCE_PACKAGE} ${version}`]);
+      await git(tree, ['tag', '-a', '-m', version, 'debian-base']);
+      writeFileSync(join(tree, '.git', 'info', 'exclude'), '/.lab-ready\n');
+      writeFileSync(join(tree, '.lab-ready'), `${version}\n`);
+    });
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    rmSync(unpacked, { recursive: true, force: true });
   }
 }
