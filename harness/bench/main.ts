@@ -8,6 +8,7 @@ import type { RunSummary } from '../run/run-summary.js';
 import { rawBootToShell } from './raw-boot.js';
 import { fmtSeconds, median } from './stats.js';
 import { coldBuildBench, incrementalBuildBench, warmBuildBench } from './build-bench.js';
+import { kunitBench } from './kunit-bench.js';
 
 /**
  * `npm run bench`: the lab against the raw commands it wraps, measured side by side in the same run.
@@ -66,12 +67,13 @@ function argvAfter(argv: readonly string[], flags: readonly string[]): string[] 
   return out;
 }
 
-/** `npm run bench [-- NAME…]`: all cheap benchmarks by default; cold-build only when named (it takes most of an hour). */
+/** `npm run bench [-- NAME…]`: the cheap benchmarks by default; cold-build and kunit (kernel builds from scratch) when named. */
 const benches: Record<string, () => Promise<void>> = {
   smoke: smokeVsRawBoot,
   'warm-build': () => warmBuildBench(reps),
   'incremental-build': incrementalBuildBench,
   'cold-build': coldBuildBench,
+  kunit: kunitBench,
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);

@@ -131,7 +131,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}\n`);
   const env = makeEnv(cache);
   const jobs = String(availableParallelism());
-  const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc'];
+  // LOCALVERSION= (set, empty): without it setlocalversion appends "+" for a git tree not at a tag.
+  const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
   const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log });
   const configSha = hashParts([['config', configText]]);
   const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);

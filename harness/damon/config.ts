@@ -18,11 +18,49 @@ export interface DamonTarget {
   regions?: Array<{ start: number | string; end: number | string }>;
 }
 
+/** A quota goal: the metric names are the kernel's (user_input, some_mem_psi_us; node_sys_bp etc. where a series adds them). */
+export interface DamonQuotaGoal {
+  metric: string;
+  targetValue: number;
+  /** For user_input goals: the value the lab measured and feeds each interval. */
+  currentValue?: number;
+  /** NUMA node of node_* metrics (kernels that have goals/N/nid). */
+  nid?: number;
+}
+
+export interface DamonQuotas {
+  ms?: number;
+  bytes?: number;
+  resetIntervalMs?: number;
+  weights?: { szPermil: number; nrAccessesPermil: number; agePermil: number };
+  goals?: DamonQuotaGoal[];
+}
+
+export interface DamonWatermarks {
+  metric: 'none' | 'free_mem_rate';
+  intervalUs: number;
+  high: number;
+  mid: number;
+  low: number;
+}
+
+export interface DamonFilter {
+  type: 'anon' | 'memcg' | 'young' | 'addr' | 'target';
+  matching: boolean;
+  memcgPath?: string;
+  addrStart?: number | string;
+  addrEnd?: number | string;
+  targetIdx?: number;
+}
+
 export interface DamonScheme {
   action: 'stat' | 'pageout' | 'hugepage' | 'nohugepage' | 'lru_prio' | 'lru_deprio' | 'migrate_hot' | 'migrate_cold' | 'willneed' | 'cold';
   accessPattern?: { sz?: Range; nrAccesses?: Range; age?: Range };
   applyIntervalUs?: number;
   targetNid?: number;
+  quotas?: DamonQuotas;
+  watermarks?: DamonWatermarks;
+  filters?: DamonFilter[];
 }
 
 export interface DamonContext {

@@ -1,5 +1,5 @@
 import { DAMON_ADMIN, type DamonConfig } from './config.js';
-import { parseRejection, planDamonWrites, renderWriteScript } from './sysfs-plan.js';
+import { parseRejection, planDamonWrites, readBackMismatches, readBackPaths, renderReadScript, renderWriteScript } from './sysfs-plan.js';
 
 /** Where DAMON sysfs scripts run: a guest over SSH, or a local shell against a fake tree in tests. */
 export interface ScriptRunner {
@@ -26,7 +26,14 @@ export interface DamonRegion {
 export interface DamonProbe {
   present: boolean;
   availOperations: string[];
+  /** Files and folders the series under test may add, present or not on this kernel. */
+  features: { perfEvents: boolean; regionSz: boolean; addrUnit: boolean; goalNid: boolean; targetNid: boolean };
+  /** Quota goal metrics this kernel accepts (each tried on a scratch goal). */
+  goalMetrics: string[];
 }
+
+/** Metric names tried by probe(): the mainline ones and those the tiering series add. */
+export const CANDIDATE_GOAL_METRICS = ['user_input', 'some_mem_psi_us', 'node_mem_used_bp', 'node_mem_free_bp', 'node_sys_bp', 'node_eligible_mem_bp', 'node_memcg_used_bp', 'node_memcg_free_bp'];
 
 /** The only code that writes DAMON sysfs: scenarios describe a DamonConfig and call this. */
 export class DamonSysfs {
@@ -40,24 +47,71 @@ export class DamonSysfs {
     return r.stdout;
   }
 
-  /** What this kernel offers. avail_operations appears once a context exists, so one is made if needed. */
+  /**
+   * What this kernel offers, in one round trip: avail_operations (it appears once a context exists, so
+   * one scratch kdamond with a context and a scheme with a goal is made), which optional files exist, and
+   * which quota goal metrics a goal accepts. Leaves one kdamond, off, for the caller's apply() to reshape.
+   */
   async probe(): Promise<DamonProbe> {
     const kd = `${this.root}/kdamonds`;
+    const ctx = `${kd}/0/contexts/0`;
+    const goal = `${ctx}/schemes/0/quotas/goals/0`;
+    const has = (name: string, path: string) => `[ -e ${path} ] && echo "F ${name}"`;
     const out = await this.script(
       [
         `[ -d ${kd} ] || { echo ABSENT; exit 0; }`,
-        `[ "$(cat ${kd}/nr_kdamonds)" -ge 1 ] || echo 1 > ${kd}/nr_kdamonds`,
-        `[ "$(cat ${kd}/0/contexts/nr_contexts)" -ge 1 ] || echo 1 > ${kd}/0/contexts/nr_contexts`,
-        `cat ${kd}/0/contexts/0/avail_operations`,
+        `echo 1 > ${kd}/nr_kdamonds || exit 1`,
+        `echo 1 > ${kd}/0/contexts/nr_contexts || exit 1`,
+        `echo "O $(cat ${ctx}/avail_operations)"`,
+        `echo 1 > ${ctx}/schemes/nr_schemes 2>/dev/null && echo 1 > ${ctx}/schemes/0/quotas/goals/nr_goals 2>/dev/null`,
+        has('perfEvents', `${ctx}/perf_events`),
+        has('regionSz', `${ctx}/monitoring_attrs/region_sz`),
+        has('addrUnit', `${ctx}/addr_unit`),
+        has('goalNid', `${goal}/nid`),
+        has('targetNid', `${ctx}/schemes/0/target_nid`),
+        `for m in ${CANDIDATE_GOAL_METRICS.join(' ')}; do [ -e ${goal}/target_metric ] && { echo $m > ${goal}/target_metric; } 2>/dev/null && echo "M $m"; done`,
+        `echo 0 > ${ctx}/schemes/nr_schemes 2>/dev/null`,
+        'true',
       ].join('\n'),
     );
-    if (out.trim() === 'ABSENT') return { present: false, availOperations: [] };
-    return { present: true, availOperations: out.trim().split(/\s+/).filter(Boolean) };
+    if (out.trim() === 'ABSENT') return { present: false, availOperations: [], features: { perfEvents: false, regionSz: false, addrUnit: false, goalNid: false, targetNid: false }, goalMetrics: [] };
+    const lines = out.split('\n');
+    const feature = (n: string) => lines.includes(`F ${n}`);
+    return {
+      present: true,
+      availOperations: (lines.find((l) => l.startsWith('O '))?.slice(2) ?? '').trim().split(/\s+/).filter(Boolean),
+      features: { perfEvents: feature('perfEvents'), regionSz: feature('regionSz'), addrUnit: feature('addrUnit'), goalNid: feature('goalNid'), targetNid: feature('targetNid') },
+      goalMetrics: lines.filter((l) => l.startsWith('M ')).map((l) => l.slice(2).trim()),
+    };
   }
 
-  /** Writes the whole configuration in one script; a rejected file becomes a DamonSysfsError. */
+  /**
+   * Writes the whole configuration in one script (a rejected file becomes a DamonSysfsError naming it
+   * and the errno), then reads every written file back in a second one and checks it.
+   */
   async apply(config: DamonConfig): Promise<void> {
-    await this.script(renderWriteScript(planDamonWrites(config, this.root)));
+    const writes = planDamonWrites(config, this.root);
+    await this.script(renderWriteScript(writes));
+    const expected = readBackPaths(writes);
+    const mismatches = readBackMismatches(expected, await this.script(renderReadScript(expected.map((e) => e.path))));
+    if (mismatches.length) {
+      const m = mismatches[0]!;
+      throw new DamonSysfsError(m.path, `wrote '${m.wrote}' but it reads back '${m.read}'${mismatches.length > 1 ? ` (and ${mismatches.length - 1} more)` : ''}`);
+    }
+  }
+
+  /** Updates the current_value of user_input goals, then commit_schemes_quota_goals: the feedback loop. */
+  async feedGoal(kdamond: number, context: number, scheme: number, goal: number, currentValue: number): Promise<void> {
+    const path = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/quotas/goals/${goal}/current_value`;
+    await this.script(renderWriteScript([{ path, value: String(Math.round(currentValue)) }, { path: `${this.root}/kdamonds/${kdamond}/state`, value: 'commit_schemes_quota_goals' }]));
+  }
+
+  /** A scheme's stats after update_schemes_stats. */
+  async schemeStats(kdamond: number, context: number, scheme: number): Promise<Record<string, number>> {
+    const dir = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/stats`;
+    await this.command(kdamond, 'update_schemes_stats');
+    const out = await this.script(`for f in ${dir}/*; do read -r v < "$f"; echo "\${f##*/} $v"; done`);
+    return Object.fromEntries(out.trim().split('\n').filter(Boolean).map((l) => { const [k, v] = l.split(' '); return [k!, Number(v)]; }));
   }
 
   async command(kdamond: number, cmd: KdamondCommand): Promise<void> {

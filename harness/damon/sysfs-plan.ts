@@ -57,6 +57,71 @@ function schemeWrites(w: SysfsWrite[], dir: string, s: DamonScheme): void {
   if (ap?.sz) range(w, `${dir}/access_pattern/sz`, ap.sz);
   if (ap?.nrAccesses) range(w, `${dir}/access_pattern/nr_accesses`, ap.nrAccesses);
   if (ap?.age) range(w, `${dir}/access_pattern/age`, ap.age);
+  const put = (path: string, v: string | number) => w.push({ path: `${dir}/${path}`, value: String(v) });
+  const q = s.quotas;
+  if (q) {
+    if (q.ms !== undefined) put('quotas/ms', q.ms);
+    if (q.bytes !== undefined) put('quotas/bytes', q.bytes);
+    if (q.resetIntervalMs !== undefined) put('quotas/reset_interval_ms', q.resetIntervalMs);
+    if (q.weights) {
+      put('quotas/weights/sz_permil', q.weights.szPermil);
+      put('quotas/weights/nr_accesses_permil', q.weights.nrAccessesPermil);
+      put('quotas/weights/age_permil', q.weights.agePermil);
+    }
+    if (q.goals) {
+      put('quotas/goals/nr_goals', q.goals.length);
+      q.goals.forEach((g, i) => {
+        put(`quotas/goals/${i}/target_metric`, g.metric);
+        put(`quotas/goals/${i}/target_value`, g.targetValue);
+        if (g.currentValue !== undefined) put(`quotas/goals/${i}/current_value`, g.currentValue);
+        if (g.nid !== undefined) put(`quotas/goals/${i}/nid`, g.nid);
+      });
+    }
+  }
+  const wm = s.watermarks;
+  if (wm) {
+    put('watermarks/metric', wm.metric);
+    put('watermarks/interval_us', wm.intervalUs);
+    put('watermarks/high', wm.high);
+    put('watermarks/mid', wm.mid);
+    put('watermarks/low', wm.low);
+  }
+  if (s.filters) {
+    put('filters/nr_filters', s.filters.length);
+    s.filters.forEach((f, i) => {
+      put(`filters/${i}/type`, f.type);
+      put(`filters/${i}/matching`, f.matching ? 'Y' : 'N');
+      if (f.memcgPath !== undefined) put(`filters/${i}/memcg_path`, f.memcgPath);
+      if (f.addrStart !== undefined) put(`filters/${i}/addr_start`, f.addrStart);
+      if (f.addrEnd !== undefined) put(`filters/${i}/addr_end`, f.addrEnd);
+      if (f.targetIdx !== undefined) put(`filters/${i}/target_idx`, f.targetIdx);
+    });
+  }
+}
+
+/** Pure: the files whose content reads back as written (counts create directories; they read back too). */
+export function readBackPaths(writes: readonly SysfsWrite[]): SysfsWrite[] {
+  const last = new Map<string, string>();
+  for (const w of writes) last.set(w.path, w.value);
+  return [...last].map(([path, value]) => ({ path, value }));
+}
+
+/** Pure: a script printing "<path>\t<content>" for each file, in one round trip. */
+export function renderReadScript(paths: readonly string[]): string {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return paths.map((p) => `v=; read -r v < ${q(p)} 2>/dev/null; printf '%s\t%s\n' ${q(p)} "$v"`).join('\n') + '\n';
+}
+
+/** Pure: written values the kernel reads back differently (matching filters read back as Y/N). */
+export function readBackMismatches(expected: readonly SysfsWrite[], output: string): Array<{ path: string; wrote: string; read: string }> {
+  const got = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab > 0) got.set(line.slice(0, tab), line.slice(tab + 1).trim());
+  }
+  return expected
+    .filter((e) => (got.get(e.path) ?? '<unreadable>') !== e.value)
+    .map((e) => ({ path: e.path, wrote: e.value, read: got.get(e.path) ?? '<unreadable>' }));
 }
 
 /**

@@ -43,7 +43,7 @@ t.test('driver writes the whole config in one script to a fake tree', async (t) 
   t.same((await d.probe()).availOperations, ['vaddr', 'fvaddr', 'paddr']);
   calls.length = 0;
   await d.apply(config);
-  t.equal(calls.length, 1, 'one remote script per configuration');
+  t.equal(calls.length, 2, 'one script writes the configuration, one reads it back');
   const ctx = join(root, 'kdamonds/0/contexts/0');
   t.equal(readFileSync(join(ctx, 'operations'), 'utf8'), 'vaddr\n');
   t.equal(readFileSync(join(ctx, 'targets/0/pid_target'), 'utf8'), '42\n');
@@ -78,4 +78,34 @@ t.test('regions: parse, hottest by share, overlap', async (t) => {
   t.equal(overlapBytes({ start: 0n, end: 100n }, { start: 50n, end: 200n }), 50n);
   t.equal(overlapBytes({ start: 0n, end: 10n }, { start: 10n, end: 20n }), 0n);
   t.equal(hottestRegion(parseRegionLines('0 10 0 1\n'), 0.8), undefined);
+});
+
+t.test('read-back: a value the kernel holds differently is an error naming the file', async (t) => {
+  const root = fakeTree();
+  let n = 0;
+  // The second script is the read-back: pretend the kernel clamped aggr_us.
+  const runner = { exec: async (s: string) => (++n === 2 ? { code: 0, stdout: (await localShell.exec(s)).stdout.replace(/(aggr_us\t)100000/, '$15000'), stderr: '' } : localShell.exec(s)) };
+  const err = await new DamonSysfs(runner, root).apply(config).catch((e: unknown) => e);
+  t.type(err, DamonSysfsError);
+  t.match((err as DamonSysfsError).path, /monitoring_attrs\/intervals\/aggr_us$/);
+  t.match((err as Error).message, /wrote '100000' but it reads back '5000'/);
+});
+
+t.test('plan: quotas with goals, weights, watermarks, filters, target_nid', async (t) => {
+  const w = planDamonWrites({ kdamonds: [{ contexts: [{ operations: 'paddr', targets: [{}], schemes: [{
+    action: 'migrate_hot', targetNid: 0, applyIntervalUs: 100000,
+    quotas: { ms: 10, bytes: 1 << 20, resetIntervalMs: 1000, weights: { szPermil: 0, nrAccessesPermil: 1000, agePermil: 0 }, goals: [{ metric: 'user_input', targetValue: 7000, currentValue: 5000 }] },
+    watermarks: { metric: 'none', intervalUs: 0, high: 0, mid: 0, low: 0 },
+    filters: [{ type: 'anon', matching: true }],
+  }] }] }] }, '/r');
+  const get = (suffix: string) => w.find((x) => x.path.endsWith(suffix))?.value;
+  t.equal(get('schemes/0/target_nid'), '0');
+  t.equal(get('quotas/goals/nr_goals'), '1');
+  t.equal(get('quotas/goals/0/target_metric'), 'user_input');
+  t.equal(get('quotas/goals/0/current_value'), '5000');
+  t.equal(get('quotas/weights/nr_accesses_permil'), '1000');
+  t.equal(get('watermarks/metric'), 'none');
+  t.equal(get('filters/0/matching'), 'Y');
+  const paths = w.map((x) => x.path);
+  t.ok(paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/nr_goals') < paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/0/target_metric'));
 });

@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { cacheRoot, repoRoot } from '../util/paths.js';
+import { debianSourceRepo } from '../source/debian-source.js';
+import type { RunSummary } from '../run/run-summary.js';
+import { fmtSeconds } from './stats.js';
+
+const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
+
+/** Pure: "Ran 23 tests: passed: 23" (and friends) from kunit.py's closing lines. */
+export function kunitPyCounts(output: string): { total: number; passed: number } | undefined {
+  const m = /Ran (\d+) tests?:\s*passed: (\d+)/.exec(output) ?? /Testing complete\. Ran (\d+) tests?: passed: (\d+)/.exec(output);
+  return m ? { total: Number(m[1]), passed: Number(m[2]) } : undefined;
+}
+
+/**
+ * `lab run damon-kunit` against `tools/testing/kunit/kunit.py run --arch=x86_64` with the same kunitconfig
+ * (mm/damon/tests/.kunitconfig) on the same tree, cold (fresh build directories, ccache off) and warm
+ * (the same again), in the same run. Same test counts expected; the lab's wall time should not exceed
+ * kunit.py's. Slow when cold (two kernel builds): `npm run bench -- kunit`.
+ */
+export async function kunitBench(): Promise<void> {
+  console.log('== lab run damon-kunit vs kunit.py run --arch=x86_64, same kunitconfig, same tree');
+  const { repo } = await debianSourceRepo(cacheRoot());
+  const kunitconfig = join(repo, 'mm', 'damon', 'tests', '.kunitconfig');
+  const work = mkdtempSync(join(tmpdir(), 'bench-kunit-'));
+  const name = `bench-kunit-${process.pid}`;
+  const seriesFile = join(work, `${name}.yaml`);
+  writeFileSync(seriesFile, `name: ${name}\nbase: debian\nconfigs: [damon, ${kunitconfig}]\nartifacts:\n  selftests: []\n`);
+  const suiteArgs = ['run', 'damon-kunit', '--series', seriesFile, '--quiet'];
+  const kunitBuild = join(work, 'kunit-build');
+  const kunitArgs = [join(repo, 'tools', 'testing', 'kunit', 'kunit.py'), 'run', '--arch=x86_64', `--kunitconfig=${kunitconfig}`, `--build_dir=${kunitBuild}`, `--jobs=${(await import('node:os')).availableParallelism()}`];
+  try {
+    for (const phase of ['cold', 'warm'] as const) {
+      const env = phase === 'cold' ? { CCACHE_DISABLE: '1' } : {};
+      let t0 = performance.now();
+      const py = await execa('python3', kunitArgs, { cwd: repo, reject: false, all: true, env });
+      const pySeconds = (performance.now() - t0) / 1000;
+      const pyCounts = kunitPyCounts(String(py.all));
+      const reports = mkdtempSync(join(work, 'reports-'));
+      t0 = performance.now();
+      const lab = await execa('node', [labBin, ...suiteArgs], { reject: false, all: true, env: { ...env, LAB_REPORTS: reports } });
+      const labSeconds = (performance.now() - t0) / 1000;
+      const summary = JSON.parse(readFileSync(join(reports, readdirSync(reports)[0]!, 'summary.json'), 'utf8')) as RunSummary;
+      const cases = summary.tests.filter((x) => /^damon-kunit\.damon[-a-z]*\./.test(x.path));
+      console.log(`${phase}: kunit.py ${fmtSeconds(pySeconds)} (exit ${py.exitCode}, ${pyCounts ? `${pyCounts.total} tests, ${pyCounts.passed} passed` : 'no counts'})`);
+      console.log(`${phase}: lab      ${fmtSeconds(labSeconds)} (exit ${lab.exitCode}, ${cases.length} tests, ${cases.filter((x) => x.status === 'PASS').length} passed)`);
+      console.log(`${phase}: ratio lab/kunit.py ${(labSeconds / pySeconds).toFixed(2)} (target ≤ 1.00: ${labSeconds <= pySeconds ? 'met' : 'NOT met'}); same count: ${pyCounts?.total === cases.length ? 'yes' : 'NO'}`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

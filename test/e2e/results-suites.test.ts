@@ -1,0 +1,54 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { lab, newReportsDir, onlyReport } from './lab-cli.js';
+
+// On the fixture series' kernel (built by series-build.test.ts, or here: the artifact cache makes it free).
+t.test('damon-kunit: built-in DAMON suites from the boot console and a test module from debugfs', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit', '--series', 'lab-fixture'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { dir, summary } = onlyReport(reports);
+  const paths = summary.tests.map((x) => x.path);
+  t.ok(paths.some((p) => p.startsWith('damon-kunit.damon.damon_test_')), 'core suite cases');
+  t.ok(paths.some((p) => p.startsWith('damon-kunit.damon-sysfs.')), 'sysfs suite cases');
+  t.same(paths.filter((p) => p.startsWith('damon-kunit.damon_lab_fixture.')).sort(), [
+    'damon-kunit.damon_lab_fixture.damon_lab_fixture_test_clamped',
+    'damon-kunit.damon_lab_fixture.damon_lab_fixture_test_empty_whole',
+    'damon-kunit.damon_lab_fixture.damon_lab_fixture_test_half',
+  ]);
+  t.ok(summary.tests.every((x) => x.status === 'PASS'), JSON.stringify(summary.tests.filter((x) => x.status !== 'PASS')));
+  t.ok(summary.kernel?.buildId && summary.kernel.series === 'lab-fixture' && summary.kernel.configSha, 'run metadata: build id, series, config hash');
+
+  // The saved console parses to the same built-in cases.
+  const parsed = await lab(['parse', join(dir, 'console.log'), '--json']);
+  t.equal(parsed.exitCode, 0, parsed.stderr);
+  const tree = JSON.parse(parsed.stdout) as { counts: { total: number; PASS: number } };
+  const builtin = summary.tests.filter((x) => !x.path.startsWith('damon-kunit.damon_lab_fixture.') && x.name !== 'kunit_results_found' && x.name !== 'console_clean');
+  t.equal(tree.counts.total, builtin.length);
+  t.equal(tree.counts.PASS, builtin.length);
+});
+
+t.test('damon-kunit on the stock kernel: SKIP with the missing symbols', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { summary } = onlyReport(reports);
+  t.ok(summary.tests.length > 0 && summary.tests.every((x) => x.status === 'SKIP'));
+  t.match(summary.tests[0]!.reason, /CONFIG_DAMON_KUNIT_TEST=n, suite needs CONFIG_DAMON_KUNIT_TEST=y/);
+});
+
+t.test('damon-selftests: run_kselftest.sh in the Debian rootfs guest', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-selftests', '--series', 'lab-fixture'], { reports });
+  t.ok(r.exitCode === 0 || r.exitCode === 1, r.all);
+  const { summary } = onlyReport(reports);
+  t.ok(summary.image?.rootfs, 'booted the rootfs image');
+  const byName = new Map(summary.tests.map((x) => [x.path, x]));
+  t.equal(byName.get('damon-selftests.kselftests_installed')?.status, 'PASS');
+  t.equal(byName.get('damon-selftests.run_kselftest')?.status, 'PASS');
+  const sysfs = summary.tests.find((x) => x.path.startsWith('damon-selftests.sysfs_sh'));
+  t.ok(sysfs, 'sysfs.sh reported');
+  // The kernel has no DAMON debugfs (CONFIG_DAMON_DBGFS unset): those tests must be SKIP, not FAIL.
+  const debugfs = summary.tests.filter((x) => x.path.startsWith('damon-selftests.debugfs_'));
+  t.ok(debugfs.length > 0 && debugfs.every((x) => x.status === 'SKIP'), JSON.stringify(debugfs.map((x) => [x.path, x.status])));
+});
