@@ -23,9 +23,9 @@ export class CheckRecorder {
     return this.attempt(name, fn, metrics, true);
   }
 
-  /** Runs fn whatever happened before (e.g. stopping the kdamond). */
-  async always<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    return this.attempt(name, fn, undefined, false);
+  /** Runs fn whatever happened before (e.g. stopping the kdamond, or an independent measurement). */
+  async always<T>(name: string, fn: () => Promise<T>, metrics?: (v: T) => Metric[]): Promise<T | undefined> {
+    return this.attempt(name, fn, metrics, false);
   }
 
   /** Adds records parsed from test output (KUnit, kselftest), as they are. */

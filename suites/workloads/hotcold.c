@@ -13,7 +13,10 @@
  * also runs a "ticker" process on the same CPU that wakes up every millisecond; each switch to it and
  * back changes CR3, which flushes QEMU's TLB, as TLB pressure would on hardware.
  *
- * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--no-churn]
+ * With --phys it also prints the physical ranges of the hot set ("hot_phys", from /proc/self/pagemap;
+ * root only), so physical-address monitoring (paddr) can be scored too.
+ *
+ * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--no-churn] [--phys]
  *   --duration 0 (the default) runs until killed.
  *   --daemon: return as soon as the JSON line is out, leaving the hot loop running in a child
  *   (its pid is the one printed). Over SSH this makes starting a workload one round trip.
@@ -48,6 +51,40 @@ static unsigned long parse_ulong(const char *flag, const char *value)
 	return v;
 }
 
+/* Prints ,"hot_phys":[[start,end],...] for the pages of [addr, addr + len): physically contiguous runs. */
+static void print_phys_ranges(unsigned long addr, unsigned long len, long page)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	unsigned long i, run_start = 0, run_end = 0, n = 0;
+	uint64_t entry;
+
+	printf(",\"hot_phys\":[");
+	for (i = 0; fd >= 0 && i < len; i += page) {
+		unsigned long pfn;
+
+		if (pread(fd, &entry, sizeof(entry), ((addr + i) / page) * sizeof(entry)) != sizeof(entry))
+			break;
+		if (!(entry & (1ULL << 63)))
+			continue;
+		pfn = entry & ((1ULL << 55) - 1);
+		if (!pfn)	/* PFNs read as 0 without CAP_SYS_ADMIN */
+			break;
+		if (run_end && pfn * page == run_end) {
+			run_end += page;
+			continue;
+		}
+		if (run_end)
+			printf("%s[%lu,%lu]", n++ ? "," : "", run_start, run_end);
+		run_start = pfn * page;
+		run_end = run_start + page;
+	}
+	if (run_end)
+		printf("%s[%lu,%lu]", n ? "," : "", run_start, run_end);
+	printf("]");
+	if (fd >= 0)
+		close(fd);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -62,7 +99,7 @@ int main(int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	volatile unsigned char *region, *hot;
 	unsigned long i, passes = 0;
-	int daemonize = 0, churn = 1, ready[2] = { -1, -1 };
+	int daemonize = 0, churn = 1, phys = 0, ready[2] = { -1, -1 };
 	pid_t ticker = 0;
 	double start;
 
@@ -75,6 +112,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(flag, "--no-churn")) {
 			churn = 0;
+			continue;
+		}
+		if (!strcmp(flag, "--phys")) {
+			phys = 1;
 			continue;
 		}
 		if (i + 1 >= (unsigned long)argc) {
@@ -153,9 +194,12 @@ int main(int argc, char **argv)
 		region[i] = 1;
 
 	hot = region + hot_offset * MIB;
-	printf("{\"pid\":%d,\"ticker_pid\":%d,\"start\":%lu,\"end\":%lu,\"hot_start\":%lu,\"hot_end\":%lu,\"page_size\":%ld}\n",
+	printf("{\"pid\":%d,\"ticker_pid\":%d,\"start\":%lu,\"end\":%lu,\"hot_start\":%lu,\"hot_end\":%lu,\"page_size\":%ld",
 	       getpid(), (int)ticker, (unsigned long)(uintptr_t)region, (unsigned long)(uintptr_t)region + size * MIB,
 	       (unsigned long)(uintptr_t)hot, (unsigned long)(uintptr_t)hot + hot_size * MIB, page);
+	if (phys)
+		print_phys_ranges((unsigned long)(uintptr_t)hot, hot_size * MIB, page);
+	printf("}\n");
 	fflush(stdout);
 	if (daemonize) {
 		int null = open("/dev/null", O_RDWR);

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
+import { statEverything } from '../harness/damon/config.js';
+import { scoreSnapshot, type Accuracy } from '../harness/damon/accuracy.js';
+import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';
+import { SkipCheck } from '../harness/suites/check-recorder.js';
+import { sleep } from '../harness/util/abort.js';
+import type { Scenario, ScenarioContext } from '../harness/suites/scenario.js';
+
+/**
+ * How well DAMON finds a known hot set, in virtual (vaddr, on the workload's pid) and physical (paddr,
+ * on all of System RAM) address space. Each monitoring mode reads snapshots every few aggregation
+ * intervals until recall and precision reach the thresholds: the time that takes is "time to detect".
+ */
+const Params = z
+  .object({
+    region_mib: z.number().int().positive(),
+    hot_mib: z.number().int().positive(),
+    hot_offset_mib: z.number().int().min(0),
+    sample_us: z.number().int().positive(),
+    aggr_us: z.number().int().positive(),
+    update_us: z.number().int().positive(),
+    hot_share: z.number().gt(0).max(1),
+    min_recall: z.number().min(0).max(1),
+    min_precision: z.number().min(0).max(1),
+    max_detect_seconds: z.number().positive(),
+    modes: z.array(z.enum(['vaddr', 'paddr'])).min(1),
+  })
+  .strict();
+type P = z.output<typeof Params>;
+
+const pct = (x: number) => Math.round(x * 1000) / 10;
+
+/** System RAM ranges from /proc/iomem (root sees the addresses). */
+async function systemRam(ctx: ScenarioContext): Promise<Array<[bigint, bigint]>> {
+  const out = await ctx.ssh.check("grep 'System RAM' /proc/iomem");
+  return out.trim().split('\n').map((l) => {
+    const [s, e] = l.trim().split(' ')[0]!.split('-');
+    return [BigInt(`0x${s}`), BigInt(`0x${e}`) + 1n] as [bigint, bigint];
+  });
+}
+
+async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: HotcoldRun): Promise<{ acc: Accuracy; seconds: number }> {
+  const damon = new DamonSysfs(ctx.ssh);
+  const probe = await damon.probe();
+  if (!probe.availOperations.includes(mode)) throw new SkipCheck(`this kernel's avail_operations has no ${mode}: ${probe.availOperations.join(' ')}`);
+  let truth: Array<[bigint, bigint]>;
+  let targets;
+  if (mode === 'vaddr') {
+    truth = [[BigInt(w.hotStart), BigInt(w.hotEnd)]];
+    targets = [{ pid: w.pid }];
+  } else {
+    if (!w.hotPhys?.length) throw new Error('hotcold reported no physical ranges for its hot set (pagemap needs root)');
+    truth = w.hotPhys.map(([s, e]) => [BigInt(s), BigInt(e)] as [bigint, bigint]);
+    // paddr needs explicit regions: the largest System RAM range, where the workload's pages live.
+    const ram = (await systemRam(ctx)).sort((a, b) => Number(b[1] - b[0] - (a[1] - a[0])));
+    targets = [{ regions: [{ start: ram[0]![0].toString(), end: ram[0]![1].toString() }] }];
+  }
+  await damon.apply({
+    kdamonds: [{ contexts: [{
+      operations: mode,
+      intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
+      nrRegions: { min: 10, max: 1000 },
+      targets,
+      schemes: [statEverything()],
+    }] }],
+  });
+  const t0 = Date.now();
+  await damon.command(0, 'on');
+  try {
+    let best: Accuracy = { recall: 0, precision: 0, hotBytes: 0n };
+    for (;;) {
+      await sleep((5 * p.aggr_us) / 1000);
+      await damon.command(0, 'update_schemes_tried_regions');
+      const acc = scoreSnapshot(await damon.triedRegions(0, 0, 0), truth, p.hot_share);
+      if (acc.recall * acc.precision > best.recall * best.precision) best = acc;
+      const seconds = (Date.now() - t0) / 1000;
+      if (acc.recall >= p.min_recall && acc.precision >= p.min_precision) return { acc, seconds };
+      if (seconds > p.max_detect_seconds) {
+        throw new Error(`${mode}: not detected within ${p.max_detect_seconds} s; best snapshot recall ${pct(best.recall)}%, precision ${pct(best.precision)}% (need ${pct(p.min_recall)}% and ${pct(p.min_precision)}%)`);
+      }
+    }
+  } finally {
+    await damon.command(0, 'off').catch(() => {});
+  }
+}
+
+const scenario: Scenario = {
+  checks: ['workload_starts', 'vaddr_detects_hot_set', 'paddr_detects_hot_set'],
+  async run(ctx) {
+    const p = Params.parse(ctx.suite.params);
+    const w = await ctx.checks.check('workload_starts', () => startHotcold(ctx.ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib, phys: true }));
+    try {
+      for (const mode of ['vaddr', 'paddr'] as const) {
+        const name = `${mode}_detects_hot_set`;
+        if (!p.modes.includes(mode)) {
+          ctx.checks.skipAll([name], `not in this suite's modes (${p.modes.join(', ')})`);
+          continue;
+        }
+        if (!w) {
+          await ctx.checks.check(name, async () => undefined);
+          continue;
+        }
+        await ctx.checks.always(name, async () => {
+          const r = await measure(ctx, p, mode, w);
+          ctx.log(`${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s`);
+          return r;
+        }, (r) => [
+          { name: 'recall', value: pct(r.acc.recall), unit: '%' },
+          { name: 'precision', value: pct(r.acc.precision), unit: '%' },
+          { name: 'time_to_detect', value: Math.round(r.seconds * 10) / 10, unit: 's' },
+        ]);
+      }
+    } finally {
+      if (w) await stopWorkload(ctx.ssh, w.pid);
+    }
+  },
+};
+
+export default scenario;
