@@ -21,7 +21,7 @@ const Params = z
 
 const scenario: Scenario = {
   checks: ['kselftests_installed', 'run_kselftest'],
-  async run({ suite, ssh, checks, log }) {
+  async run({ suite, ssh, checks, log, saveArtifact }) {
     const p = Params.parse(suite.params);
     await checks.check('kselftests_installed', async () => {
       const r = await ssh.exec(`test -x /opt/kselftest/run_kselftest.sh && cd /opt/kselftest && ./run_kselftest.sh -l 2>/dev/null | grep -c '^${p.collection}:' ; true`);
@@ -32,7 +32,11 @@ const scenario: Scenario = {
     const output = await checks.check('run_kselftest', async () => {
       const select = p.tests.length ? p.tests.flatMap((t) => ['-t', `${p.collection}:${t}`]) : ['-c', p.collection];
       const argv = ['./run_kselftest.sh', ...select, '-o', String(p.per_test_timeout)];
-      const r = await ssh.exec(`cd /opt/kselftest && ${shellJoin(argv)} 2>&1`);
+      // Into a file opened for append, not straight down the SSH channel: kselftest's runner re-opens
+      // /dev/stdout to append each test's output, which fails on a socket (OpenSSH's exec channels) and,
+      // on a file opened without O_APPEND, overwrites the result lines.
+      const r = await ssh.exec(`cd /opt/kselftest && : >/tmp/kselftest.out && ${shellJoin(argv)} >>/tmp/kselftest.out 2>&1; cat /tmp/kselftest.out`);
+      saveArtifact('kselftest.tap', r.stdout);
       // run_kselftest.sh exits non-zero when a test fails; the TAP says which, so only no TAP is an error here.
       if (!/^(TAP version|1\.\.)/m.test(r.stdout)) throw new Error(`run_kselftest.sh printed no TAP (exit ${r.code}):\n${r.stdout.slice(-2000)}`);
       return r.stdout;

@@ -22,7 +22,7 @@ const Params = z
 
 const scenario: Scenario = {
   checks: ['kunit_results_found'],
-  async run({ suite, kernel, ssh, checks, log, console }) {
+  async run({ suite, kernel, ssh, checks, log, console, saveArtifact }) {
     const p = Params.parse(suite.params);
     const trees: KtapTest[] = [];
     await checks.check('kunit_results_found', async () => {
@@ -47,6 +47,7 @@ const scenario: Scenario = {
           const file = `/sys/kernel/debug/kunit/${s}/results`;
           const r = await ssh.exec(`cat ${shq(file)}`);
           if (r.code !== 0) throw new Error(`cannot read ${file}: ${r.stderr.trim()}`);
+          saveArtifact(`kunit-${s}.ktap`, r.stdout);
           const tree = parseKtap(r.stdout);
           // debugfs holds one suite's KTAP at the top level: name the tree after the suite.
           trees.push(tree.children.length === 1 && tree.children[0]!.name === s ? tree : { name: '', status: tree.status, children: [{ ...tree, name: s }], log: [] });

@@ -29,7 +29,7 @@ export function judgeKvmProbe(output: string, timedOut: boolean): { usable: bool
 }
 
 /** Boots the given kernel under KVM with no root filesystem and judges the result. */
-export async function probeKvm(qemu: string, vmlinuz: string, timeoutMs = 20000): Promise<KvmVerdict> {
+export async function probeKvm(qemu: string, vmlinuz: string, timeoutMs = 15000): Promise<KvmVerdict> {
   if (!existsSync('/dev/kvm')) return { present: false, usable: false, reason: '/dev/kvm does not exist (no KVM module, or not exposed to this machine)' };
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);

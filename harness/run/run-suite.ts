@@ -16,7 +16,7 @@ import { buildWorkload } from '../image/workloads.js';
 import { buildInitramfs } from '../image/initramfs.js';
 import { buildRootfs } from '../image/rootfs.js';
 import { hashParts } from '../util/hash.js';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startGuest, type RunningGuest } from '../vm/boot-guest.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { buildKernel } from '../build/build-kernel.js';
@@ -105,7 +105,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
       const workloads = await clock.time('workloads', async () => {
         const out: Record<string, string> = {};
-        for (const w of suite.workloads) out[w] = await buildWorkload(cache, w, gccVersion);
+        for (const w of new Set([...suite.workloads, 'tlb-churn'])) out[w] = await buildWorkload(cache, w, gccVersion);
         return out;
       });
       const keys = await ensureLabKeys(cache);
@@ -119,12 +119,15 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       const qv = await qemuVersion(QEMU_BINARY);
       if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
       const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
-      const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: kernel!.vmlinuz }), (a) => a.accel);
+      // KVM usability is the host's, not the kernel's: probe with the one stock kernel, so the verdict is
+      // cached once per host boot rather than once per kernel built.
+      const probeKernel = kernelChoice.kind === 'debian' ? kernel!.vmlinuz : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel!.vmlinuz);
+      const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
       summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
 
       await clock.time('boot', async () => {
         guest = await startGuest({
-          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: suite.cmdline, ...(rootfs ? { rootDisk: rootfs.path } : {}),
+          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
           onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
         });
         summary.guest!.argv = guest.plan.argv;
@@ -134,7 +137,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       });
       await clock.time('ssh', () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey));
       await clock.time('suite', async () => {
-        const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText() };
+        const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText(),
+          saveArtifact: (name: string, content: string) => {
+            mkdirSync(reportDir, { recursive: true });
+            writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
+          } };
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);

@@ -12,6 +12,8 @@ export interface ScenarioContext {
   log: (line: string) => void;
   /** The guest's console so far (built-in KUnit suites print their KTAP there at boot). */
   console: () => string;
+  /** Keeps a file in the run's report folder (raw test output, samples), next to summary.json. */
+  saveArtifact: (name: string, content: string) => void;
 }
 
 /** A scenario module's default export. */

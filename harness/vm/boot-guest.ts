@@ -27,7 +27,8 @@ export interface BootRequest {
   onFinding?: (f: ConsoleFinding) => void;
 }
 
-const READY = /LAB-READY (\S+)/;
+// Matched with the word after the release, so a line the follower read halfway is never taken for it.
+const READY = /LAB-READY (\S+) uptime=/;
 
 /** A booted guest: its QEMU, its console and an SSH connection. shutdown() must be called (it is idempotent). */
 export class RunningGuest {
@@ -125,7 +126,8 @@ export class RunningGuest {
     let how: 'poweroff' | 'qmp-quit' | 'killed' = 'killed';
     if (this.ssh) {
       // The connection drops as the guest powers off; that is the expected answer.
-      this.ssh.exec('sync; poweroff -f', { timeoutMs: 3000 }).catch(() => {});
+      // busybox has poweroff -f; a Debian minbase rootfs has no poweroff at all, but every kernel has sysrq.
+      this.ssh.exec('sync; poweroff -f 2>/dev/null || echo o > /proc/sysrq-trigger', { timeoutMs: 3000 }).catch(() => {});
       if (await this.waitExit(8000)) how = 'poweroff';
       this.ssh.close();
     }

@@ -5,6 +5,10 @@
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /run /tmp /var/log
+# devtmpfs has no /dev/fd or /dev/std*: udev makes them on a full system, and scripts write to them
+# (kselftest's runner appends each test's output to /dev/stdout).
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do [ -e /dev/${i#*:} ] || ln -s /proc/self/fd/${i%%:*} /dev/${i#*:}; done
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devpts devpts /dev/pts
@@ -45,6 +49,9 @@ ip link set eth0 up
 # QEMU user networking: fixed addresses, so no DHCP round trip at boot.
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
+
+# TCG guests: keep QEMU's software TLB refilling so accessed bits behave as on hardware (tlb-churn.c).
+grep -q 'lab.tlb_churn' /proc/cmdline && tlb-churn </dev/null >/dev/null 2>&1 &
 
 dropbear -s -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -P /run/dropbear.pid
 read -r up _ < /proc/uptime

@@ -6,6 +6,10 @@ mountpoint -q /proc || mount -t proc proc /proc
 mountpoint -q /sys || mount -t sysfs sysfs /sys
 mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /run/sshd /tmp
+# devtmpfs has no /dev/fd or /dev/std*: udev makes them on a full system, and scripts write to them
+# (kselftest's runner appends each test's output to /dev/stdout).
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for i in 0:stdin 1:stdout 2:stderr; do [ -e /dev/${i#*:} ] || ln -s /proc/self/fd/${i%%:*} /dev/${i#*:}; done
 mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts
 mountpoint -q /run || mount -t tmpfs tmpfs /run
 mkdir -p /run/sshd
@@ -17,6 +21,7 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
+grep -q 'lab.tlb_churn' /proc/cmdline && /usr/local/bin/tlb-churn </dev/null >/dev/null 2>&1 &
 /usr/sbin/sshd -o PermitRootLogin=prohibit-password -o PasswordAuthentication=no -o UseDNS=no
 read -r up _ < /proc/uptime
 echo "LAB-READY $(uname -r) uptime=$up rootfs=debian"

@@ -7,16 +7,14 @@
  * touches the rest again. Before the hot loop starts it prints one JSON line with its pid and the
  * exact virtual address ranges, and flushes it, so a test can read the truth from its output.
  *
- * Under QEMU's TCG the accessed bit of a page table entry is set only when QEMU refills its software
- * TLB, and a busy loop that never leaves its CPU never gets a refill: after DAMON clears the bit, the
- * hot set looks cold. Real CPUs lose TLB entries all the time. So, unless --no-churn is given, hotcold
- * also runs a "ticker" process on the same CPU that wakes up every millisecond; each switch to it and
- * back changes CR3, which flushes QEMU's TLB, as TLB pressure would on hardware.
+ * Under QEMU's TCG a busy loop never gets its TLB refilled, so the accessed bits DAMON clears stay clear
+ * (see tlb-churn.c, which the lab runs in TCG guests). --churn adds a ticker process on the hot loop's
+ * own CPU for the same purpose, for use outside the lab.
  *
  * With --phys it also prints the physical ranges of the hot set ("hot_phys", from /proc/self/pagemap;
  * root only), so physical-address monitoring (paddr) can be scored too.
  *
- * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--no-churn] [--phys]
+ * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--churn] [--phys]
  *   --duration 0 (the default) runs until killed.
  *   --daemon: return as soon as the JSON line is out, leaving the hot loop running in a child
  *   (its pid is the one printed). Over SSH this makes starting a workload one round trip.
@@ -99,7 +97,7 @@ int main(int argc, char **argv)
 	long page = sysconf(_SC_PAGESIZE);
 	volatile unsigned char *region, *hot;
 	unsigned long i, passes = 0;
-	int daemonize = 0, churn = 1, phys = 0, ready[2] = { -1, -1 };
+	int daemonize = 0, churn = 0, phys = 0, ready[2] = { -1, -1 };
 	pid_t ticker = 0;
 	double start;
 
@@ -110,8 +108,8 @@ int main(int argc, char **argv)
 			daemonize = 1;
 			continue;
 		}
-		if (!strcmp(flag, "--no-churn")) {
-			churn = 0;
+		if (!strcmp(flag, "--churn")) {
+			churn = 1;
 			continue;
 		}
 		if (!strcmp(flag, "--phys")) {

@@ -81,3 +81,37 @@ t.test('compare: regressions, fixes, other changes', async (t) => {
   t.same(c.fixes.map((x) => x.path), ['b']);
   t.same(c.other.map((x) => `${x.path}:${x.before}->${x.after}`), ['c:PASS->SKIP', 'd:SKIP->absent']);
 });
+
+// Recorded real output: a lab-built 6.12 kernel (lab-fixture series) booting with DAMON's KUnit suites
+// built in, its debugfs results for a modular suite, and run_kselftest.sh's TAP for the DAMON kselftests
+// in a TCG guest.
+t.test('real: DAMON KUnit suites from a boot console', async (t) => {
+  const tree = parseKtap(fixture('damon-kunit-console.log'));
+  // The boot-time run, then a second KTAP run when the test module was loaded over SSH.
+  t.same(tree.children.map((c) => [c.name, c.status]), [['damon', 'PASS'], ['damon-operations', 'PASS'], ['damon-sysfs', 'PASS'], ['damon_lab_fixture', 'PASS']]);
+  const c = countLeaves(tree);
+  t.equal(c.total, 26, "DAMON's 23 KUnit cases and the fixture module's 3");
+  t.equal(c.PASS, 26);
+  t.ok(tree.children[0]!.log.includes('module: core'), 'suite header kept with the suite');
+  const recs = ktapRecords(tree, 'damon-kunit');
+  t.equal(recs.length, 26);
+  t.ok(recs.every((r) => /^damon-kunit\.damon(-operations|-sysfs|_lab_fixture)?\.damon_/.test(r.path)), recs.map((r) => r.path).join(' '));
+  t.ok(recs.every((r) => r.durationMs >= 0 && r.durationMs < 5000), 'durations from printk timestamps');
+});
+
+t.test('real: a modular suite read from /sys/kernel/debug/kunit/<suite>/results', async (t) => {
+  const tree = parseKtap(fixture('debugfs-damon_lab_fixture.ktap'));
+  t.equal(countLeaves(tree).PASS, 3);
+  t.equal(tree.status, 'PASS');
+});
+
+t.test('real: run_kselftest.sh TAP of the DAMON kselftests', async (t) => {
+  const tree = parseKtap(fixture('damon-kselftest-guest.tap'));
+  const c = countLeaves(tree);
+  t.equal(c.total, 20);
+  t.equal(c.SKIP, 9, 'debugfs, reclaim and lru_sort tests skip on a kernel without those interfaces');
+  t.equal(c.FAIL, 1);
+  const wss = tree.children.find((x) => x.name.includes('wss_estimation'))!;
+  t.equal(wss.status, 'FAIL');
+  t.match(wss.log.join('\n'), /the error rate is not acceptable/, "the failing test's own output is its log");
+});
