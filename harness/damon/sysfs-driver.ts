@@ -62,7 +62,8 @@ export class DamonSysfs {
         `[ -d ${kd} ] || { echo ABSENT; exit 0; }`,
         `echo 1 > ${kd}/nr_kdamonds || exit 1`,
         `echo 1 > ${kd}/0/contexts/nr_contexts || exit 1`,
-        `echo "O $(cat ${ctx}/avail_operations)"`,
+        // Unquoted: avail_operations lists one name per line.
+        `echo O $(cat ${ctx}/avail_operations)`,
         `echo 1 > ${ctx}/schemes/nr_schemes 2>/dev/null && echo 1 > ${ctx}/schemes/0/quotas/goals/nr_goals 2>/dev/null`,
         has('perfEvents', `${ctx}/perf_events`),
         has('regionSz', `${ctx}/monitoring_attrs/region_sz`),
