@@ -4,6 +4,7 @@ import { QEMU_BINARY, qemuVersion } from './qemu-binary.js';
 import { cachedKvmVerdict } from './kvm-probe.js';
 import { queryMissing, REQUIRED_PACKAGES } from './packages.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { probeHostCapabilities } from './capabilities.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'missing' | 'info';
 
@@ -89,5 +90,22 @@ export async function runDoctor(cache: string): Promise<DoctorLine[]> {
       lines.push({ name: 'accel', status: 'info', detail: `accel: auto resolves to ${v.usable ? 'kvm' : 'tcg'}`, required: false });
     }
   }
+  // What the access-sampling series need from the host; information, never a failure here.
+  const caps = probeHostCapabilities();
+  const kvmParams = Object.entries(caps.kvm).filter(([k]) => k !== 'module').map(([k, v]) => `${k}=${v ? 'Y' : 'N'}`).join(' ');
+  lines.push({ name: 'cpu', status: 'info', detail: `${caps.vendor}; PMUs: ${caps.pmus.join(' ') || 'none'}`, required: false });
+  lines.push({
+    name: 'amd ibs',
+    status: caps.vendor === 'AMD' && caps.flags.ibs ? 'ok' : 'info',
+    detail: caps.vendor === 'AMD' && caps.flags.ibs ? 'host CPU has IBS' : `no IBS (host CPU is ${caps.vendor}): suites that require amd_ibs are SKIP`,
+    required: false,
+  });
+  lines.push({
+    name: 'kvm pmu',
+    status: caps.kvm.mediatedPmu ? 'ok' : 'info',
+    detail: caps.kvm.module ? `${caps.kvm.module} ${kvmParams || '(no PMU parameters)'}` : 'no kvm_intel/kvm_amd module: no vPMU of any kind',
+    ...(caps.kvm.mediatedPmu ? {} : { fix: 'mediated vPMU needs a Linux 7.0+ host with kvm_*.enable_mediated_pmu=Y' }),
+    required: false,
+  });
   return lines;
 }

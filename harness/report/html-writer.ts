@@ -33,6 +33,7 @@ ${error}
 <table><tr><th>status</th><th>test</th><th>time</th><th>reason</th><th>metrics</th></tr>
 ${rows}
 </table>
+${s.plots?.length ? `<h2>Plots</h2>\n${s.plots.map((p) => `<figure>${p.svg}<figcaption>${esc(p.title)}</figcaption></figure>`).join('\n')}` : ''}
 <h2>Stages</h2>
 <table><tr><th>stage</th><th>time</th><th>note</th></tr>
 ${stages}

@@ -8,6 +8,10 @@ import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packa
 import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { probeHostCapabilities, unmetReason } from '../host/capabilities.js';
+
+/** Thrown before boot when the host or guest lacks what the suite requires: every check becomes SKIP. */
+class RequirementsUnmet extends Error {}
 import { unmetRequirements } from '../kernel/kconfig.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
@@ -124,6 +128,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       const probeKernel = kernelChoice.kind === 'debian' ? kernel!.vmlinuz : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel!.vmlinuz);
       const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
       summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
+      const host = probeHostCapabilities();
+      summary.host = host;
+      const unmetCaps = suite.requires
+        .map((r) => unmetReason(r, { accel: accel.accel, accelReason: accel.reason, host, guestPmu: guestSpec.pmu, guestNumaNodes: guestSpec.numa?.length ?? 1 }))
+        .filter((x): x is string => x !== undefined);
+      if (unmetCaps.length) throw new RequirementsUnmet(unmetCaps.join('; '));
 
       await clock.time('boot', async () => {
         guest = await startGuest({
@@ -141,7 +151,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           saveArtifact: (name: string, content: string) => {
             mkdirSync(reportDir, { recursive: true });
             writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
-          } };
+          },
+          addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); } };
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);
@@ -154,11 +165,15 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       });
     }
   } catch (e) {
-    if (!(e instanceof LabError)) {
+    if (e instanceof RequirementsUnmet) {
+      checks.skipAll(scenario.checks, e.message);
+    } else if (!(e instanceof LabError)) {
       runError = new InfraError(`internal error: ${(e as Error).stack ?? String(e)}`);
     } else runError = e;
-    summary.error = { message: runError.message, ...(runError.details ? { details: runError.details } : {}) };
-    log(`error: ${runError.message}`);
+    if (runError) {
+      summary.error = { message: runError.message, ...(runError.details ? { details: runError.details } : {}) };
+      log(`error: ${runError.message}`);
+    }
   } finally {
     if (guest) {
       const g = guest;

@@ -1,5 +1,6 @@
 import type { ConsoleFinding } from '../results/console-watcher.js';
 import type { TestRecord, TestStatus } from '../results/model.js';
+import type { HostCapabilities } from '../host/capabilities.js';
 
 export interface StageTiming {
   stage: string;
@@ -20,9 +21,13 @@ export interface RunSummary {
   kernel?: { release: string; source: string; vmlinuz: string; configPath: string; configSha: string; buildId?: string; series?: string };
   guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; cmdline?: string; shutdown?: string };
   image?: { path: string; key: string; cached: boolean; rootfs?: { path: string; key: string; cached: boolean } };
+  /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
+  host?: HostCapabilities;
   stages: StageTiming[];
   tests: TestRecord[];
   counts: Record<TestStatus, number>;
+  /** SVG figures made at report time (region heatmaps, convergence curves), shown in report.html. */
+  plots?: Array<{ title: string; svg: string }>;
   console: { findings: ConsoleFinding[]; log: string };
 }
 

@@ -18,6 +18,8 @@ export const SuiteSpecSchema = z
     modules: z.array(z.string()).default([]),
     /** Workload programs (suites/workloads/<name>.c) put into the image. */
     workloads: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
+    /** Host and guest capabilities the suite needs; an unmet one makes every check SKIP with the exact reason. */
+    requires: z.array(z.enum(['kvm', 'vpmu', 'mediated_vpmu', 'amd_ibs', 'guest_ibs', 'numa'])).default([]),
     /** Seconds the scenario may take once the guest is up. */
     timeout: z.number().positive().default(300),
     /** Scenario parameters; each scenario validates its own. */

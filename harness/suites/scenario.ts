@@ -14,6 +14,8 @@ export interface ScenarioContext {
   console: () => string;
   /** Keeps a file in the run's report folder (raw test output, samples), next to summary.json. */
   saveArtifact: (name: string, content: string) => void;
+  /** Adds an SVG figure to report.html. */
+  addPlot: (title: string, svg: string) => void;
 }
 
 /** A scenario module's default export. */

@@ -22,13 +22,15 @@ export function knownGuests(): string[] {
   return namesIn(join(repoRoot(), 'guests'), '.yaml');
 }
 
-export function loadSuite(name: string): SuiteSpec {
-  const file = join(repoRoot(), 'suites', `${name}.yaml`);
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name) || !existsSync(file)) {
-    throw new UsageError(`unknown suite '${name}'`, `known suites: ${knownSuites().join(', ') || '(none)'}`);
+/** A suite by name from suites/, or a path to a suite YAML anywhere (its scenario still comes from suites/). */
+export function loadSuite(nameOrPath: string): SuiteSpec {
+  const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml');
+  const file = isPath ? nameOrPath : join(repoRoot(), 'suites', `${nameOrPath}.yaml`);
+  if (!existsSync(file) || (!isPath && !/^[a-z0-9][a-z0-9._-]*$/.test(nameOrPath))) {
+    throw new UsageError(`unknown suite '${nameOrPath}'`, `known suites: ${knownSuites().join(', ') || '(none)'}`);
   }
   const spec = loadYamlFile(file, SuiteSpecSchema);
-  if (spec.name !== name) throw new UsageError(`${file}: name '${spec.name}' does not match the file name '${name}'`);
+  if (!isPath && spec.name !== nameOrPath) throw new UsageError(`${file}: name '${spec.name}' does not match the file name '${nameOrPath}'`);
   return spec;
 }
 
