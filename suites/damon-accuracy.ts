@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hotcoldParams, intervalParams } from '../harness/suites/common-params.js';
 import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 import { statEverything } from '../harness/damon/config.js';
 import { scoreSnapshot, type Accuracy } from '../harness/damon/accuracy.js';
@@ -15,12 +16,8 @@ import type { Scenario, ScenarioContext } from '../harness/suites/scenario.js';
  */
 const Params = z
   .object({
-    region_mib: z.number().int().positive(),
-    hot_mib: z.number().int().positive(),
-    hot_offset_mib: z.number().int().min(0),
-    sample_us: z.number().int().positive(),
-    aggr_us: z.number().int().positive(),
-    update_us: z.number().int().positive(),
+    ...hotcoldParams,
+    ...intervalParams,
     hot_share: z.number().gt(0).max(1),
     min_recall: z.number().min(0).max(1),
     min_precision: z.number().min(0).max(1),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hotcoldParams, intervalParams } from '../harness/suites/common-params.js';
 import { DamonSysfs, type DamonRegion } from '../harness/damon/sysfs-driver.js';
 import { statEverything } from '../harness/damon/config.js';
 import { startHotcold, stopWorkload } from '../harness/guest/workload.js';
@@ -8,12 +9,8 @@ import type { Scenario } from '../harness/suites/scenario.js';
 
 const Params = z
   .object({
-    region_mib: z.number().int().positive(),
-    hot_mib: z.number().int().positive(),
-    hot_offset_mib: z.number().int().min(0),
-    sample_us: z.number().int().positive(),
-    aggr_us: z.number().int().positive(),
-    update_us: z.number().int().positive(),
+    ...hotcoldParams,
+    ...intervalParams,
     settle_aggregations: z.number().int().positive(),
     max_wait_aggregations: z.number().int().positive(),
     hot_share: z.number().gt(0).max(1),
