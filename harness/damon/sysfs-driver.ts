@@ -101,10 +101,11 @@ export class DamonSysfs {
     }
   }
 
-  /** Updates the current_value of user_input goals, then commit_schemes_quota_goals: the feedback loop. */
-  async feedGoal(kdamond: number, context: number, scheme: number, goal: number, currentValue: number): Promise<void> {
-    const path = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/quotas/goals/${goal}/current_value`;
-    await this.script(renderWriteScript([{ path, value: String(Math.round(currentValue)) }, { path: `${this.root}/kdamonds/${kdamond}/state`, value: 'commit_schemes_quota_goals' }]));
+  /** Updates the current_value of user_input goals, then commit_schemes_quota_goals: one round trip per feedback step. */
+  async feedGoals(kdamond: number, updates: ReadonlyArray<{ context: number; scheme: number; goal: number; currentValue: number }>): Promise<void> {
+    const kd = `${this.root}/kdamonds/${kdamond}`;
+    const writes = updates.map((u) => ({ path: `${kd}/contexts/${u.context}/schemes/${u.scheme}/quotas/goals/${u.goal}/current_value`, value: String(Math.round(u.currentValue)) }));
+    await this.script(renderWriteScript([...writes, { path: `${kd}/state`, value: 'commit_schemes_quota_goals' }]));
   }
 
   /** A scheme's stats after update_schemes_stats. */

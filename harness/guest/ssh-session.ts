@@ -2,6 +2,9 @@ import type ssh2 from 'ssh2';
 import { InfraError } from '../util/errors.js';
 import { shellJoin, shq } from './shell-quote.js';
 
+/** Longest script sent as the exec request itself; longer ones travel on stdin. */
+export const MAX_EXEC_REQUEST = 2000;
+
 export interface ExecResult {
   code: number;
   signal?: string;
@@ -52,8 +55,12 @@ export class GuestSsh {
     });
   }
 
-  /** Runs a shell script in the guest. */
+  /**
+   * Runs a shell script in the guest. A long script goes to `sh -s` on standard input: SSH servers cap
+   * the length of an exec request (dropbear refuses a whole DAMON configuration with "Unable to exec").
+   */
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (script.length > MAX_EXEC_REQUEST && opts.stdin === undefined) return this.exec('sh -s', { ...opts, stdin: script });
     return new Promise((resolve, reject) => {
       this.client.exec(script, (err, stream) => {
         if (err) return reject(new InfraError(`ssh exec failed: ${err.message}`));
