@@ -106,6 +106,21 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     if (unmet.length) {
       checks.skipAll(scenario.checks, unmet.join('; '));
     } else {
+      // Accelerator and requirements first: a suite that cannot run here is SKIP before anything is built.
+      const qv = await qemuVersion(QEMU_BINARY);
+      if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
+      // KVM usability is the host's, not the kernel's: probe with the one stock kernel, so the verdict is
+      // cached once per host boot rather than once per kernel built.
+      const probeKernel = kernelChoice.kind === 'debian' ? kernel!.vmlinuz : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel!.vmlinuz);
+      const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
+      summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
+      const host = probeHostCapabilities();
+      summary.host = host;
+      const unmetCaps = suite.requires
+        .map((r) => unmetReason(r, { accel: accel.accel, accelReason: accel.reason, host, guestPmu: guestSpec.pmu, guestNumaNodes: guestSpec.numa?.length ?? 1 }))
+        .filter((x): x is string => x !== undefined);
+      if (unmetCaps.length) throw new RequirementsUnmet(unmetCaps.join('; '));
+
       const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
       const workloads = await clock.time('workloads', async () => {
         const out: Record<string, string> = {};
@@ -120,21 +135,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       );
       const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
       summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
-      const qv = await qemuVersion(QEMU_BINARY);
-      if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
       const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
-      // KVM usability is the host's, not the kernel's: probe with the one stock kernel, so the verdict is
-      // cached once per host boot rather than once per kernel built.
-      const probeKernel = kernelChoice.kind === 'debian' ? kernel!.vmlinuz : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel!.vmlinuz);
-      const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
-      summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
-      const host = probeHostCapabilities();
-      summary.host = host;
-      const unmetCaps = suite.requires
-        .map((r) => unmetReason(r, { accel: accel.accel, accelReason: accel.reason, host, guestPmu: guestSpec.pmu, guestNumaNodes: guestSpec.numa?.length ?? 1 }))
-        .filter((x): x is string => x !== undefined);
-      if (unmetCaps.length) throw new RequirementsUnmet(unmetCaps.join('; '));
-
       await clock.time('boot', async () => {
         guest = await startGuest({
           guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
