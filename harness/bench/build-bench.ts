@@ -71,10 +71,14 @@ export async function incrementalBuildBench(): Promise<void> {
     const series = readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture.yaml'), 'utf8').replace('name: lab-fixture', 'name: bench-incremental').replace('dir: ../patches/lab-fixture', `dir: ${patches}`);
     writeFileSync(join(work, 'bench-incremental.yaml'), series);
     const build = () => timed(['node', labBin, 'build', '--series', join(work, 'bench-incremental.yaml'), '--quiet']);
-    await build(); // the unchanged series, so the next build is incremental
     const p3 = readdirSync(patches).find((f) => f.startsWith('0003-'))!;
     const text = readFileSync(join(patches, p3), 'utf8');
-    writeFileSync(join(patches, p3), text.replace('anything above 100% is a mistake.', 'anything above 100% is a mistake (bench).'));
+    const variant = (tag: string) => writeFileSync(join(patches, p3), text.replace('anything above 100% is a mistake.', `anything above 100% is a mistake (${tag}).`));
+    // A first variant of patch 3, built in full in this series' build directory: the unchanged series
+    // would be answered by lab-fixture's artifact without any make, leaving nothing to be incremental on.
+    variant(`bench ${process.pid} a`);
+    await build();
+    variant(`bench ${process.pid} b`);
     const lab = await build();
     // Raw: the same one-file change in a checkout, then make in an already-built directory.
     const wt = join(cacheRoot(), 'worktrees');
@@ -82,7 +86,7 @@ export async function incrementalBuildBench(): Promise<void> {
     const tree = join(wt, repoDir, 'bench-incremental');
     const buildDir = join(cacheRoot(), 'builds', repoDir, 'bench-incremental');
     const file = join(tree, 'mm', 'damon', 'damon_lab_fixture.c');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('(bench).', '(bench, raw).'));
+    writeFileSync(file, readFileSync(file, 'utf8').replace(` b).`, ` c).`));
     const env = { CCACHE_DIR: join(cacheRoot(), 'ccache'), CCACHE_BASEDIR: cacheRoot(), CCACHE_NOHASHDIR: '1' };
     const raw = await timed(['make', '-C', tree, `O=${buildDir}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'bzImage', 'vmlinux', 'modules'], env);
     await execa('git', ['-C', tree, 'checkout', '--', 'mm/damon/damon_lab_fixture.c']);
