@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -24,7 +24,9 @@ async function labRun(suite: string): Promise<{ seconds: number; summary: RunSum
   const seconds = (performance.now() - t0) / 1000;
   if (r.exitCode !== 0) throw new Error(`lab run ${suite} exited ${r.exitCode}: ${r.stderr}`);
   const dir = join(reports, readdirSync(reports)[0]!);
-  return { seconds, summary: JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary };
+  const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+  rmSync(reports, { recursive: true, force: true });
+  return { seconds, summary };
 }
 
 async function smokeVsRawBoot(): Promise<void> {
