@@ -6,10 +6,18 @@ import { createConnection, type Socket } from 'node:net';
  */
 export class QmpClient {
   private buffer = '';
-  private waiters: Array<(msg: Record<string, unknown>) => void> = [];
+  private waiters: Array<{ resolve: (msg: Record<string, unknown>) => void; reject: (e: Error) => void }> = [];
+  private closed: Error | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding('utf8');
+    // QEMU going away mid-conversation must fail the waiters, never leave them pending forever.
+    const fail = (e: Error) => {
+      this.closed ??= e;
+      for (const w of this.waiters.splice(0)) w.reject(this.closed);
+    };
+    socket.on('close', () => fail(new Error('QMP socket closed')));
+    socket.on('error', (e) => fail(e));
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
       let nl: number;
@@ -19,7 +27,7 @@ export class QmpClient {
         if (!line) continue;
         const msg = JSON.parse(line) as Record<string, unknown>;
         if ('event' in msg) continue;
-        this.waiters.shift()?.(msg);
+        this.waiters.shift()?.resolve(msg);
       }
     });
   }
@@ -32,13 +40,27 @@ export class QmpClient {
       s.once('error', (e) => { clearTimeout(t); reject(e); });
     });
     const qmp = new QmpClient(socket);
-    await qmp.next(); // greeting
-    await qmp.execute('qmp_capabilities');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`QMP on ${path} did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([(async () => {
+        await qmp.next(); // greeting
+        await qmp.execute('qmp_capabilities');
+      })(), timeout]);
+    } catch (e) {
+      qmp.close();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
     return qmp;
   }
 
   private next(): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   async execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
