@@ -56,6 +56,20 @@ async function toolchainId(): Promise<string> {
   return `${gcc} | ${make}`;
 }
 
+/** The worktree a series builds in: one per repository and series name, reused by every build of it. */
+export function seriesWorktree(cache: string, repo: string, name: string): string {
+  return join(cache, 'worktrees', hashParts([['repo', repo]]).slice(0, 12), name);
+}
+
+/**
+ * The O= directory of a worktree: a direct child of the source tree, so kbuild calls the tree ".." and
+ * no absolute path reaches the compiler. With CCACHE_NOHASHDIR, two series (or two versions of one
+ * series) then share ccache's objects for every file they have in common.
+ */
+export function objDir(worktree: string): string {
+  return join(worktree, '.lab-build');
+}
+
 /** make's environment: ccache with paths made relative to the cache, reproducible build stamps. */
 function makeEnv(cache: string): Record<string, string> {
   return {
@@ -120,12 +134,11 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     }
   }
 
-  const repoId = hashParts([['repo', src.repo]]).slice(0, 12);
   if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
-  const commit = await applySeries(src.repo, join(cache, 'worktrees', repoId, '.apply'), base, patches);
-  const worktree = join(cache, 'worktrees', repoId, series.name);
+  const commit = await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches);
+  const worktree = seriesWorktree(cache, src.repo, series.name);
   await checkoutForBuild(src.repo, worktree, commit);
-  const buildDir = join(cache, 'builds', repoId, series.name);
+  const buildDir = objDir(worktree);
   mkdirSync(buildDir, { recursive: true });
   const logPath = join(buildDir, 'build.log');
   writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}\n`);
@@ -133,7 +146,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const jobs = String(availableParallelism());
   // LOCALVERSION= (set, empty): without it setlocalversion appends "+" for a git tree not at a tag.
   const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
-  const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log });
+  const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log, ignoreUndefined: series.undefined_symbols === 'ignore' });
   const configSha = hashParts([['config', configText]]);
   const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
   const dir = join(artifacts, key);
@@ -177,7 +190,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
  * time and no Kconfig changed between the commits (a changed patch of C code or Makefiles): re-running allnoconfig,
  * merge_config.sh and olddefconfig would cost seconds on every incremental build for the same answer.
  */
-async function configure(o: { repo: string; worktree: string; buildDir: string; commit: string; base: 'lab' | 'defconfig'; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void }): Promise<string> {
+async function configure(o: { repo: string; worktree: string; buildDir: string; commit: string; base: 'lab' | 'defconfig'; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void; ignoreUndefined: boolean }): Promise<string> {
   const stateFile = join(o.buildDir, '.lab-config-state.json');
   const inputs = hashParts([['base', o.base], ...o.fragments.map((f): [string, string] => [f.name, f.text])]);
   const config = join(o.buildDir, '.config');
@@ -193,7 +206,7 @@ async function configure(o: { repo: string; worktree: string; buildDir: string; 
   }
   o.log('configuring (merge_config.sh + olddefconfig)');
   rmSync(stateFile, { force: true });
-  const { configText } = await makeConfig({ tree: o.worktree, buildDir: o.buildDir, base: o.base, fragments: o.fragments, makeArgs: o.makeArgs });
+  const { configText } = await makeConfig({ tree: o.worktree, buildDir: o.buildDir, base: o.base, fragments: o.fragments, makeArgs: o.makeArgs, ignoreUndefined: o.ignoreUndefined });
   writeFileSync(stateFile, JSON.stringify({ commit: o.commit, inputs }));
   return configText;
 }

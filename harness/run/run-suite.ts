@@ -9,9 +9,6 @@ import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
 import { probeHostCapabilities, unmetReason } from '../host/capabilities.js';
-
-/** Thrown before boot when the host or guest lacks what the suite requires: every check becomes SKIP. */
-class RequirementsUnmet extends Error {}
 import { unmetRequirements } from '../kernel/kconfig.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
@@ -31,6 +28,12 @@ import { writeReport } from '../report/write-report.js';
 import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
+
+/** Thrown before boot when the host or guest lacks what the suite requires: every check becomes SKIP. */
+class RequirementsUnmet extends Error {}
+
+/** What a kernel must have built in to mount a rootfs image as its root disk (kernel/configs/rootfs.config). */
+const ROOTFS_KERNEL_CONFIG = { CONFIG_BLOCK: 'y', CONFIG_VIRTIO_BLK: 'y', CONFIG_EXT4_FS: 'y' } as const;
 
 /** Which kernel a run boots. */
 export type KernelChoice =
@@ -102,7 +105,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
     };
 
-    const unmet = unmetRequirements(kernel.config, suite.kernel_config);
+    const unmet = [
+      ...unmetRequirements(kernel.config, suite.kernel_config),
+      ...(suite.image === 'initramfs' ? [] : unmetRequirements(kernel.config, ROOTFS_KERNEL_CONFIG).map((u) => `${u} (built in, for the ${suite.image} root disk: add the rootfs fragment to the series' configs)`)),
+    ];
     if (unmet.length) {
       checks.skipAll(scenario.checks, unmet.join('; '));
     } else {

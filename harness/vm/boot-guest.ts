@@ -81,6 +81,9 @@ export class RunningGuest {
       this.follower.poll();
       const m = READY.exec(this.watcher.tail(200));
       if (m) return m[1]!;
+      // The initramfs init says so when the root disk does not mount (no virtio-blk or ext4 in the kernel).
+      const rootfs = /LAB-ROOTFS-FAILED (.*)/.exec(this.watcher.tail(200));
+      if (rootfs) throw this.bootFailure(`the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`);
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
