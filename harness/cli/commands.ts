@@ -16,6 +16,11 @@ import { runSuite } from '../run/run-suite.js';
 import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { buildKernel } from '../build/build-kernel.js';
 import type { KernelChoice } from '../run/run-suite.js';
+import { bisect } from '../bisect/bisect.js';
+import { patchcheck } from '../bisect/patchcheck.js';
+import { bisectSummaryText } from '../bisect/bisect-report.js';
+import { patchcheckSummaryText } from '../bisect/patchcheck-report.js';
+import type { JudgeRule } from '../bisect/verdict.js';
 
 export interface CommandContext {
   cache: string;
@@ -93,6 +98,58 @@ export const commands: Record<string, Command> = {
       return ExitCode.ok;
     },
   },
+  bisect: {
+    summary: 'find the first bad commit between two revisions with git bisect, a build and a suite run per step',
+    help: [
+      'usage: lab bisect --good REV --bad REV --suite SUITE [--test PATH] [--series NAME|FILE] [--tree PATH]',
+      '                  [--runs N] [--rule any-bad|majority] [--retries N] [--quiet]',
+      '  --test PATH    judge by one test (or a group: a path prefix such as damon-kunit.damon_lab_fixture); default: the whole suite',
+      '  --series       configs (and patches, applied on top of each step) to build with; default: damon + kunit',
+      '  --tree PATH    your git tree (never modified); default: Debian\'s linux-source-6.12 in the cache',
+      '  --runs N       runs per step, for flaky tests; --rule says how they are judged (default any-bad)',
+      '  --retries N    extra attempts of a run that failed for infrastructure reasons (default 1)',
+      'A step whose kernel does not build is skipped (git bisect run\'s exit 125). Running the same command',
+      'again resumes an interrupted bisection. Exit 0: found; 1: only skipped commits left; 2: an end did not verify.',
+    ].join('\n'),
+    options: {
+      good: { type: 'string' }, bad: { type: 'string' }, suite: { type: 'string' }, test: { type: 'string' }, series: { type: 'string' }, tree: { type: 'string' },
+      runs: { type: 'string' }, rule: { type: 'string' }, retries: { type: 'string' }, quiet: { type: 'boolean' },
+    },
+    async run(v, _p, { cache }) {
+      if (typeof v.good !== 'string' || typeof v.bad !== 'string' || typeof v.suite !== 'string') throw new UsageError('lab bisect needs --good REV --bad REV --suite SUITE', commands.bisect!.help);
+      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
+      const { state, dir, exitCode } = await bisect({
+        good: v.good, bad: v.bad, suite: v.suite, ...judging(v), ...(typeof v.series === 'string' ? { series: v.series } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        cache, log: v.quiet ? () => {} : err,
+      });
+      out(bisectSummaryText(state));
+      out(`report: ${dir}`);
+      return exitCode;
+    },
+  },
+  patchcheck: {
+    summary: 'build (and test) each prefix of a series; name the first patch that breaks the build, adds warnings or fails a suite',
+    help: [
+      'usage: lab patchcheck --series NAME|FILE [--tree PATH] [--suite SUITE [--test PATH] [--runs N] [--rule any-bad|majority]] [--quiet]',
+      'Exit 0: every patch is good; 1: a patch is bad (named, with the command that reproduces it); 2: the base does not verify.',
+    ].join('\n'),
+    options: {
+      series: { type: 'string' }, tree: { type: 'string' }, suite: { type: 'string' }, test: { type: 'string' },
+      runs: { type: 'string' }, rule: { type: 'string' }, retries: { type: 'string' }, quiet: { type: 'boolean' },
+    },
+    async run(v, _p, { cache }) {
+      if (typeof v.series !== 'string') throw new UsageError('lab patchcheck needs --series NAME', `known series: ${knownSeries().join(', ')}`);
+      if (typeof v.test === 'string' && typeof v.suite !== 'string') throw new UsageError('--test needs --suite');
+      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
+      const { record, dir, exitCode } = await patchcheck({
+        series: v.series, ...judging(v), ...(typeof v.suite === 'string' ? { suite: v.suite } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        cache, log: v.quiet ? () => {} : err,
+      });
+      out(patchcheckSummaryText(record));
+      out(`report: ${dir}`);
+      return exitCode;
+    },
+  },
   parse: {
     summary: 'parse a saved console log or KTAP/TAP file and print the results (exit 1 if anything failed)',
     help: 'usage: lab parse [FILE|-] [--json]',
@@ -138,6 +195,20 @@ export const commands: Record<string, Command> = {
   },
 };
 
+/** --test, --runs, --rule and --retries, checked. */
+function judging(v: Record<string, string | boolean | undefined>): { test?: string; runs: number; rule: JudgeRule; retries: number } {
+  const int = (name: string, dflt: number, min: number): number => {
+    const raw = v[name];
+    if (raw === undefined) return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} ${String(raw)}: a whole number ≥ ${min}`);
+    return n;
+  };
+  const rule = v.rule ?? 'any-bad';
+  if (rule !== 'any-bad' && rule !== 'majority') throw new UsageError(`--rule ${String(rule)}: any-bad or majority`);
+  return { ...(typeof v.test === 'string' ? { test: v.test } : {}), runs: int('runs', 1, 1), rule, retries: int('retries', 1, 0) };
+}
+
 export function usage(): string {
   const w = Math.max(...Object.keys(commands).map((k) => k.length));
   return [
@@ -145,7 +216,7 @@ export function usage(): string {
     '',
     ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
     '',
-    'exit codes: 0 all passed, 1 a test failed, 2 usage or config error, 3 infrastructure error, 130 interrupted',
+    'exit codes: 0 all passed, 1 a test failed, 2 usage or config error, 3 infrastructure error, 4 build failed, 130 interrupted',
     '',
   ].join('\n');
 }

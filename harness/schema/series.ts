@@ -23,6 +23,11 @@ export const SeriesSpecSchema = z
     configs: z.array(z.string().min(1)).default(['damon']),
     /** Single symbols on top of the fragments. */
     config: z.record(configSymbol, z.string()).default({}),
+    /**
+     * A requested symbol that no Kconfig of the tree defines: "error" (exit 2, the default), or "ignore"
+     * for builds of commits from before the symbol existed (patchcheck's prefixes, bisect steps).
+     */
+    undefined_symbols: z.enum(['error', 'ignore']).default('error'),
     artifacts: z
       .object({
         /** Module files the build must produce, relative to the tree, e.g. mm/damon/damon_ibs.ko */

@@ -11,12 +11,15 @@ import { git, gitProbe } from './git.js';
 export async function userTreeClone(cache: string, tree: string, log: (s: string) => void = () => {}): Promise<{ repo: string; base: string }> {
   const path = resolve(tree);
   const top = await gitProbe(path, ['rev-parse', '--show-toplevel']);
-  if (!top.ok) throw new UsageError(`--tree ${tree}: not a git repository`);
-  const repo = join(cache, 'sources', `tree-${hashParts([['tree', top.stdout.trim()]]).slice(0, 12)}`);
+  // A bare repository has no top level: the repository itself is the tree to clone.
+  const bare = top.ok ? false : (await gitProbe(path, ['rev-parse', '--is-bare-repository'])).stdout.trim() === 'true';
+  if (!top.ok && !bare) throw new UsageError(`--tree ${tree}: not a git repository`);
+  const source = bare ? path : top.stdout.trim();
+  const repo = join(cache, 'sources', `tree-${hashParts([['tree', source]]).slice(0, 12)}`);
   if (!existsSync(join(repo, '.git'))) {
-    log(`cloning ${top.stdout.trim()} into the cache (shared objects; your tree is not touched)`);
+    log(`cloning ${source} into the cache (shared objects; your tree is not touched)`);
     mkdirSync(join(repo, '..'), { recursive: true });
-    await git(join(repo, '..'), ['clone', '-q', '--shared', '--no-checkout', top.stdout.trim(), repo]);
+    await git(join(repo, '..'), ['clone', '-q', '--shared', '--no-checkout', source, repo]);
   } else {
     await git(repo, ['fetch', '-q', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
   }

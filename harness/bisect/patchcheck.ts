@@ -1,0 +1,127 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { listPatches } from '../series/patch-list.js';
+import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
+import { debianSourceRepo } from '../source/debian-source.js';
+import { userTreeClone } from '../source/user-tree.js';
+import { gitProbe } from '../source/git.js';
+import { hashParts } from '../util/hash.js';
+import { reportsRoot } from '../util/paths.js';
+import { ConfigError } from '../util/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { RULE_TEXT, type JudgeRule } from './verdict.js';
+import { stepBuildLog, testCommit, type StepRecord } from './test-commit.js';
+import { stepSeries, writeStepSeries } from './step-series.js';
+import { newWarnings, touchedFiles, type Warning, type WarningState } from './build-warnings.js';
+import { VerificationError } from './bisect.js';
+import { writePatchcheckReport } from './patchcheck-report.js';
+
+export interface PatchcheckOptions {
+  series: string;
+  tree?: string;
+  suite?: string;
+  test?: string;
+  runs: number;
+  rule: JudgeRule;
+  retries: number;
+  cache: string;
+  log: (line: string) => void;
+}
+
+export interface PrefixRecord {
+  /** 0 for the base alone, k for patches 1..k. */
+  index: number;
+  patch?: { origin: string; subject: string; touched: string[] };
+  step: StepRecord;
+  newWarnings: Warning[];
+  /** What this patch broke: build, warnings, suite; empty when nothing. */
+  problems: string[];
+}
+
+export interface PatchcheckRecord {
+  id: string;
+  series: string;
+  seriesFile: string;
+  suite?: string;
+  test?: string;
+  rule: string;
+  base: string;
+  prefixes: PrefixRecord[];
+  firstBad?: { index: number; subject: string; origin: string; problems: string[]; reproduce: string };
+  startedAt: string;
+  finishedAt?: string;
+}
+
+/**
+ * `lab patchcheck`: builds the base and then each prefix of the series (patch 1, 1-2, ...) in one build
+ * directory, so each prefix is an incremental build, and names the first patch that breaks the build,
+ * adds compiler warnings in the files it touches, or (with --suite) makes the suite fail.
+ */
+export async function patchcheck(o: PatchcheckOptions): Promise<{ record: PatchcheckRecord; dir: string; exitCode: number }> {
+  if (o.suite) loadSuite(o.suite);
+  const { spec, file } = loadSeries(o.series);
+  const { patches } = await listPatches(spec, file, o.tree);
+  if (!patches.length) throw new ConfigError(file, undefined, 'patchcheck needs a series with patches');
+  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, o.log);
+  let base: string;
+  if (spec.base === 'debian') {
+    if (o.tree) throw new ConfigError(file, undefined, "base: 'debian' cannot be used with --tree; name a commit of your tree");
+    base = src.base;
+  } else {
+    const r = await gitProbe(o.tree ? resolve(o.tree) : src.repo, ['rev-parse', '--verify', '--quiet', `${spec.base}^{commit}`]);
+    if (!r.ok) throw new ConfigError(file, undefined, `base '${spec.base}' is not a commit`);
+    base = r.stdout.trim();
+  }
+  const id = `patchcheck-${hashParts([['series', readFileSync(file, 'utf8')], ['base', base], ...patches.map((p): [string, Buffer] => ['patch', p.data]), ['suite', o.suite ?? ''], ['test', o.test ?? ''], ['runs', String(o.runs)], ['rule', o.rule]]).slice(0, 10)}`;
+  const dir = join(reportsRoot(), id);
+  mkdirSync(dir, { recursive: true });
+  const record: PatchcheckRecord = { id, series: spec.name, seriesFile: file, ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), rule: RULE_TEXT[o.rule], base, prefixes: [], startedAt: new Date().toISOString() };
+  const save = () => {
+    writeFileSync(join(dir, 'patchcheck.json'), JSON.stringify(record, null, 2) + '\n');
+    writePatchcheckReport(dir, record);
+  };
+  o.log(`${id}: ${patches.length} patch(es) of ${spec.name}; report: ${dir}`);
+
+  let warnings: WarningState = new Map();
+  // One series name for every prefix: one worktree and one build directory, so prefix k+1 is incremental on k.
+  const name = `patchcheck-${spec.name}`;
+  for (let k = 0; k <= patches.length; k++) {
+    const prefixDir = join(dir, `prefix-${String(k).padStart(2, '0')}`);
+    let patchesDir: string | undefined;
+    if (k > 0) {
+      patchesDir = join(prefixDir, 'patches');
+      rmSync(patchesDir, { recursive: true, force: true });
+      mkdirSync(patchesDir, { recursive: true });
+      patches.slice(0, k).forEach((p, i) => writeFileSync(join(patchesDir!, `${String(i + 1).padStart(4, '0')}.patch`), p.data));
+    }
+    const seriesFile = join(prefixDir, 'series.yaml');
+    const reproduce = o.suite ? `lab run ${o.suite} --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}` : `lab build --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}`;
+    writeStepSeries(seriesFile, stepSeries(spec, file, { name, base, description: `${spec.name}: ${k ? `patches 1-${k}` : 'base'}`, modules: k === patches.length, ...(patchesDir ? { patchesDir } : {}) }), reproduce);
+    const patch = k ? patches[k - 1]! : undefined;
+    const label = k ? `patch ${k}/${patches.length}` : 'base';
+    o.log(`${label}${patch ? ` ${patch.subject}` : ''}`);
+    const step = await testCommit(label, patch?.subject ?? 'base', { seriesFile, ...(o.tree ? { tree: o.tree } : {}), ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
+    const touched = patch ? touchedFiles(patch.data.toString('utf8')) : [];
+    const w = step.build.ok ? newWarnings(warnings, stepBuildLog(step), touched) : { added: [], state: warnings };
+    warnings = w.state;
+    const problems: string[] = [];
+    if (!step.build.ok) problems.push(`breaks the build: ${step.runs[0]?.reason ?? step.build.error ?? ''}`);
+    if (w.added.length) problems.push(`adds ${w.added.length} compiler warning(s) in files it touches: ${w.added.slice(0, 3).map((x) => x.text).join(' | ')}`);
+    if (step.build.ok && o.suite && step.verdict === 'bad') problems.push(`fails ${o.test ?? o.suite}: ${step.reason}`);
+    record.prefixes.push({ index: k, ...(patch ? { patch: { origin: patch.origin, subject: patch.subject, touched } } : {}), step, newWarnings: w.added, problems });
+    o.log(`  => ${problems.length ? problems.join('; ') : 'ok'}`);
+    save();
+    if (k === 0) {
+      if (!step.build.ok) throw new VerificationError(`the series' base ${base.slice(0, 12)} does not build: ${step.reason}`, `report: ${dir}`);
+      // Skip is fine at the base: the test may be one the series adds.
+      if (o.suite && step.verdict === 'bad') throw new VerificationError(`the series' base ${base.slice(0, 12)} already fails ${o.test ?? o.suite}: ${step.reason}`, `report: ${dir}`);
+    } else if (problems.length && !record.firstBad) {
+      record.firstBad = { index: k, subject: patch!.subject, origin: patch!.origin, problems, reproduce };
+      // Later prefixes contain the broken patch: a failed build stops here, other problems keep going to show the rest.
+      if (!step.build.ok) break;
+    }
+  }
+  record.finishedAt = new Date().toISOString();
+  save();
+  return { record, dir, exitCode: record.firstBad ? ExitCode.testFailed : ExitCode.ok };
+}

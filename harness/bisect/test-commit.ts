@@ -1,0 +1,95 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildKernel } from '../build/build-kernel.js';
+import { BuildError } from '../build/build-errors.js';
+import { ConfigDroppedError } from '../config/make-config.js';
+import { runSuite } from '../run/run-suite.js';
+import { loadSeries } from '../suites/suite-catalog.js';
+import { LabError } from '../util/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { judgeStep, readRun, type JudgeRule, type RunReading, type Verdict } from './verdict.js';
+
+/** One tested commit (or series prefix): its build, its runs, its verdict. Kept in bisect.json / patchcheck.json. */
+export interface StepRecord {
+  label: string;
+  commit?: string;
+  subject: string;
+  seriesFile: string;
+  build: { ok: boolean; seconds: number; cached: boolean; error?: string; logPath?: string; artifactDir?: string };
+  runs: RunReading[];
+  verdict: Verdict;
+  reason: string;
+  seconds: number;
+}
+
+export interface TestCommitOptions {
+  seriesFile: string;
+  tree?: string;
+  /** No suite: the step is judged by its build alone. */
+  suite?: string;
+  test?: string;
+  runs: number;
+  /** Extra attempts of a run that failed for infrastructure reasons (boot timeout, QEMU died). */
+  retries: number;
+  rule: JudgeRule;
+  cache: string;
+  log: (line: string) => void;
+}
+
+/**
+ * Builds the kernel a series file describes (the artifact cache answers a repeat; a changed commit
+ * rebuilds incrementally in the series' one build directory), then runs the suite `runs` times.
+ * A build that fails makes the step skip: the `git bisect run` convention (exit 125).
+ */
+export async function testCommit(label: string, subject: string, o: TestCommitOptions): Promise<StepRecord> {
+  const t0 = performance.now();
+  const { spec, file } = loadSeries(o.seriesFile);
+  const record: StepRecord = { label, subject, seriesFile: file, build: { ok: false, seconds: 0, cached: false }, runs: [], verdict: 'skip', reason: '', seconds: 0 };
+  try {
+    const b = await buildKernel({ series: spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
+    record.commit = b.commit;
+    record.build = { ok: true, seconds: round(b.seconds), cached: b.cached, artifactDir: b.artifactDir, logPath: join(b.artifactDir, 'build.log') };
+  } catch (e) {
+    if (!(e instanceof BuildError || e instanceof ConfigDroppedError)) throw e;
+    const first = e.message.split('\n')[0]!;
+    record.build = { ok: false, seconds: round((performance.now() - t0) / 1000), cached: false, error: `${first}${e.details ? `\n${e.details}` : ''}`, ...(e instanceof BuildError ? { logPath: e.logPath } : {}) };
+    record.runs = [{ verdict: 'skip', reason: e instanceof BuildError ? `build failed: ${firstError(e)}` : `cannot configure: ${e.message.split('\n')[1]?.trim() ?? first}`, buildFailed: true }];
+    return finish(record, o, t0);
+  }
+  if (!o.suite) {
+    record.runs = [{ verdict: 'good', reason: 'builds' }];
+    return finish(record, o, t0);
+  }
+  for (let run = 0; run < o.runs; run++) {
+    let reading: RunReading | undefined;
+    for (let attempt = 0; attempt <= o.retries; attempt++) {
+      const outcome = await runSuite({ suite: o.suite, kernel: { kind: 'series', series: file, ...(o.tree ? { tree: o.tree } : {}) }, log: (l) => o.log(`    ${l}`) });
+      if (outcome.summary.exitCode === ExitCode.interrupted) throw new LabError('interrupted', ExitCode.interrupted);
+      reading = readRun(outcome.summary, o.test);
+      o.log(`  run ${run + 1}/${o.runs}${attempt ? ` (retry ${attempt})` : ''}: ${reading.verdict} — ${reading.reason}`);
+      if (reading.verdict !== 'infra') break;
+    }
+    record.runs.push(reading!);
+  }
+  return finish(record, o, t0);
+}
+
+function finish(record: StepRecord, o: TestCommitOptions, t0: number): StepRecord {
+  const j = judgeStep(record.runs, o.rule);
+  record.verdict = j.verdict;
+  record.reason = j.reason;
+  record.seconds = round((performance.now() - t0) / 1000);
+  return record;
+}
+
+function firstError(e: BuildError): string {
+  const first = (e.details ?? '').split('\n').find((l) => /error/.test(l));
+  return (first ?? e.message.split('\n')[0]!).trim().slice(0, 200);
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+
+/** The build log of a step, for warning checks (empty when gone). */
+export function stepBuildLog(step: StepRecord): string {
+  return step.build.logPath && existsSync(step.build.logPath) ? readFileSync(step.build.logPath, 'utf8') : '';
+}
