@@ -6,9 +6,10 @@ import { repoRoot } from '../util/paths.js';
 import { QEMU_BINARY } from '../host/qemu-binary.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { rawBootToShell } from './raw-boot.js';
-import { fmtSeconds, median } from './stats.js';
+import { argvAfter, fmtSeconds, median } from './stats.js';
 import { coldBuildBench, incrementalBuildBench, warmBuildBench } from './build-bench.js';
 import { kunitBench } from './kunit-bench.js';
+import { bisectBench } from './bisect-bench.js';
 
 /**
  * `npm run bench`: the lab against the raw commands it wraps, measured side by side in the same run.
@@ -60,15 +61,6 @@ async function smokeVsRawBoot(): Promise<void> {
   if (rawPvh.length) console.log(`ratio lab / raw PVH boot of the same files: ${(median(lab) / median(rawPvh)).toFixed(2)} (the lab's own cost: SSH, init, the suite's checks)`);
 }
 
-/** The given flags and their values from an argv, to reproduce the lab's accelerator choice. */
-function argvAfter(argv: readonly string[], flags: readonly string[]): string[] {
-  const out: string[] = [];
-  argv.forEach((a, i) => {
-    if (flags.includes(a) && argv[i + 1]) out.push(a, argv[i + 1]!);
-  });
-  return out;
-}
-
 /** `npm run bench [-- NAME…]`: the cheap benchmarks by default; cold-build and kunit (kernel builds from scratch) when named. */
 const benches: Record<string, () => Promise<void>> = {
   smoke: smokeVsRawBoot,
@@ -76,6 +68,7 @@ const benches: Record<string, () => Promise<void>> = {
   'incremental-build': incrementalBuildBench,
   'cold-build': coldBuildBench,
   kunit: kunitBench,
+  bisect: bisectBench,
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);

@@ -9,3 +9,12 @@ export function median(xs: readonly number[]): number {
 export function fmtSeconds(x: number): string {
   return `${x.toFixed(2)} s`;
 }
+
+/** The given flags and their values from an argv, to reproduce the lab's accelerator choice. */
+export function argvAfter(argv: readonly string[], flags: readonly string[]): string[] {
+  const out: string[] = [];
+  argv.forEach((a, i) => {
+    if (flags.includes(a) && argv[i + 1]) out.push(a, argv[i + 1]!);
+  });
+  return out;
+}

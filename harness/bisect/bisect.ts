@@ -115,6 +115,8 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     writeStepSeries(file, series, reproduceLine(o, file));
     o.log(`${label} ${commit.slice(0, 12)} ${subject}`);
     const step = await testCommit(label, subject, { seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), suite: o.suite, ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
+    // A step whose kernel did not build never got a commit from the build: it is this one.
+    step.commit ??= commit;
     o.log(`  => ${step.verdict}: ${step.reason}`);
     return step;
   };

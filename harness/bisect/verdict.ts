@@ -54,7 +54,8 @@ export function judgeStep(readings: readonly RunReading[], rule: JudgeRule): { v
   if (build) return { verdict: 'skip', reason: build.reason };
   const good = readings.filter((r) => r.verdict === 'good').length;
   const bad = readings.filter((r) => r.verdict === 'bad').length;
-  const tally = `${bad} bad, ${good} good of ${readings.length} run(s)`;
+  const firstBad = readings.find((r) => r.verdict === 'bad');
+  const tally = `${bad} bad, ${good} good of ${readings.length} run(s)${firstBad ? `: ${firstBad.reason}` : ''}`;
   if (!good && !bad) {
     const infra = readings.filter((r) => r.verdict === 'infra');
     return { verdict: 'skip', reason: infra.length === readings.length ? `infrastructure failed every time: ${infra[0]?.reason ?? ''}` : `no run could be judged: ${readings[0]?.reason ?? ''}` };

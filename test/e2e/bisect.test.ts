@@ -99,7 +99,7 @@ t.test('lab patchcheck: names the first patch that adds a warning, and the one t
   t.same(p.prefixes.slice(0, 4).map((x) => x.problems), [[], [], [], []], 'the base and the lab-fixture patches are good');
   t.equal(p.prefixes[0]!.step.verdict, 'skip', 'the base has no fixture test yet: skip, not bad');
   t.equal(p.prefixes[3]!.step.verdict, 'good', 'after patch 3 the fixture KUnit suite passes');
-  t.match(p.prefixes[4]!.problems.join(), /adds 1 compiler warning\(s\) in files it touches: .*'loads' defined but not used/);
+  t.match(p.prefixes[4]!.problems.join(), /adds 1 compiler warning\(s\) in files it touches: .*.loads. defined but not used/);
   t.match(p.prefixes[5]!.problems.join(), /fails damon-kunit\.damon_lab_fixture: .*test_clamped FAIL/);
   t.equal(p.firstBad?.index, 4);
   t.match(p.firstBad?.reproduce, /^lab run damon-kunit --series \S+prefix-04\/series\.yaml$/);

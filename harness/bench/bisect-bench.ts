@@ -1,0 +1,118 @@
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { $ } from 'zx';
+import { cacheRoot, repoRoot } from '../util/paths.js';
+import { QEMU_BINARY } from '../host/qemu-binary.js';
+import { BASE_CMDLINE } from '../vm/qemu-argv.js';
+import { withParents, writeCpio, type CpioEntry } from '../image/cpio.js';
+import type { BisectRecord } from '../bisect/bisect.js';
+import type { RunSummary } from '../run/run-summary.js';
+import { fixtureHistory } from './fixture-history.js';
+import { argvAfter, fmtSeconds } from './stats.js';
+
+const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
+const jobs = `-j${availableParallelism()}`;
+
+/**
+ * `lab bisect` on the fixture history against the sum of its raw steps, in the same run. Both sides
+ * build with a config of their own (a LOCALVERSION no other run uses), so no kernel comes from a cache:
+ * each starts with a full build of the good end (ccache on for both) and then builds incrementally.
+ * A raw step is what a developer would type for the same commit: git checkout, make, modules_install,
+ * the modules appended as a cpio to the initramfs, and QEMU until the KUnit suite's result line.
+ */
+export async function bisectBench(): Promise<void> {
+  console.log('== lab bisect (fixture history) vs the sum of its raw steps: checkout + incremental make + boot + KUnit');
+  const cache = cacheRoot();
+  const h = await fixtureHistory(cache);
+  const work = mkdtempSync(join(tmpdir(), 'bench-bisect-'));
+  const tag = `bench${process.pid}`;
+  try {
+    const seriesFile = join(work, 'bench-bisect.yaml');
+    writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect') + `  CONFIG_LOCALVERSION: "-${tag}"\n`);
+    const reports = join(work, 'reports');
+    const t0 = performance.now();
+    const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile, '--quiet'], { reject: false, all: true, env: { LAB_REPORTS: reports } });
+    const labSeconds = (performance.now() - t0) / 1000;
+    if (r.exitCode !== 0) throw new Error(`lab bisect exited ${r.exitCode}:\n${r.all.slice(-3000)}`);
+    const id = readdirSync(reports).find((d) => d.startsWith('bisect-'))!;
+    const b = JSON.parse(readFileSync(join(reports, id, 'bisect.json'), 'utf8')) as BisectRecord;
+    const tested = [b.verification.good!, b.verification.bad!, ...b.steps];
+
+    // The raw side: a checkout of the same tree, the lab's final .config, and the initramfs the lab booted.
+    const firstRun = tested.flatMap((s) => s.runs).find((x) => x.runId)!;
+    const summary = JSON.parse(readFileSync(join(reports, firstRun.runId!, 'summary.json'), 'utf8')) as RunSummary;
+    const rawTree = join(work, 'tree');
+    await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, rawTree]);
+    const obj = join(rawTree, '.raw-build'); // as the lab does: ".." is the tree, so ccache shares objects
+    const env = { ...process.env, CCACHE_DIR: join(cache, 'ccache'), CCACHE_BASEDIR: cache, CCACHE_NOHASHDIR: '1', CCACHE_COMPILERCHECK: 'content' };
+    const make = ['make', '-C', rawTree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
+    const accel = argvAfter(summary.guest!.argv!, ['-accel', '-cpu']);
+    const raw: number[] = [];
+    for (const [i, step] of tested.entries()) {
+      const s0 = performance.now();
+      await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', step.commit!]);
+      if (i === 0) {
+        await execa('mkdir', ['-p', obj]);
+        cpSync(summary.kernel!.configPath, join(obj, '.config'));
+      }
+      const built = await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { reject: false, env, all: true });
+      if (built.exitCode === 0) {
+        const stage = join(work, 'stage');
+        rmSync(stage, { recursive: true, force: true });
+        await execa(make[0]!, [...make.slice(1), 'modules_install', `INSTALL_MOD_PATH=${stage}`, 'INSTALL_MOD_STRIP=1'], { env });
+        const initrd = join(work, 'initrd.cpio');
+        writeFileSync(initrd, Buffer.concat([readFileSync(summary.image!.path), modulesCpio(stage)]));
+        const verdict = await bootToKunitResult({ kernel: join(obj, 'vmlinux'), initrd, accel });
+        if (verdict !== (step.verdict === 'bad' ? 'not ok' : 'ok')) console.log(`  note: raw step ${step.commit!.slice(0, 12)} read "${verdict}", the lab said ${step.verdict}`);
+      }
+      raw.push((performance.now() - s0) / 1000);
+    }
+    const rawSum = raw.reduce((a, x) => a + x, 0);
+    console.log(`candidates: ${b.candidates}; bisection steps: ${b.steps.length} (bound ⌈log2 N⌉ + 1 = ${b.stepBound}: ${b.steps.length <= b.stepBound ? 'met' : 'NOT met'}); commits built and judged, with both ends: ${tested.length}`);
+    console.log(`first bad commit: ${b.result?.kind === 'found' ? `${b.result.commit.slice(0, 12)} ${b.result.subject}` : 'not found'}`);
+    console.log(`lab bisect                      ${fmtSeconds(labSeconds)}  [steps: ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}]`);
+    console.log(`raw steps, summed               ${fmtSeconds(rawSum)}  [steps: ${raw.map((x) => x.toFixed(1)).join(' ')}]`);
+    console.log(`ratio lab/raw: ${(labSeconds / rawSum).toFixed(2)} (target ≤ 1.20: ${labSeconds / rawSum <= 1.2 ? 'met' : 'NOT met'})`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The installed modules (and the module list the lab's init loads at boot) as a cpio to append to an initramfs. */
+function modulesCpio(stage: string): Buffer {
+  const entries: CpioEntry[] = [{ kind: 'file', path: 'etc/lab/modules', data: Buffer.from('virtio_net\ndamon_lab_fixture_test\n') }];
+  const walk = (dir: string, rel: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(p, r);
+      else if (e.isFile()) entries.push({ kind: 'file', path: r, data: readFileSync(p) });
+    }
+  };
+  walk(join(stage, 'lib', 'modules'), 'lib/modules');
+  return writeCpio(withParents(entries));
+}
+
+/** QEMU until the fixture KUnit suite's result line; returns "ok" or "not ok". */
+async function bootToKunitResult(o: { kernel: string; initrd: string; accel: string[] }): Promise<string> {
+  const argv = [
+    '-machine', 'pc', ...o.accel, '-smp', '2', '-m', '1024M', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
+    '-kernel', o.kernel, '-initrd', o.initrd, '-append', [...BASE_CMDLINE, 'kunit.enable=1'].join(' '), '-serial', 'stdio',
+  ];
+  const p = $({ quiet: true, nothrow: true, timeout: 120000 })`${QEMU_BINARY} ${argv}`;
+  let seen = '';
+  let verdict = '';
+  p.stdout.on('data', (d: Buffer) => {
+    seen += d.toString();
+    const m = /(not ok|ok) \d+ damon_lab_fixture\s*$/m.exec(seen);
+    if (m && !verdict) {
+      verdict = m[1]!;
+      void p.kill('SIGKILL');
+    }
+  });
+  await p;
+  if (!verdict) throw new Error(`raw boot never printed the damon_lab_fixture result: ${seen.slice(-800)}`);
+  return verdict;
+}
