@@ -6,6 +6,7 @@ import { git, gitProbe } from '../source/git.js';
 import { describePatch } from '../series/mbox.js';
 import { repoRoot } from '../util/paths.js';
 import { run } from '../util/process.js';
+import { hashParts } from '../util/hash.js';
 
 export interface FixtureHistory {
   /** A git repository (objects borrowed from the Debian source repo) to pass as --tree. */
@@ -25,11 +26,10 @@ export interface FixtureHistory {
  */
 export async function fixtureHistory(cache: string): Promise<FixtureHistory> {
   const { repo, base } = await debianSourceRepo(cache);
-  const tree = join(cache, 'fixtures', 'bisect-history');
-  const patches = [
-    ...patchFiles(join(repoRoot(), 'kernel', 'patches', 'lab-fixture')),
-    ...patchFiles(join(repoRoot(), 'kernel', 'patches', 'bisect-fixture')),
-  ];
+  const fixture = patchFiles(join(repoRoot(), 'kernel', 'patches', 'lab-fixture'));
+  const patches = [...fixture, ...patchFiles(join(repoRoot(), 'kernel', 'patches', 'bisect-fixture'))];
+  // Named by the patches' contents: a changed fixture makes a new history rather than reusing a stale one.
+  const tree = join(cache, 'fixtures', `bisect-history-${hashParts(patches.map((p): [string, Buffer] => ['patch', readFileSync(p)])).slice(0, 10)}`);
   if (!existsSync(join(tree, 'HEAD')) || !(await gitProbe(tree, ['rev-parse', '--verify', '--quiet', 'refs/tags/fixture-bad'])).ok) {
     rmSync(tree, { recursive: true, force: true });
     mkdirSync(dirname(tree), { recursive: true });
@@ -44,7 +44,7 @@ export async function fixtureHistory(cache: string): Promise<FixtureHistory> {
         const treeId = (await git(tree, ['write-tree'], env)).trim();
         const subject = describePatch(readFileSync(file, 'utf8')).subject.replace(/^\[PATCH[^\]]*\]\s*/, '');
         parent = (await git(tree, ['commit-tree', treeId, '-p', parent, '-m', subject], env)).trim();
-        if (i === 2) await git(tree, ['tag', 'fixture-good', parent]);
+        if (i === fixture.length - 1) await git(tree, ['tag', 'fixture-good', parent]);
       }
       await git(tree, ['tag', 'fixture-bad', parent]);
       await git(tree, ['update-ref', 'refs/heads/fixture', parent]);

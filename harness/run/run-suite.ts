@@ -154,7 +154,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       });
       await clock.time('ssh', () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey));
       await clock.time('suite', async () => {
-        const ctx = { suite, kernel: kernel!, ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText(),
+        const ctx = { suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText(),
           saveArtifact: (name: string, content: string) => {
             mkdirSync(reportDir, { recursive: true });
             writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);

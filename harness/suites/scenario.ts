@@ -1,12 +1,15 @@
 import type { GuestSsh } from '../guest/ssh-session.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import type { SuiteSpec } from '../schema/suite.js';
+import type { SeriesSpec } from '../schema/series.js';
 import type { CheckRecorder } from './check-recorder.js';
 
 /** What a scenario (suites/<name>.ts) gets: the guest, the kernel, its own spec, and a recorder for checks. */
 export interface ScenarioContext {
   suite: SuiteSpec;
   kernel: KernelArtifact;
+  /** The series the kernel was built from, when it was (its ops_module, say). */
+  series?: SeriesSpec;
   ssh: GuestSsh;
   checks: CheckRecorder;
   log: (line: string) => void;

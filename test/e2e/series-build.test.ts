@@ -14,7 +14,7 @@ t.test('lab build --series lab-fixture: apply, build, artifact cache', async (t)
   t.ok(artifact && existsSync(join(artifact, 'meta.json')), 'artifact recorded');
   const meta = JSON.parse(readFileSync(join(artifact!, 'meta.json'), 'utf8')) as { release: string; patches: unknown[] };
   t.match(meta.release, /^6\.12\.\d+-lab$/, 'no + suffix: LOCALVERSION is set');
-  t.equal(meta.patches.length, 3);
+  t.equal(meta.patches.length, 6);
   t.ok(existsSync(join(artifact!, 'lib/modules', meta.release, 'kernel/mm/damon/damon_lab_fixture.ko')), 'fixture module installed');
   t.ok(existsSync(join(artifact!, 'lib/modules', meta.release, 'modules.dep')), 'depmod ran');
   t.ok(existsSync(join(artifact!, 'kselftest')), 'damon selftests installed');

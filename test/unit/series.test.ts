@@ -28,7 +28,7 @@ t.test('series YAML: defaults and errors with lines', async (t) => {
 t.test('format-patch folder: cover letter dropped, its base-commit kept, order by file name', async (t) => {
   const series = parseYaml('name: lab-fixture\npatches:\n  dir: ../patches/lab-fixture\n', 'x', SeriesSpecSchema);
   const r = await listPatches(series, join(repo, 'kernel/series/lab-fixture.yaml'), undefined);
-  t.equal(r.patches.length, 3);
+  t.equal(r.patches.length, 6);
   t.match(r.patches[0]!.subject, /^\[PATCH 1\/3\] mm\/damon: add damon_lab_fixture/);
   t.match(r.patches[2]!.origin, /0003-.*\.patch$/);
   t.equal(r.baseCommit, '9349103037166355fc13460a0c66e2dc9d24f989');
