@@ -10,6 +10,7 @@ import { argvAfter, fmtSeconds, median } from './stats.js';
 import { coldBuildBench, incrementalBuildBench, warmBuildBench } from './build-bench.js';
 import { kunitBench } from './kunit-bench.js';
 import { bisectBench } from './bisect-bench.js';
+import { matrixBench } from './matrix-bench.js';
 
 /**
  * `npm run bench`: the lab against the raw commands it wraps, measured side by side in the same run.
@@ -69,7 +70,8 @@ const benches: Record<string, () => Promise<void>> = {
   'cold-build': coldBuildBench,
   kunit: kunitBench,
   bisect: bisectBench,
+  matrix: () => matrixBench(Math.min(reps, 3)),
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
-for (const name of wanted.length ? wanted : ['smoke', 'warm-build', 'incremental-build']) await benches[name]!();
+for (const name of wanted.length ? wanted : ['smoke', 'warm-build', 'incremental-build', 'matrix']) await benches[name]!();

@@ -9,8 +9,7 @@ import type { SeriesSpec } from '../schema/series.js';
  * symbols a commit's Kconfig does not define yet left out instead of failing.
  */
 export function stepSeries(template: SeriesSpec, templateFile: string | undefined, o: { name: string; base: string; patchesDir?: string; description: string; modules: boolean }): Record<string, unknown> {
-  const here = templateFile ? dirname(templateFile) : process.cwd();
-  const configs = template.configs.map((c) => (c.endsWith('.config') || c.includes('/') ? (isAbsolute(c) ? c : resolve(here, c)) : c));
+  const configs = absoluteConfigs(template.configs, templateFile);
   return {
     name: o.name,
     description: o.description,
@@ -22,6 +21,19 @@ export function stepSeries(template: SeriesSpec, templateFile: string | undefine
     undefined_symbols: 'ignore',
     artifacts: { modules: o.modules ? template.artifacts.modules : [], selftests: template.artifacts.selftests },
   };
+}
+
+/** Pure: fragment names as they are (kernel/configs/), fragment paths made absolute against the series file. */
+export function absoluteConfigs(configs: readonly string[], seriesFile: string | undefined): string[] {
+  const here = seriesFile ? dirname(seriesFile) : process.cwd();
+  return configs.map((c) => (c.endsWith('.config') || c.includes('/') ? (isAbsolute(c) ? c : resolve(here, c)) : c));
+}
+
+/** Pure: a series' patch source with its paths made absolute, so a copy of the series works from anywhere. */
+export function absolutePatches(patches: SeriesSpec['patches'], seriesFile: string): SeriesSpec['patches'] {
+  if (!patches || 'range' in patches) return patches;
+  const here = dirname(seriesFile);
+  return 'dir' in patches ? { dir: resolve(here, patches.dir) } : { mbox: resolve(here, patches.mbox) };
 }
 
 /** Writes a derived series with a header saying how to reproduce the step with it. */

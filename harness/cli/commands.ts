@@ -1,5 +1,5 @@
 import type { ParseArgsConfig } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareRuns, formatComparison } from '../compare/compare-runs.js';
 import { reportsRoot } from '../util/paths.js';
@@ -7,7 +7,7 @@ import type { RunSummary } from '../run/run-summary.js';
 import { countLeaves, parseKtap } from '../results/ktap-parser.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode } from './exit-codes.js';
-import { UsageError } from '../util/errors.js';
+import { ConfigError, UsageError } from '../util/errors.js';
 import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
@@ -21,6 +21,11 @@ import { patchcheck } from '../bisect/patchcheck.js';
 import { bisectSummaryText } from '../bisect/bisect-report.js';
 import { patchcheckSummaryText } from '../bisect/patchcheck-report.js';
 import type { JudgeRule } from '../bisect/verdict.js';
+import { MatrixSpecSchema, type MatrixSpec } from '../schema/matrix.js';
+import { loadYamlFile } from '../schema/load-yaml.js';
+import { formatPlan, planMatrix, type MatrixPlan } from '../matrix/plan.js';
+import { runMatrix } from '../matrix/run-matrix.js';
+import { githubWorkflow, gitlabPipeline } from '../matrix/ci-export.js';
 
 export interface CommandContext {
   cache: string;
@@ -150,6 +155,50 @@ export const commands: Record<string, Command> = {
       return exitCode;
     },
   },
+  matrix: {
+    summary: 'a matrix of kernels × guests × suites: plan it, run it on the local pool, export it to CI',
+    help: [
+      'usage: lab matrix plan FILE',
+      '       lab matrix run FILE [--jobs N] [--kernel ID] [--baseline MATRIX_RUN] [--tree PATH] [--quiet]',
+      '       lab matrix export FILE --github|--gitlab [--out PATH]',
+      '  plan    the expanded cells: what builds, what boots and runs, which cells share a kernel',
+      '  run     builds each kernel once, runs the cells (--jobs guests at once; default from cores and memory),',
+      '          writes reports/<matrix-run-id>/ (index.html, summary.json, junit.xml); exit 1 if a cell failed',
+      '  export  a GitHub Actions workflow or a GitLab CI file with a job per kernel (its cells), reports as artifacts',
+    ].join('\n'),
+    options: { jobs: { type: 'string' }, kernel: { type: 'string' }, baseline: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' }, github: { type: 'boolean' }, gitlab: { type: 'boolean' }, out: { type: 'string' } },
+    async run(v, p, { cache }) {
+      const [sub, file, ...rest] = p;
+      if (!sub || !file || rest.length || !['plan', 'run', 'export'].includes(sub)) throw new UsageError('lab matrix takes plan|run|export and a matrix FILE', commands.matrix!.help);
+      const spec = loadMatrix(file);
+      if (sub === 'plan') {
+        out(formatPlan(spec.name, planOrConfigError(spec, file)));
+        return ExitCode.ok;
+      }
+      if (sub === 'export') {
+        if (v.github === v.gitlab) throw new UsageError('lab matrix export needs one of --github or --gitlab');
+        const plan = planOrConfigError(spec, file);
+        const text = v.github ? githubWorkflow(spec, plan, file) : gitlabPipeline(spec, plan, file);
+        if (typeof v.out === 'string') writeFileSync(v.out, text);
+        else out(text);
+        return ExitCode.ok;
+      }
+      planOrConfigError(spec, file);
+      let jobs: number | undefined;
+      if (v.jobs !== undefined) {
+        jobs = Number(v.jobs);
+        if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${String(v.jobs)}: a whole number ≥ 1`);
+      }
+      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
+      const r = await runMatrix({ spec, file, ...(jobs ? { jobs } : {}), ...(typeof v.kernel === 'string' ? { kernel: v.kernel } : {}), ...(typeof v.baseline === 'string' ? { baseline: v.baseline } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
+      const by = new Map<string, number>();
+      for (const c of r.summary.cells) by.set(c.status, (by.get(c.status) ?? 0) + 1);
+      out(`matrix ${spec.name}: ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+      for (const c of r.summary.cells.filter((x) => x.newFailures?.length)) out(`  ${c.id}: ${c.newFailures!.length} new failure(s): ${c.newFailures!.slice(0, 3).join('; ')}`);
+      out(`report: ${r.dir}`);
+      return r.exitCode;
+    },
+  },
   parse: {
     summary: 'parse a saved console log or KTAP/TAP file and print the results (exit 1 if anything failed)',
     help: 'usage: lab parse [FILE|-] [--json]',
@@ -194,6 +243,20 @@ export const commands: Record<string, Command> = {
     },
   },
 };
+
+/** A matrix file, validated like every YAML file the lab reads (file:line:key on errors). */
+function loadMatrix(file: string): MatrixSpec {
+  if (!existsSync(file)) throw new UsageError(`no matrix file ${file}`);
+  return loadYamlFile(file, MatrixSpecSchema);
+}
+
+function planOrConfigError(spec: MatrixSpec, file: string): MatrixPlan {
+  try {
+    return planMatrix(spec);
+  } catch (e) {
+    throw new ConfigError(file, undefined, (e as Error).message);
+  }
+}
 
 /** --test, --runs, --rule and --retries, checked. */
 function judging(v: Record<string, string | boolean | undefined>): { test?: string; runs: number; rule: JudgeRule; retries: number } {

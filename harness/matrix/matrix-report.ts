@@ -1,0 +1,57 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { xmlEscape as esc, renderJunitSuites } from '../report/junit-writer.js';
+import type { RunSummary } from '../run/run-summary.js';
+import type { MatrixPlan } from './plan.js';
+import type { CellResult, MatrixSummary } from './run-matrix.js';
+
+const COLOURS: Record<string, string> = { PASS: '#2e7d32', DONE: '#558b2f', SKIP: '#757575', MISS: '#ef6c00', ERROR: '#c62828', FAIL: '#b71c1c', TIMEOUT: '#6a1b9a', 'NOT-RUN': '#bdbdbd' };
+
+/** Pure: the cell table, rows kernels, columns guest × suite, each cell coloured by status and linked to its report. */
+export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
+  const guests = [...new Set(plan.cells.map((c) => c.guest))];
+  const suites = [...new Set(plan.cells.map((c) => c.suite))];
+  const head1 = guests.map((g) => `<th colspan="${suites.length}">${esc(g)}</th>`).join('');
+  const head2 = guests.map(() => suites.map((x) => `<th>${esc(x)}</th>`).join('')).join('');
+  const rows = plan.kernels
+    .map((k) => {
+      const kr = s.kernels.find((x) => x.id === k.id);
+      const build = kr ? (kr.ok ? `${kr.release ?? 'stock'}${kr.cached ? ', cached' : kr.seconds ? `, built in ${kr.seconds} s` : ''}` : `<b>build failed</b><pre>${esc((kr.error ?? '').slice(0, 1500))}</pre>`) : 'not built yet';
+      const tds = guests.map((g) => suites.map((x) => cellTd(s.cells.find((c) => c.kernel === k.id && c.guest === g && c.suite === x))).join('')).join('');
+      return `<tr><th>${esc(k.id)}<br><small>${build}</small></th>${tds}</tr>`;
+    })
+    .join('\n');
+  const regressions = s.cells.filter((c) => c.newFailures?.length).map((c) => `<h3>${esc(c.id)}</h3><ul>${c.newFailures!.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>damon-lab matrix ${esc(s.name)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left}
+td.c{color:#fff;font-weight:600;text-align:center;min-width:7em}td.c a{color:#fff}small{font-weight:400;color:#555}td.c small{color:#eee}pre{white-space:pre-wrap;max-width:40em}</style></head><body>
+<h1>Matrix ${esc(s.name)}</h1>
+<p><code>${esc(s.matrixRunId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}; ${s.cells.length} cell(s), ${s.pool.limit} guest(s) at once (${esc(s.pool.reason)})${s.interrupted ? '; <b>interrupted</b>' : ''}${s.baseline ? `; compared with <code>${esc(s.baseline)}</code>` : ''}.</p>
+<table><tr><th rowspan="2">kernel</th>${head1}</tr><tr>${head2}</tr>
+${rows}
+</table>
+${regressions ? `<h2>New failures against the baseline</h2>${regressions}` : s.baseline ? '<p>No new failures against the baseline.</p>' : ''}
+</body></html>
+`;
+}
+
+function cellTd(c: CellResult | undefined): string {
+  if (!c) return '<td></td>';
+  const counts = c.counts ? `${c.counts.PASS} pass${c.counts.FAIL ? `, ${c.counts.FAIL} fail` : ''}${c.counts.SKIP ? `, ${c.counts.SKIP} skip` : ''}` : '';
+  const label = c.report ? `<a href="${esc(c.report)}/report.html">${esc(c.status)}</a>` : esc(c.status);
+  const title = c.reason ? ` title="${esc(c.reason)}"` : '';
+  const regress = c.newFailures?.length ? `<br><small>${c.newFailures.length} new failure(s)</small>` : '';
+  return `<td class="c"${title} style="background:${COLOURS[c.status] ?? '#000'}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${regress}</td>`;
+}
+
+/** Writes reports/<matrix-run-id>/: summary.json, junit.xml (a testsuite per cell), index.html. */
+export function writeMatrixReport(dir: string, s: MatrixSummary, plan: MatrixPlan): void {
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(s, null, 2) + '\n');
+  const runs = s.cells.flatMap((c) => {
+    const f = c.report ? join(dir, c.report, 'summary.json') : undefined;
+    return f && existsSync(f) ? [{ name: c.id, summary: JSON.parse(readFileSync(f, 'utf8')) as RunSummary }] : [];
+  });
+  writeFileSync(join(dir, 'junit.xml'), renderJunitSuites(runs));
+  writeFileSync(join(dir, 'index.html'), renderMatrixHtml(s, plan));
+}

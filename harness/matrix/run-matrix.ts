@@ -1,0 +1,227 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, freemem } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import yaml from 'js-yaml';
+import { buildKernel } from '../build/build-kernel.js';
+import { loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
+import { absoluteConfigs, absolutePatches } from '../bisect/step-series.js';
+import { LabError, UsageError } from '../util/errors.js';
+import { labAbort } from '../util/abort.js';
+import { repoRoot, reportsRoot } from '../util/paths.js';
+import { newRunId } from '../run/run-id.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import type { RunSummary } from '../run/run-summary.js';
+import type { MatrixSpec } from '../schema/matrix.js';
+import { planMatrix, poolLimit, type MatrixPlan, type PlannedCell, type PlannedKernel } from './plan.js';
+import { writeMatrixReport } from './matrix-report.js';
+import { compareRuns } from '../compare/compare-runs.js';
+
+export interface CellResult {
+  id: string;
+  kernel: string;
+  guest: string;
+  suite: string;
+  status: RunSummary['status'] | 'TIMEOUT' | 'NOT-RUN';
+  exitCode: number;
+  attempts: number;
+  seconds: number;
+  /** The cell's run report, relative to the matrix report folder. */
+  report?: string;
+  counts?: RunSummary['counts'];
+  reason?: string;
+  /** Against a baseline matrix run: tests that fail now and did not before. */
+  newFailures?: string[];
+}
+
+export interface KernelResult {
+  id: string;
+  ok: boolean;
+  cached?: boolean;
+  seconds: number;
+  release?: string;
+  seriesFile?: string;
+  error?: string;
+}
+
+export interface MatrixSummary {
+  matrixRunId: string;
+  name: string;
+  file: string;
+  startedAt: string;
+  finishedAt: string;
+  pool: { limit: number; reason: string };
+  kernels: KernelResult[];
+  cells: CellResult[];
+  baseline?: string;
+  interrupted?: boolean;
+}
+
+export interface MatrixRunOptions {
+  spec: MatrixSpec;
+  file: string;
+  /** Guests at once; default from cores and free memory. */
+  jobs?: number;
+  /** A previous matrix run id (or folder) to compare each cell with. */
+  baseline?: string;
+  tree?: string;
+  /** Run only the cells of this kernel (a CI job per kernel). */
+  kernel?: string;
+  cache: string;
+  log: (line: string) => void;
+}
+
+const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
+
+/**
+ * `lab matrix run`: builds each distinct kernel once (one build at a time: the machine has few cores),
+ * then runs the cells as `lab run` child processes, as many at once as the pool allows. A cell that
+ * fails or times out never stops the others; Ctrl-C stops every child (each stops its QEMU) and the
+ * partial aggregate report is still written.
+ */
+export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixSummary; dir: string; exitCode: number }> {
+  const full = planMatrix(o.spec);
+  const plan = o.kernel === undefined ? full : { kernels: full.kernels.filter((k) => k.id === o.kernel), cells: full.cells.filter((c) => c.kernel === o.kernel) };
+  if (!plan.cells.length) throw new UsageError(`--kernel ${o.kernel}: not a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')})`);
+  // Every name resolves before anything builds: a typo is exit 2, not a cell ERROR an hour later.
+  for (const c of plan.cells) {
+    loadSuite(c.suite);
+    loadGuest(c.guest);
+  }
+  for (const k of plan.kernels) if (k.series) loadSeries(k.series);
+
+  const id = newRunId(`matrix-${o.spec.name}`);
+  const dir = join(reportsRoot(), id);
+  const cellsDir = join(dir, 'cells');
+  mkdirSync(cellsDir, { recursive: true });
+  const guestMiB = Math.max(...plan.cells.map((c) => loadGuest(c.guest).memory));
+  const limit = poolLimit({ cores: availableParallelism(), freeMiB: Math.floor(freemem() / 1048576), guestMiB, ...(o.jobs !== undefined ? { override: o.jobs } : {}) });
+  const summary: MatrixSummary = {
+    matrixRunId: id, name: o.spec.name, file: o.file, startedAt: new Date().toISOString(), finishedAt: '',
+    pool: { limit, reason: o.jobs !== undefined ? '--jobs' : `${availableParallelism()} cores, ${Math.floor(freemem() / 1048576)} MiB free, guests up to ${guestMiB} MiB` },
+    kernels: [], cells: plan.cells.map((c) => ({ id: c.id, kernel: c.kernel, guest: c.guest, suite: c.suite, status: 'NOT-RUN', exitCode: -1, attempts: 0, seconds: 0 })),
+    ...(o.baseline ? { baseline: o.baseline } : {}),
+  };
+  const save = () => {
+    summary.finishedAt = new Date().toISOString();
+    writeMatrixReport(dir, summary, plan);
+  };
+  save();
+  o.log(`matrix ${o.spec.name}: ${plan.kernels.length} kernel(s), ${plan.cells.length} cell(s), ${limit} guest(s) at once; report: ${dir}`);
+
+  // Builds, one at a time, each once.
+  for (const k of plan.kernels) {
+    if (labAbort.aborted) break;
+    summary.kernels.push(await buildOne(k, o, dir));
+    save();
+  }
+  const kernelOf = new Map(summary.kernels.map((k) => [k.id, k]));
+
+  // Cells, through the pool.
+  const queue = plan.cells.filter((c) => {
+    const k = kernelOf.get(c.kernel);
+    if (c.kernel === 'debian' || k?.ok) return true;
+    Object.assign(summary.cells.find((x) => x.id === c.id)!, { status: 'ERROR', exitCode: ExitCode.buildFailed, reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}` });
+    return false;
+  });
+  const running = new Set<ResultPromise>();
+  const stopAll = () => {
+    for (const child of running) child.kill('SIGTERM');
+  };
+  labAbort.addEventListener('abort', stopAll, { once: true });
+  try {
+    await pool(queue, limit, async (cell) => {
+      if (labAbort.aborted) return;
+      const result = summary.cells.find((x) => x.id === cell.id)!;
+      Object.assign(result, await runCell(cell, kernelOf.get(cell.kernel), o, cellsDir, running));
+      o.log(`  ${result.status.padEnd(7)} ${cell.id} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`);
+      save();
+    });
+  } finally {
+    labAbort.removeEventListener('abort', stopAll);
+  }
+  if (labAbort.aborted) summary.interrupted = true;
+  if (o.baseline) addBaseline(summary, o.baseline, dir);
+  save();
+  const bad = summary.cells.some((c) => c.status !== 'PASS' && c.status !== 'SKIP' && c.status !== 'DONE') || summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0);
+  return { summary, dir, exitCode: summary.interrupted ? ExitCode.interrupted : bad ? ExitCode.testFailed : ExitCode.ok };
+}
+
+/** Runs `work` over `items` with at most `limit` at once, in order of the items. */
+export async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+/** A kernel axis entry with extra fragments becomes a series file of its own in the matrix run folder. */
+async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Promise<KernelResult> {
+  if (!k.series) return { id: k.id, ok: true, seconds: 0 };
+  const t0 = performance.now();
+  const base = loadSeries(k.series);
+  let seriesFile = base.file;
+  if (k.configs.length) {
+    seriesFile = join(dir, 'kernels', `${k.id.replace(/[^A-Za-z0-9._-]/g, '_')}.yaml`);
+    mkdirSync(join(dir, 'kernels'), { recursive: true });
+    // Extra fragments are named from kernel/configs/ or relative to the matrix file.
+    const derived = {
+      ...base.spec,
+      name: `${base.spec.name}.${k.configs.map((c) => c.replace(/^.*\//, '').replace(/\.config$/, '').replace(/[^a-z0-9]/g, '')).join('.')}`,
+      configs: [...absoluteConfigs(base.spec.configs, base.file), ...absoluteConfigs(k.configs, o.file)],
+      ...(base.spec.patches ? { patches: absolutePatches(base.spec.patches, base.file) } : {}),
+    };
+    writeFileSync(seriesFile, `# ${k.id}: series ${k.series} plus ${k.configs.join(', ')}, written by lab matrix run\n${yaml.dump(derived)}`);
+  }
+  o.log(`build ${k.id}`);
+  try {
+    const { spec, file } = loadSeries(seriesFile);
+    const b = await buildKernel({ series: spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
+    return { id: k.id, ok: true, cached: b.cached, seconds: round((performance.now() - t0) / 1000), release: b.artifact.release, seriesFile };
+  } catch (e) {
+    if (!(e instanceof LabError) || e.exitCode === ExitCode.interrupted) throw e;
+    return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), seriesFile, error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
+  }
+}
+
+async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: MatrixRunOptions, cellsDir: string, running: Set<ResultPromise>): Promise<Partial<CellResult>> {
+  const t0 = performance.now();
+  const args = [labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet', ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : [])];
+  let out: Partial<CellResult> = {};
+  for (let attempt = 1; attempt <= cell.retries + 1; attempt++) {
+    const child = execa('node', args, { reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000 });
+    running.add(child);
+    const r = await child;
+    running.delete(child);
+    const reportDir = /^report: (.+)$/m.exec(r.stdout)?.[1]?.trim();
+    const s = reportDir && existsSync(join(reportDir, 'summary.json')) ? (JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')) as RunSummary) : undefined;
+    out = {
+      attempts: attempt,
+      exitCode: r.timedOut ? -1 : (r.exitCode ?? -1),
+      status: r.timedOut ? 'TIMEOUT' : (s?.status ?? 'ERROR'),
+      ...(reportDir ? { report: join('cells', reportDir.split('/').pop()!) } : {}),
+      ...(s ? { counts: s.counts } : {}),
+      ...(r.timedOut ? { reason: `timed out after ${cell.timeout} s` } : s?.error ? { reason: s.error.message.split('\n')[0] } : !s ? { reason: r.all.trim().split('\n').slice(-2).join(' | ').slice(0, 300) } : {}),
+    };
+    if (labAbort.aborted || r.exitCode !== ExitCode.infrastructure || r.timedOut) break;
+  }
+  return { ...out, seconds: round((performance.now() - t0) / 1000) };
+}
+
+/** Per cell, the tests that fail now and did not in the baseline matrix run. */
+function addBaseline(summary: MatrixSummary, baseline: string, dir: string): void {
+  const bdir = existsSync(join(baseline, 'summary.json')) ? baseline : join(reportsRoot(), baseline);
+  const base = JSON.parse(readFileSync(join(bdir, 'summary.json'), 'utf8')) as MatrixSummary;
+  const cellSummary = (root: string, c: CellResult | undefined) => (c?.report && existsSync(join(root, c.report, 'summary.json')) ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary) : undefined);
+  for (const c of summary.cells) {
+    const now = cellSummary(dir, c);
+    const then = cellSummary(bdir, base.cells.find((x) => x.id === c.id));
+    if (!now || !then) continue;
+    c.newFailures = compareRuns(then.tests, now.tests).regressions.map((r) => `${r.path}: ${r.before} → ${r.after}`);
+  }
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+
+export type { MatrixPlan };

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
+
+/** One kernel of the matrix: a series (or the stock Debian kernel), optionally with extra config fragments. */
+const KernelAxis = z.union([
+  z.literal('debian'),
+  z.object({ series: z.string().min(1), configs: z.array(z.string().min(1)).default([]) }).strict(),
+]);
+
+/** A partial cell: include adds it (every field needed), exclude drops every cell it matches. */
+const CellMatch = z.object({ kernel: z.string().optional(), guest: z.string().optional(), suite: z.string().optional() }).strict();
+
+/** matrix.yaml: kernels × guests × suites, with include/exclude rules, per-cell timeouts and retries. */
+export const MatrixSpecSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    kernels: z.array(KernelAxis).min(1),
+    guests: z.array(z.string().min(1)).min(1),
+    suites: z.array(z.string().min(1)).min(1),
+    include: z.array(z.object({ kernel: z.string(), guest: z.string(), suite: z.string() }).strict()).default([]),
+    exclude: z.array(CellMatch).default([]),
+    /** Seconds a cell may take (boot, suite, shutdown), after its kernel is built. */
+    timeout: z.number().positive().default(900),
+    /** Extra attempts of a cell that ended in an infrastructure error (exit 3). */
+    retries: z.number().int().min(0).max(5).default(1),
+    /** Per-cell overrides, matched like exclude rules. */
+    overrides: z.array(CellMatch.extend({ timeout: z.number().positive().optional(), retries: z.number().int().min(0).max(5).optional() }).strict()).default([]),
+  })
+  .strict();
+
+export type MatrixSpec = z.output<typeof MatrixSpecSchema>;
+export type KernelAxisSpec = z.output<typeof KernelAxis>;

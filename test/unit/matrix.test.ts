@@ -1,0 +1,105 @@
+import t from 'tap';
+import yaml from 'js-yaml';
+import { join } from 'node:path';
+import { formatPlan, kernelId, planMatrix, poolLimit } from '../../harness/matrix/plan.js';
+import { pool } from '../../harness/matrix/run-matrix.js';
+import { githubWorkflow, gitlabPipeline, jobId } from '../../harness/matrix/ci-export.js';
+import { MatrixSpecSchema } from '../../harness/schema/matrix.js';
+import { parseYaml } from '../../harness/schema/load-yaml.js';
+import { ConfigError } from '../../harness/util/errors.js';
+
+const repo = new URL('../..', import.meta.url).pathname;
+const spec = (doc: unknown) => MatrixSpecSchema.parse(doc);
+
+t.test('planMatrix: product, excludes, includes, overrides, shared kernels', async (t) => {
+  const plan = planMatrix(spec({
+    name: 'm',
+    kernels: ['debian', { series: 'lab-fixture' }, { series: 'lab-fixture', configs: ['debug'] }],
+    guests: ['default', 'small'],
+    suites: ['damon-smoke', 'damon-kunit'],
+    exclude: [{ kernel: 'debian', suite: 'damon-kunit' }, { kernel: 'lab-fixture+debug' }],
+    include: [{ kernel: 'lab-fixture', guest: 'numa-cxl', suite: 'damon-tiering' }],
+    timeout: 300,
+    overrides: [{ guest: 'small', timeout: 600 }, { guest: 'small', suite: 'damon-kunit', retries: 3 }],
+  }));
+  t.same(plan.cells.map((c) => c.id), [
+    'debian/default/damon-smoke', 'debian/small/damon-smoke',
+    'lab-fixture/default/damon-smoke', 'lab-fixture/default/damon-kunit', 'lab-fixture/small/damon-smoke', 'lab-fixture/small/damon-kunit',
+    'lab-fixture/numa-cxl/damon-tiering',
+  ]);
+  t.same(plan.kernels.map((k) => k.id), ['debian', 'lab-fixture'], 'a kernel no cell uses is not built');
+  const small = plan.cells.find((c) => c.id === 'lab-fixture/small/damon-kunit')!;
+  t.same([small.timeout, small.retries], [600, 3], 'overrides apply in order');
+  t.same([plan.cells[0]!.timeout, plan.cells[0]!.retries], [300, 1], 'defaults');
+  t.match(formatPlan('m', plan), /lab-fixture\s+series lab-fixture; shared by 5 cell\(s\)/);
+  t.equal(kernelId({ series: 'x', configs: ['debug', 'ibs'] }), 'x+debug+ibs');
+});
+
+t.test('planMatrix: rules that name nothing are errors', async (t) => {
+  const base = { name: 'm', kernels: ['debian'], guests: ['default'], suites: ['damon-smoke'] };
+  t.throws(() => planMatrix(spec({ ...base, exclude: [{ guest: 'defualt' }] })), /exclude\[0\]\.guest: 'defualt' is not one of the matrix's guests \(default\)/);
+  t.throws(() => planMatrix(spec({ ...base, include: [{ kernel: 'nope', guest: 'default', suite: 'damon-smoke' }] })), /include\[0\]\.kernel: 'nope'/);
+  t.throws(() => planMatrix(spec({ ...base, kernels: ['debian', 'debian'] })), /'debian' is listed twice/);
+});
+
+t.test('matrix YAML errors name the file, line and key', async (t) => {
+  const err = (() => {
+    try {
+      parseYaml('name: m\nkernels: [debian]\nguests: [default]\nsuites: [damon-smoke]\ntimout: 5\n', 'bad.yaml', MatrixSpecSchema);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  t.ok(err instanceof ConfigError);
+  t.match((err as Error).message, /^bad\.yaml:5: unknown key 'timout'/);
+});
+
+t.test('poolLimit: cores and memory bound the guests at once', async (t) => {
+  t.equal(poolLimit({ cores: 2, freeMiB: 20000, guestMiB: 1024 }), 2);
+  t.equal(poolLimit({ cores: 8, freeMiB: 4096, guestMiB: 1024 }), 2, 'memory: (4096 - 1024 reserve) / (1024 + 256)');
+  t.equal(poolLimit({ cores: 2, freeMiB: 500, guestMiB: 1024 }), 1, 'never below one');
+  t.equal(poolLimit({ cores: 2, freeMiB: 20000, guestMiB: 1024, override: 3 }), 3);
+});
+
+t.test('pool: at most `limit` at once, every item once, a failing-free lane keeps going', async (t) => {
+  let now = 0;
+  let peak = 0;
+  const done: number[] = [];
+  await pool([1, 2, 3, 4, 5], 2, async (x) => {
+    now++;
+    peak = Math.max(peak, now);
+    await new Promise((r) => setTimeout(r, 5 * (6 - x)));
+    done.push(x);
+    now--;
+  });
+  t.equal(peak, 2);
+  t.same([...done].sort(), [1, 2, 3, 4, 5]);
+});
+
+t.test('CI exports: a job per kernel, reports uploaded always, valid after a YAML round trip', async (t) => {
+  const s = spec({ name: 'm', kernels: ['debian', { series: 'lab-fixture', configs: ['debug'] }], guests: ['default', 'small'], suites: ['damon-smoke'], timeout: 300 });
+  const plan = planMatrix(s);
+  const file = join(repo, 'suites/matrices/m.yaml');
+  const gh = yaml.load(githubWorkflow(s, plan, file)) as { on: unknown; jobs: Record<string, { 'runs-on': string; 'timeout-minutes': number; steps: Array<Record<string, unknown>> }> };
+  t.same(Object.keys(gh.jobs), ['debian', 'lab-fixture_debug']);
+  t.ok(gh.on && typeof gh.on === 'object', "'on' survives as a key, not a boolean");
+  for (const [id, job] of Object.entries(gh.jobs)) {
+    t.match(id, /^[A-Za-z_][A-Za-z0-9_-]*$/, 'job ids as GitHub allows them');
+    t.equal(typeof job['runs-on'], 'string');
+    t.ok(job.steps.every((st) => ('uses' in st) !== ('run' in st)), 'each step has exactly one of uses / run');
+    const upload = job.steps.find((st) => String(st.uses).startsWith('actions/upload-artifact@'));
+    t.equal(upload?.if, 'always()', 'reports are uploaded even when a cell fails');
+    t.ok(job.steps.some((st) => typeof st.run === 'string' && st.run.includes('./lab matrix run suites/matrices/m.yaml --kernel')));
+  }
+  t.equal(gh.jobs.debian!['timeout-minutes'], 10 + 2 * 5 * 2, 'a build budget plus two cells of 5 min, each with one retry');
+  const gl = yaml.load(gitlabPipeline(s, plan, file)) as Record<string, { stage: string; script: string[]; artifacts: { when: string; paths: string[]; reports: { junit: string } } }> & { stages: string[] };
+  for (const id of ['debian', 'lab-fixture_debug']) {
+    const job = gl[id]!;
+    t.ok(gl.stages.includes(job.stage));
+    t.same([job.artifacts.when, job.artifacts.paths], ['always', ['reports/']]);
+    t.equal(job.artifacts.reports.junit, 'reports/*/junit.xml');
+    t.ok(job.script.every((l) => typeof l === 'string'));
+  }
+  t.equal(jobId('9lives'), 'k_9lives');
+});
