@@ -25,7 +25,7 @@ const STEPS = ['module_loads', 'ops_in_avail_operations', 'kdamond_starts_on_ops
  * `cycles` times. Run it on a debug (KASAN) kernel: the console watcher turns a KASAN report into a FAIL.
  */
 const scenario: Scenario = {
-  checks: ['ops_module_declared', 'module_is_installed', ...STEPS.map((s) => `cycle_1.${s}`), 'all_cycles_pass'],
+  checks: ['ops_module_declared', 'kernel_has_kasan', 'module_is_installed', ...STEPS.map((s) => `cycle_1.${s}`), 'all_cycles_pass'],
   async run(ctx) {
     const { suite, ssh, checks, log } = ctx;
     const p = Params.parse(suite.params);
@@ -33,6 +33,11 @@ const scenario: Scenario = {
       const declared = ctx.series?.ops_module;
       if (!declared) throw new SkipCheck(`the kernel's series (${ctx.kernel.series ?? 'none: not a lab build'}) names no ops_module`);
       return declared;
+    });
+    // Not a precondition: without KASAN the cycles still prove pinning and unloading, but a use-after-free
+    // of the unloaded module may go unseen. always(): a SKIP here must not stop the chain.
+    await checks.always('kernel_has_kasan', async () => {
+      if (ctx.kernel.config.get('CONFIG_KASAN') !== 'y') throw new SkipCheck('CONFIG_KASAN is not set: a use-after-free of the unloaded module would go unseen (use a debug series, e.g. lab-fixture-debug)');
     });
     if (!om) {
       checks.skipAll(['module_is_installed', ...STEPS.map((s) => `cycle_1.${s}`), 'all_cycles_pass'], 'no ops_module to test');
