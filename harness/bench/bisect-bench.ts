@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -30,7 +30,7 @@ export async function bisectBench(): Promise<void> {
   const tag = `bench${process.pid}`;
   try {
     const seriesFile = join(work, 'bench-bisect.yaml');
-    writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect') + `  CONFIG_LOCALVERSION: "-${tag}"\n`);
+    writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect').replace(/^config:\n/m, `config:\n  CONFIG_LOCALVERSION: "-${tag}"\n`));
     const reports = join(work, 'reports');
     const t0 = performance.now();
     const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile, '--quiet'], { reject: false, all: true, env: { LAB_REPORTS: reports } });
@@ -76,8 +76,18 @@ export async function bisectBench(): Promise<void> {
     console.log(`raw steps, summed               ${fmtSeconds(rawSum)}  [steps: ${raw.map((x) => x.toFixed(1)).join(' ')}]`);
     console.log(`ratio lab/raw: ${(labSeconds / rawSum).toFixed(2)} (target ≤ 1.20: ${labSeconds / rawSum <= 1.2 ? 'met' : 'NOT met'})`);
   } finally {
+    await removeBenchBuilds(join(work, 'reports'));
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The bench's kernels are of a config no other run uses: drop its worktree and artifacts, not to fill the cache. */
+async function removeBenchBuilds(reports: string): Promise<void> {
+  const id = existsSync(reports) ? readdirSync(reports).find((d) => d.startsWith('bisect-')) : undefined;
+  if (!id) return;
+  const b = JSON.parse(readFileSync(join(reports, id, 'bisect.json'), 'utf8')) as BisectRecord;
+  for (const s of [b.verification.good, b.verification.bad, ...b.steps]) if (s?.build.artifactDir) rmSync(s.build.artifactDir, { recursive: true, force: true });
+  await execa('git', ['-C', b.repo, 'worktree', 'remove', '--force', b.worktree], { reject: false });
 }
 
 /** The installed modules (and the module list the lab's init loads at boot) as a cpio to append to an initramfs. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { debianSourceRepo } from '../source/debian-source.js';
+import { seriesWorktree } from '../build/build-kernel.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { fmtSeconds } from './stats.js';
 
@@ -51,6 +52,8 @@ export async function kunitBench(): Promise<void> {
       console.log(`${phase}: ratio lab/kunit.py ${(labSeconds / pySeconds).toFixed(2)} (target ≤ 1.00: ${labSeconds <= pySeconds ? 'met' : 'NOT met'}); same count: ${pyCounts?.total === cases.length ? 'yes' : 'NO'}`);
     }
   } finally {
+    // The bench's series has a name no other run uses: its worktree and build directory go with it.
+    await execa('git', ['-C', repo, 'worktree', 'remove', '--force', seriesWorktree(cacheRoot(), repo, name)], { reject: false });
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -20,9 +20,15 @@ export function resolveFragments(series: SeriesSpec, seriesFile: string): Config
       : join(repoRoot(), 'kernel', 'configs', `${name}.config`);
     out.push(readFragment(name, path, seriesFile));
   }
-  const inline = Object.entries(series.config).map(([k, v]) => (v === 'n' ? `# ${k} is not set` : `${k}=${v}`));
+  const inline = Object.entries(series.config).map(([k, v]) => (v === 'n' ? `# ${k} is not set` : `${k}=${kconfigValue(v)}`));
   if (inline.length) out.push({ name: 'series.config', path: `${seriesFile} (config:)`, text: inline.join('\n') + '\n' });
   return out;
+}
+
+/** Pure: a value as a .config line needs it: tristates, numbers and hex as they are, strings quoted. */
+export function kconfigValue(v: string): string {
+  if (/^[ymn]$/.test(v) || /^-?\d+$/.test(v) || /^0x[0-9a-fA-F]+$/.test(v) || /^".*"$/.test(v)) return v;
+  return `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 function readFragment(name: string, path: string, seriesFile: string): ConfigFragment {

@@ -37,3 +37,8 @@ t.test('fragments: lab base first, named fragments, inline symbols last', async 
   t.match(f[3]!.text, /CONFIG_DAMON_LAB_FIXTURE=m\n# CONFIG_KASAN is not set\n/);
   t.throws(() => resolveFragments(SeriesSpecSchema.parse({ name: 'x', configs: ['nonesuch'] }), '/r/s.yaml'), /config fragment 'nonesuch' not found/);
 });
+
+t.test('inline config: strings are quoted for .config, tristates and numbers are not', async (t) => {
+  const { kconfigValue } = await import('../../harness/config/config-plan.js');
+  t.same(['y', 'm', 'n', '16', '0x1000', '"-lab"', '-bench1', 'a "b"'].map(kconfigValue), ['y', 'm', 'n', '16', '0x1000', '"-lab"', '"-bench1"', '"a \\"b\\""']);
+});
