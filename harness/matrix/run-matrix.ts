@@ -13,7 +13,7 @@ import { newRunId } from '../run/run-id.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixSpec } from '../schema/matrix.js';
-import { planMatrix, poolLimit, type MatrixPlan, type PlannedCell, type PlannedKernel } from './plan.js';
+import { planMatrix, poolLimit, type PlannedCell, type PlannedKernel } from './plan.js';
 import { writeMatrixReport } from './matrix-report.js';
 import { compareRuns } from '../compare/compare-runs.js';
 
@@ -224,4 +224,3 @@ function addBaseline(summary: MatrixSummary, baseline: string, dir: string): voi
 
 const round = (s: number) => Math.round(s * 10) / 10;
 
-export type { MatrixPlan };
