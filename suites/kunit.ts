@@ -22,7 +22,9 @@ const Params = z
 
 const scenario: Scenario = {
   checks: ['kunit_results_found'],
-  async run({ suite, kernel, ssh, checks, log, console, saveArtifact }) {
+  // Built-in suites are read from the console: on a console-only kernel the boot log is the whole run.
+  console: true,
+  async run({ suite, kernel, ssh, consoleOnly, checks, log, console, saveArtifact }) {
     const p = Params.parse(suite.params);
     const trees: KtapTest[] = [];
     await checks.check('kunit_results_found', async () => {
@@ -39,6 +41,10 @@ const scenario: Scenario = {
         // A test module the kernel was not built with is SKIP (with the symbol), not a failure.
         if (m.config && kernel.config.get(m.config) !== 'm' && kernel.config.get(m.config) !== 'y') {
           for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.config} is not set in this kernel` }]);
+          continue;
+        }
+        if (consoleOnly) {
+          for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.module} is loaded over SSH, and ${consoleOnly}` }]);
           continue;
         }
         const load = await ssh.exec(`modprobe ${shq(m.module)}`);

@@ -30,7 +30,7 @@ export async function kunitBench(): Promise<void> {
   const name = `bench-kunit-${process.pid}`;
   const seriesFile = join(work, `${name}.yaml`);
   // kunit.config adds what the lab's suite reads results through (KUNIT_DEBUGFS); its tests are the kunitconfig's.
-  writeFileSync(seriesFile, `name: ${name}\nbase: debian\nconfigs: [damon, kunit, ${kunitconfig}]\nartifacts:\n  selftests: []\n`);
+  writeFileSync(seriesFile, `name: ${name}\nbase: debian\nbase_config: lab-console\nconfigs: [damon, kunit, ${kunitconfig}]\nartifacts:\n  selftests: []\n`);
   const suiteArgs = ['run', 'damon-kunit', '--series', seriesFile, '--quiet'];
   const kunitBuild = join(work, 'kunit-build');
   const kunitArgs = [join(repo, 'tools', 'testing', 'kunit', 'kunit.py'), 'run', '--arch=x86_64', `--kunitconfig=${kunitconfig}`, `--build_dir=${kunitBuild}`, `--jobs=${(await import('node:os')).availableParallelism()}`];

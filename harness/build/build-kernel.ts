@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { hashParts } from '../util/hash.js';
 import { probe } from '../util/process.js';
 import { ConfigError } from '../util/errors.js';
-import type { SeriesSpec } from '../schema/series.js';
+import type { BaseConfig, SeriesSpec } from '../schema/series.js';
 import { debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
@@ -154,14 +154,16 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
     const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
     const progress = (l: string) => log(`  ${l}`);
-    await runMake([...make, 'bzImage', 'vmlinux', 'modules'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'bzImage and modules', progress });
+    // A kernel without module support (the console-only base) has no modules target: make would refuse.
+    const modular = parseKernelConfig(configText).get('CONFIG_MODULES') === 'y';
+    await runMake([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: modular ? 'bzImage and modules' : 'bzImage (no module support)', progress });
     for (const m of series.artifacts.modules) {
       if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
     }
     const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
     await publishDir(dir, async (staging) => {
       mkdirSync(join(staging, 'boot'), { recursive: true });
-      await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
+      if (modular) await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
       if (series.artifacts.selftests.length) {
         await runMake([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
       }
@@ -190,7 +192,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
  * time and no Kconfig changed between the commits (a changed patch of C code or Makefiles): re-running allnoconfig,
  * merge_config.sh and olddefconfig would cost seconds on every incremental build for the same answer.
  */
-async function configure(o: { repo: string; worktree: string; buildDir: string; commit: string; base: 'lab' | 'defconfig'; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void; ignoreUndefined: boolean }): Promise<string> {
+async function configure(o: { repo: string; worktree: string; buildDir: string; commit: string; base: BaseConfig; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void; ignoreUndefined: boolean }): Promise<string> {
   const stateFile = join(o.buildDir, '.lab-config-state.json');
   const inputs = hashParts([['base', o.base], ...o.fragments.map((f): [string, string] => [f.name, f.text])]);
   const config = join(o.buildDir, '.config');

@@ -13,7 +13,11 @@ export interface ConfigFragment {
 /** Pure-ish: the fragments a series asks for, in order, read from kernel/configs/ or relative to the series file. */
 export function resolveFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[] {
   const out: ConfigFragment[] = [];
-  if (series.base_config === 'lab') out.push(readFragment('lab-base', join(repoRoot(), 'kernel', 'configs', 'lab-base.config'), seriesFile));
+  // The lab's bases are fragments of their own, first, so a series' fragments override them.
+  if (series.base_config !== 'defconfig') {
+    const name = series.base_config === 'lab' ? 'lab-base' : series.base_config;
+    out.push(readFragment(name, join(repoRoot(), 'kernel', 'configs', `${name}.config`), seriesFile));
+  }
   for (const name of series.configs) {
     const path = name.endsWith('.config') || name.includes('/')
       ? (isAbsolute(name) ? name : resolve(dirname(seriesFile), name))

@@ -4,6 +4,7 @@ import { run, probe } from '../util/process.js';
 import { LabError } from '../util/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
+import type { BaseConfig } from '../schema/series.js';
 import { droppedSymbols, kconfigDepends, requestedSymbols, type ConfigFragment, type DroppedSymbol } from './config-plan.js';
 
 /** Requested symbols the final .config does not have. Exit 2: the series asks for what this tree cannot give. */
@@ -19,13 +20,13 @@ export class ConfigDroppedError extends LabError {
 
 /**
  * Writes <buildDir>/.config and checks every requested symbol in it. The fragments are merged by the
- * tree's own scripts/kconfig/merge_config.sh (later ones win). Base "lab": the merged file is the
+ * tree's own scripts/kconfig/merge_config.sh (later ones win). Bases "lab" and "lab-console": the merged file is the
  * KCONFIG_ALLCONFIG of `make allnoconfig`, so every option nobody named is off, even those that
  * olddefconfig would switch on as defaults once a fragment makes them visible (all of ACPI's drivers
  * after CONFIG_ACPI=y, say): the config stays as small as its fragments say. Base "defconfig":
  * defconfig, the fragments merged on top, then olddefconfig.
  */
-export async function makeConfig(o: { tree: string; buildDir: string; base: 'lab' | 'defconfig'; fragments: readonly ConfigFragment[]; makeArgs: readonly string[]; ignoreUndefined?: boolean }): Promise<{ configText: string }> {
+export async function makeConfig(o: { tree: string; buildDir: string; base: BaseConfig; fragments: readonly ConfigFragment[]; makeArgs: readonly string[]; ignoreUndefined?: boolean }): Promise<{ configText: string }> {
   mkdirSync(o.buildDir, { recursive: true });
   const fragDir = join(o.buildDir, 'lab-fragments');
   mkdirSync(fragDir, { recursive: true });
@@ -37,7 +38,7 @@ export async function makeConfig(o: { tree: string; buildDir: string; base: 'lab
   const make = ['make', '-C', o.tree, `O=${o.buildDir}`, ...o.makeArgs];
   const config = join(o.buildDir, '.config');
   const mergeScript = join(o.tree, 'scripts', 'kconfig', 'merge_config.sh');
-  if (o.base === 'lab') {
+  if (o.base !== 'defconfig') {
     const merged = join(fragDir, 'allconfig');
     writeFileSync(merged, '');
     // KCONFIG_CONFIG: merge_config.sh writes to it relative to the current directory otherwise (the source tree).

@@ -29,3 +29,16 @@ export function unmetRequirements(config: KernelConfig, required: Readonly<Recor
   }
   return out;
 }
+
+/**
+ * Pure: why the lab cannot reach a guest running this kernel over SSH (virtio-net, IPv4 and an
+ * initramfs for the lab's init and dropbear), or undefined when it can. A kernel built on the
+ * console-only base answers here; the run then reads the console alone.
+ */
+export function sshUnreachableReason(config: KernelConfig): string | undefined {
+  const need: Array<[string, string[]]> = [
+    ['CONFIG_NET', ['y']], ['CONFIG_INET', ['y']], ['CONFIG_VIRTIO_PCI', ['y']], ['CONFIG_VIRTIO_NET', ['y', 'm']], ['CONFIG_BLK_DEV_INITRD', ['y']],
+  ];
+  const missing = need.filter(([s, ok]) => !ok.includes(configValue(config, s))).map(([s]) => `${s}=${configValue(config, s)}`);
+  return missing.length ? `the kernel cannot be reached over SSH (${missing.join(', ')}): a console-only kernel` : undefined;
+}

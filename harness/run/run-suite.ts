@@ -9,7 +9,7 @@ import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
 import { probeHostCapabilities, unmetReason } from '../host/capabilities.js';
-import { unmetRequirements } from '../kernel/kconfig.js';
+import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
@@ -20,9 +20,11 @@ import { hashParts } from '../util/hash.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startGuest, type RunningGuest } from '../vm/boot-guest.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
-import { buildKernel } from '../build/build-kernel.js';
+import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
 import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
+import { sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
+import type { GuestSsh } from '../guest/ssh-session.js';
 import { clipExcerpt, rollUp, type TestRecord } from '../results/model.js';
 import { writeReport } from '../report/write-report.js';
 import { StageClock } from './stage-clock.js';
@@ -39,6 +41,8 @@ const ROOTFS_KERNEL_CONFIG = { CONFIG_BLOCK: 'y', CONFIG_VIRTIO_BLK: 'y', CONFIG
 export type KernelChoice =
   | { kind: 'debian' }
   | { kind: 'series'; series: string; tree?: string }
+  /** A kernel this process just built (bisect steps, matrix cells): its artifact, with no second lookup. */
+  | { kind: 'built'; artifactDir: string; series: string }
   | { kind: 'prebuilt'; path: string; modules?: string; kconfig?: string };
 
 export interface RunOptions {
@@ -67,7 +71,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const guestSpec = loadGuest(opts.guest ?? suite.guest);
   const scenario = await loadScenario(suite);
   const kernelChoice = opts.kernel ?? { kind: 'debian' };
-  const series = kernelChoice.kind === 'series' ? loadSeries(kernelChoice.series) : undefined;
+  const series = kernelChoice.kind === 'series' || kernelChoice.kind === 'built' ? loadSeries(kernelChoice.series) : undefined;
 
   const runId = newRunId(suite.name);
   const reportDir = join(reportsRoot(), runId);
@@ -83,6 +87,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   let kernel: KernelArtifact | undefined;
   let runError: LabError | undefined;
   log(`${suite.name}: run ${runId}`);
+  const scenarioContext = (g: RunningGuest, via: { ssh: GuestSsh; consoleOnly?: string }): ScenarioContext => ({
+    suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ...via, checks, log: (l: string) => log(`    ${l}`), console: () => g.consoleText(),
+    saveArtifact: (name: string, content: string) => {
+      mkdirSync(reportDir, { recursive: true });
+      writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
+    },
+    addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); },
+  });
 
   try {
     await clock.time('setup', () => ensurePackages(REQUIRED_PACKAGES.map((p) => p.name), log), (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined));
@@ -90,6 +102,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       'kernel',
       async () => {
         if (kernelChoice.kind === 'prebuilt') return prebuiltKernel(kernelChoice.path, kernelChoice.modules, kernelChoice.kconfig);
+        if (kernelChoice.kind === 'built') return artifactFromDir(kernelChoice.artifactDir);
         if (series) {
           await ensurePackages(BUILD_PACKAGES.map((p) => p.name), log);
           const b = await buildKernel({ series: series.spec, seriesFile: series.file, ...(kernelChoice.kind === 'series' && kernelChoice.tree ? { tree: kernelChoice.tree } : {}), cache, log });
@@ -105,9 +118,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
     };
 
+    // A kernel the lab cannot reach over SSH runs console suites (KUnit at boot) only.
+    const consoleOnly = sshUnreachableReason(kernel.config);
     const unmet = [
       ...unmetRequirements(kernel.config, suite.kernel_config),
       ...(suite.image === 'initramfs' ? [] : unmetRequirements(kernel.config, ROOTFS_KERNEL_CONFIG).map((u) => `${u} (built in, for the ${suite.image} root disk: add the rootfs fragment to the series' configs)`)),
+      ...(consoleOnly && !scenario.console ? [`${consoleOnly}, and suite ${suite.name} needs SSH (on such a kernel only console suites run, e.g. damon-kunit)`] : []),
     ];
     if (unmet.length) {
       checks.skipAll(scenario.checks, unmet.join('; '));
@@ -127,49 +143,63 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         .filter((x): x is string => x !== undefined);
       if (unmetCaps.length) throw new RequirementsUnmet(unmetCaps.join('; '));
 
-      const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
-      const workloads = await clock.time('workloads', async () => {
-        const out: Record<string, string> = {};
-        for (const w of new Set([...suite.workloads, 'tlb-churn'])) out[w] = await buildWorkload(cache, w, gccVersion);
-        return out;
-      });
-      const keys = await ensureLabKeys(cache);
-      const image = await clock.time(
-        'image',
-        () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
-        (i) => (i.cached ? 'cached' : 'built'),
-      );
-      const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
-      summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
-      const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
-      await clock.time('boot', async () => {
-        guest = await startGuest({
-          guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, keys, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
-          onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+      if (consoleOnly) {
+        // No init, no network: the kernel runs its KUnit suites at boot and reboots (QEMU's -no-reboot ends it).
+        const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
+        let ended = false;
+        await clock.time('boot', async () => {
+          guest = await startGuest({
+            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, consoleOnly: true,
+            extraCmdline: [...suite.cmdline, 'kunit_shutdown=reboot'], onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+          });
+          summary.guest!.argv = guest.plan.argv;
+          summary.guest!.cmdline = guest.plan.cmdline;
+          ended = await guest.waitConsoleRun((guestSpec.boot_timeout + suite.timeout) * 1000);
+          const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
+          if (release !== kernel!.release) throw guest.bootFailure(release ? `guest ran kernel ${release}, expected ${kernel!.release}` : 'the kernel printed nothing on the console');
+        }, () => 'console only, until kunit_shutdown');
+        await clock.time('suite', () => scenario.run(scenarioContext(guest!, { ssh: sshUnavailable(consoleOnly), consoleOnly })));
+        if (!ended) throw new SuiteTimeoutError(`the console-only guest did not end within boot_timeout + the suite's timeout (${guestSpec.boot_timeout + suite.timeout} s); tests that never reported are MISS`);
+      } else {
+        const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
+        const workloads = await clock.time('workloads', async () => {
+          const out: Record<string, string> = {};
+          for (const w of new Set([...suite.workloads, 'tlb-churn'])) out[w] = await buildWorkload(cache, w, gccVersion);
+          return out;
         });
-        summary.guest!.argv = guest.plan.argv;
-        summary.guest!.cmdline = guest.plan.cmdline;
-        const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
-        if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
-      });
-      await clock.time('ssh', () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey));
-      await clock.time('suite', async () => {
-        const ctx = { suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ssh: guest!.ssh!, checks, log: (l: string) => log(`    ${l}`), console: () => guest!.consoleText(),
-          saveArtifact: (name: string, content: string) => {
-            mkdirSync(reportDir, { recursive: true });
-            writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
-          },
-          addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); } };
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);
+        const keys = await ensureLabKeys(cache);
+        const image = await clock.time(
+          'image',
+          () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
+          (i) => (i.cached ? 'cached' : 'built'),
+        );
+        const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
+        summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
+        const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
+        await clock.time('boot', async () => {
+          guest = await startGuest({
+            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
+            onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+          });
+          summary.guest!.argv = guest.plan.argv;
+          summary.guest!.cmdline = guest.plan.cmdline;
+          const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
+          if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
         });
-        try {
-          await raceAbort(Promise.race([scenario.run(ctx), timeout]));
-        } finally {
-          clearTimeout(timer);
-        }
-      });
+        await clock.time('ssh', () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey));
+        await clock.time('suite', async () => {
+          const ctx = scenarioContext(guest!, { ssh: guest!.ssh! });
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);
+          });
+          try {
+            await raceAbort(Promise.race([scenario.run(ctx), timeout]));
+          } finally {
+            clearTimeout(timer);
+          }
+        });
+      }
     }
   } catch (e) {
     if (e instanceof RequirementsUnmet) {

@@ -17,8 +17,12 @@ export const SeriesSpecSchema = z
     /** "debian" (Debian's linux-source-6.12), or a commit-ish in the --tree repository. */
     base: z.string().min(1).default('debian'),
     patches: PatchSource.optional(),
-    /** Base config: "lab" (allnoconfig + kernel/configs/lab-base.config, small and quick) or "defconfig". */
-    base_config: z.enum(['lab', 'defconfig']).default('lab'),
+    /**
+     * Base config: "lab" (allnoconfig + kernel/configs/lab-base.config, small and quick, SSH over
+     * virtio-net), "lab-console" (allnoconfig + lab-console.config: serial console only, for KUnit at
+     * boot; suites that need SSH SKIP on it) or "defconfig".
+     */
+    base_config: z.enum(['lab', 'lab-console', 'defconfig']).default('lab'),
     /** Fragments by name from kernel/configs/ (damon, kunit, debug, ibs) or paths relative to this file. */
     configs: z.array(z.string().min(1)).default(['damon']),
     /** Single symbols on top of the fragments. */
@@ -43,3 +47,4 @@ export const SeriesSpecSchema = z
   .strict();
 
 export type SeriesSpec = z.output<typeof SeriesSpecSchema>;
+export type BaseConfig = SeriesSpec['base_config'];

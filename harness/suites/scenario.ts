@@ -1,3 +1,4 @@
+import { InfraError } from '../util/errors.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import type { SuiteSpec } from '../schema/suite.js';
@@ -10,7 +11,10 @@ export interface ScenarioContext {
   kernel: KernelArtifact;
   /** The series the kernel was built from, when it was (its ops_module, say). */
   series?: SeriesSpec;
+  /** The guest's shell. In a console-only run (consoleOnly set) every call throws, naming why. */
   ssh: GuestSsh;
+  /** Set when the kernel cannot be reached over SSH and the run reads the console alone: the reason. */
+  consoleOnly?: string;
   checks: CheckRecorder;
   log: (line: string) => void;
   /** The guest's console so far (built-in KUnit suites print their KTAP there at boot). */
@@ -25,5 +29,17 @@ export interface ScenarioContext {
 export interface Scenario {
   /** Names of every check, in order; used to mark all SKIP when requirements are not met. */
   checks: readonly string[];
+  /**
+   * True when the scenario can run from the console alone (KUnit at boot): on a console-only kernel it
+   * runs with no SSH. Other scenarios are SKIP on such a kernel, with the reason.
+   */
+  console?: boolean;
   run(ctx: ScenarioContext): Promise<void>;
+}
+
+/** The ssh of a console-only run: any use is an infrastructure error that says why there is none. */
+export function sshUnavailable(reason: string): GuestSsh {
+  return new Proxy({} as GuestSsh, {
+    get: (_target, prop) => (prop === 'then' ? undefined : () => { throw new InfraError(`no SSH to this guest: ${reason}`); }),
+  });
 }

@@ -19,8 +19,10 @@ export interface BootRequest {
   accel: Accel;
   qemu: string;
   kernel: string;
-  initrd: string;
-  keys: LabKeys;
+  /** None for a console-only guest (see consoleOnly). */
+  initrd?: string;
+  /** No network and no SSH: the guest's kernel prints its results on the console and ends itself. */
+  consoleOnly?: boolean;
   extraCmdline?: readonly string[];
   rootDisk?: string;
   /** Called with console findings as they appear (for live progress). */
@@ -91,6 +93,20 @@ export class RunningGuest {
       if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
       await sleep(50);
     }
+  }
+
+  /**
+   * A console-only guest: waits until QEMU ends by itself (kunit_shutdown=reboot with -no-reboot, or
+   * panic=-1). True when it did, false when the timeout passed first (the guest is still running).
+   */
+  async waitConsoleRun(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.exited && Date.now() < deadline) {
+      if (/KVM internal error/.test(this.stderr)) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+      await raceAbort(this.waitExit(Math.min(200, Math.max(1, deadline - Date.now()))));
+    }
+    this.follower.poll();
+    return this.exited;
   }
 
   bootFailure(what: string): InfraError {
@@ -184,9 +200,12 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
   for (let attempt = 0; ; attempt++) {
     // mkdtemp makes the run dir 0700: the QMP socket inside it is reachable by this user only.
     const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
-    const sshPort = await freeLoopbackPort();
+    const sshPort = req.consoleOnly ? undefined : await freeLoopbackPort();
     const tcgThreads = process.env.LAB_TCG_THREAD === 'multi' ? 'multi' : 'single';
-    const plan = buildQemuArgv({ guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, initrd: req.initrd, runDir, sshPort, extraCmdline: req.extraCmdline ?? [], tcgThreads, ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}) });
+    const plan = buildQemuArgv({
+      guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, runDir, extraCmdline: req.extraCmdline ?? [], tcgThreads,
+      ...(req.initrd ? { initrd: req.initrd } : {}), ...(sshPort === undefined ? {} : { sshPort }), ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}),
+    });
     const [file, ...args] = plan.argv;
     const child = execa(file!, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
     if (!child.pid) {

@@ -7,11 +7,13 @@ export interface QemuPlanInputs {
   accel: Accel;
   qemu: string;
   kernel: string;
-  initrd: string;
+  /** None for a console-only guest: its kernel runs its KUnit suites and reboots before any init. */
+  initrd?: string;
   /** Kernel command line words added by the run (suite needs, debugging). */
   extraCmdline?: readonly string[];
   runDir: string;
-  sshPort: number;
+  /** The host port forwarded to the guest's SSH; none for a console-only guest (no network at all). */
+  sshPort?: number;
   /**
    * TCG threading. Single-threaded by default: with QEMU 7.2's multi-threaded TCG we saw the stock kernel
    * Oops on a stale int3 in sched_clock_cpu while it live-patched static keys during boot (cross-vCPU
@@ -61,17 +63,19 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
     ...numaArgs(guest),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-kernel', inp.kernel,
-    '-initrd', inp.initrd,
+    ...(inp.initrd ? ['-initrd', inp.initrd] : []),
     '-append', cmdline,
     '-chardev', `file,id=console,path=${consoleLog}`,
     '-serial', 'chardev:console',
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
     '-pidfile', pidFile,
-    // Bound to loopback: the guest's root shell must never be reachable from the network.
-    '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
-    // romfile= drops the NIC's iPXE option ROM: we never network-boot, and SeaBIOS running it costs
-    // a good part of a second under TCG.
-    '-device', 'virtio-net-pci,netdev=net0,romfile=',
+    ...(inp.sshPort === undefined ? [] : [
+      // Bound to loopback: the guest's root shell must never be reachable from the network.
+      '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
+      // romfile= drops the NIC's iPXE option ROM: we never network-boot, and SeaBIOS running it costs
+      // a good part of a second under TCG.
+      '-device', 'virtio-net-pci,netdev=net0,romfile=',
+    ]),
     ...(inp.rootDisk ? ['-drive', `file=${inp.rootDisk},if=virtio,format=raw,snapshot=on`] : []),
   ];
   return { argv, consoleLog, qmpSocket, pidFile, cmdline };

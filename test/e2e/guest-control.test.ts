@@ -23,7 +23,7 @@ t.test('a real guest: exec with exit codes and stderr, upload and download, DAMO
   const keys = await ensureLabKeys(cache);
   const image = await buildInitramfs(cache, { kernel, keys, modules: [], workloads: {}, busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' });
   const boot = await bootableKernel(kernel.vmlinuz, kernel.config);
-  const guest = await startGuest({ guest: GuestSpecSchema.parse({ name: 't', accel: 'tcg' }), accel: 'tcg', qemu: 'qemu-system-x86_64', kernel: boot.path, initrd: image.path, keys });
+  const guest = await startGuest({ guest: GuestSpecSchema.parse({ name: 't', accel: 'tcg' }), accel: 'tcg', qemu: 'qemu-system-x86_64', kernel: boot.path, initrd: image.path });
   t.teardown(async () => {
     await guest.shutdown();
     guest.removeRunDir();

@@ -42,3 +42,12 @@ t.test('inline config: strings are quoted for .config, tristates and numbers are
   const { kconfigValue } = await import('../../harness/config/config-plan.js');
   t.same(['y', 'm', 'n', '16', '0x1000', '"-lab"', '-bench1', 'a "b"'].map(kconfigValue), ['y', 'm', 'n', '16', '0x1000', '"-lab"', '"-bench1"', '"a \\"b\\""']);
 });
+
+t.test('fragments: the console-only base is its own first fragment, and has no network, modules or init needs', async (t) => {
+  const f = resolveFragments(SeriesSpecSchema.parse({ name: 'x', base_config: 'lab-console', configs: ['damon', 'kunit'] }), '/r/s.yaml');
+  t.same(f.map((x) => x.name), ['lab-console', 'damon', 'kunit']);
+  const want = requestedSymbols(f);
+  for (const s of ['CONFIG_NET', 'CONFIG_MODULES', 'CONFIG_PCI', 'CONFIG_ACPI', 'CONFIG_BLOCK']) t.equal(want.get(s)?.value, 'n', `${s} off`);
+  for (const s of ['CONFIG_SERIAL_8250_CONSOLE', 'CONFIG_PVH', 'CONFIG_KUNIT', 'CONFIG_DAMON_KUNIT_TEST']) t.equal(want.get(s)?.value, 'y', `${s} on`);
+  t.same(resolveFragments(SeriesSpecSchema.parse({ name: 'x', base_config: 'defconfig', configs: ['damon'] }), '/r/s.yaml').map((x) => x.name), ['damon'], 'defconfig adds no lab base');
+});

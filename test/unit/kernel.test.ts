@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseKernelConfig, unmetRequirements } from '../../harness/kernel/kconfig.js';
+import { parseKernelConfig, sshUnreachableReason, unmetRequirements } from '../../harness/kernel/kconfig.js';
 import { pickNewestKernelPackage } from '../../harness/kernel/debian-kernel.js';
 
 t.test('kernel config: y, m, strings, not set', async (t) => {
@@ -15,6 +15,16 @@ t.test('requirements: m is met by y, y is not met by m, absent reads as n', asyn
   t.same(unmetRequirements(c, { CONFIG_DAMON: 'm' }), []);
   t.same(unmetRequirements(c, { CONFIG_DAMON_SYSFS: 'y' }), ['kernel config CONFIG_DAMON_SYSFS=m, suite needs CONFIG_DAMON_SYSFS=y']);
   t.same(unmetRequirements(c, { CONFIG_DAMON_KUNIT_TEST: 'y' }), ['kernel config CONFIG_DAMON_KUNIT_TEST=n, suite needs CONFIG_DAMON_KUNIT_TEST=y']);
+});
+
+t.test('SSH reachability: virtio-net (built in or a module), IPv4 and an initramfs; otherwise console-only, saying what is missing', async (t) => {
+  const lab = 'CONFIG_NET=y\nCONFIG_INET=y\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_NET=y\nCONFIG_BLK_DEV_INITRD=y\n';
+  t.equal(sshUnreachableReason(parseKernelConfig(lab)), undefined);
+  t.equal(sshUnreachableReason(parseKernelConfig(lab.replace('VIRTIO_NET=y', 'VIRTIO_NET=m'))), undefined, 'the initramfs loads virtio_net');
+  t.equal(
+    sshUnreachableReason(parseKernelConfig('CONFIG_KUNIT=y\n# CONFIG_NET is not set\n')),
+    'the kernel cannot be reached over SSH (CONFIG_NET=n, CONFIG_INET=n, CONFIG_VIRTIO_PCI=n, CONFIG_VIRTIO_NET=n, CONFIG_BLK_DEV_INITRD=n): a console-only kernel',
+  );
 });
 
 t.test('newest Debian cloud kernel by patch level, not by string order', async (t) => {

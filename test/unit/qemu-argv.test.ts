@@ -25,6 +25,16 @@ t.test('TCG: direct kernel boot, console to a file, QMP in the run dir, loopback
   t.notOk(p.argv.some((a) => /hostfwd=tcp::|hostfwd=tcp:0\.0\.0\.0/.test(a)), 'never all interfaces');
 });
 
+t.test('console-only: no initrd, no network device, nothing forwarded', async (t) => {
+  const { initrd: _i, sshPort: _p, ...rest } = base;
+  const p = buildQemuArgv({ ...rest, accel: 'tcg' });
+  t.same(after(p.argv, '-kernel'), ['/k/vmlinuz']);
+  t.notOk(p.argv.includes('-initrd'));
+  t.notOk(p.argv.includes('-netdev'));
+  t.notOk(p.argv.some((a) => a.startsWith('virtio-net')));
+  t.ok(p.argv.includes('-no-reboot'), 'kunit_shutdown=reboot ends QEMU');
+});
+
 t.test('KVM: host CPU, PMU hidden unless asked for', async (t) => {
   t.same(after(buildQemuArgv({ ...base, accel: 'kvm' }).argv, '-cpu'), ['host,pmu=off']);
   const legacy = GuestSpecSchema.parse({ name: 'g', pmu: 'legacy' });

@@ -1,0 +1,31 @@
+/** A libvirt URI taken apart: what the lab needs to reach the host itself (SSH) besides libvirt. */
+export interface LibvirtUri {
+  uri: string;
+  driver: 'qemu';
+  /** Undefined for a local URI (qemu:///system): the host is this machine. */
+  ssh?: { user: string; host: string; port: number; keyfile?: string };
+  path: '/system' | '/session';
+}
+
+/**
+ * Pure: parses qemu:///system and qemu+ssh://user@host:port/system?keyfile=...&no_verify=1. The lab
+ * opens its own SSH connection to a remote host with the same user, port and key, to copy kernels and
+ * images, read the console file and reach the guest's forwarded SSH port on the host's loopback.
+ */
+export function parseLibvirtUri(uri: string): LibvirtUri {
+  const m = /^qemu(\+ssh)?:\/\/([^/]*)(\/system|\/session)(?:\?(.*))?$/.exec(uri);
+  if (!m) throw new Error(`not a qemu libvirt URI: ${uri}`);
+  const [, ssh, authority, path, query] = m;
+  if (!ssh) {
+    if (authority) throw new Error(`${uri}: a host needs a transport (qemu+ssh://${authority}${path})`);
+    return { uri, driver: 'qemu', path: path as LibvirtUri['path'] };
+  }
+  const a = /^(?:([^@]+)@)?([^:@]+|\[[^\]]+\])(?::(\d+))?$/.exec(authority ?? '');
+  if (!a) throw new Error(`${uri}: cannot read user@host:port from '${authority}'`);
+  const params = new URLSearchParams(query ?? '');
+  const keyfile = params.get('keyfile') ?? undefined;
+  return {
+    uri, driver: 'qemu', path: path as LibvirtUri['path'],
+    ssh: { user: a[1] ?? 'root', host: a[2]!.replace(/^\[|\]$/g, ''), port: a[3] ? Number(a[3]) : 22, ...(keyfile ? { keyfile } : {}) },
+  };
+}

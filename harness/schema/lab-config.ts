@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
+
+/**
+ * One libvirt host of the lab. Its capabilities are not written here: they are probed over the
+ * connection (the doctor's probes, run on that host) and cached per host.
+ */
+export const HostSpecSchema = z
+  .object({
+    name,
+    /** A libvirt URI: qemu:///system on this machine, qemu+ssh://user@host[:port]/system?keyfile=... elsewhere. */
+    uri: z.string().regex(/^qemu(\+ssh)?:\/\/[^\s]*\/(system|session)(\?[^\s]*)?$/, "a libvirt URI such as 'qemu:///system' or 'qemu+ssh://root@host/system?keyfile=/path/key'"),
+    /** Guests the host runs at once (cells placed on it wait beyond that). */
+    max_guests: z.number().int().positive().default(2),
+    /** Where kernels, images and consoles go on the host; each file is copied once, named by its content. */
+    workdir: z.string().regex(/^\//, 'an absolute path on the host').default('/var/tmp/damon-lab'),
+    /** auto: KVM where a probe boot through this host's libvirt reaches userspace, TCG otherwise. */
+    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+  })
+  .strict();
+
+/** The lab config ($LAB_CONFIG, --lab-config, or ~/.config/damon-lab/lab.yaml): the hosts inventory. */
+export const LabConfigSchema = z
+  .object({
+    hosts: z.array(HostSpecSchema).default([]),
+  })
+  .strict();
+
+export type HostSpec = z.output<typeof HostSpecSchema>;
+export type LabConfig = z.output<typeof LabConfigSchema>;
