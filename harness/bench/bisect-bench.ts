@@ -10,27 +10,50 @@ import { withParents, writeCpio, type CpioEntry } from '../image/cpio.js';
 import type { BisectRecord } from '../bisect/bisect.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { fixtureHistory } from './fixture-history.js';
+import { listArtifacts } from '../build/build-kernel.js';
+import { makeConfig } from '../config/make-config.js';
+import { resolveFragments } from '../config/config-plan.js';
+import { loadSeries } from '../suites/suite-catalog.js';
 import { argvAfter, fmtSeconds } from './stats.js';
 
 const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
 const jobs = `-j${availableParallelism()}`;
 
 /**
- * `lab bisect` on the fixture history against the sum of its raw steps, in the same run. Both sides
- * build with a config of their own (a LOCALVERSION no other run uses), so no kernel comes from a cache:
- * each starts with a full build of the good end (ccache on for both) and then builds incrementally.
- * A raw step is what a developer would type for the same commit: git checkout, make, modules_install,
- * the modules appended as a cpio to the initramfs, and QEMU until the KUnit suite's result line.
+ * `lab bisect` on the fixture history against the sum of its raw steps, in the same run, under the same
+ * cache conditions. Before anything is timed, the bench writes the config the lab will use (the lab's
+ * own makeConfig on the good end), builds the good end once in a scratch directory so ccache holds its
+ * objects for this exact config (both sides then start with the same direct-mode hits), and evicts
+ * this history's kernels of that config from the artifact cache (so the lab builds every step rather
+ * than finding it). The lab builds in a fresh worktree (a series name of its own); the raw side in a
+ * fresh checkout. A raw step is what a developer would type for the same commit: git checkout, make,
+ * modules_install, the modules appended as a cpio to the initramfs, and QEMU until the KUnit suite's
+ * result line.
  */
 export async function bisectBench(): Promise<void> {
   console.log('== lab bisect (fixture history) vs the sum of its raw steps: checkout + incremental make + boot + KUnit');
   const cache = cacheRoot();
   const h = await fixtureHistory(cache);
   const work = mkdtempSync(join(tmpdir(), 'bench-bisect-'));
-  const tag = `bench${process.pid}`;
   try {
     const seriesFile = join(work, 'bench-bisect.yaml');
-    writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect').replace(/^config:\n/m, `config:\n  CONFIG_LOCALVERSION: "-${tag}"\n`));
+    writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect'));
+    const rawTree = join(work, 'tree');
+    await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, rawTree]);
+    const env = { ...process.env, CCACHE_DIR: join(cache, 'ccache'), CCACHE_BASEDIR: cache, CCACHE_NOHASHDIR: '1', CCACHE_COMPILERCHECK: 'content' };
+    const makeIn = (obj: string) => ['make', '-C', rawTree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
+
+    // Untimed: the exact .config, ccache warmed with it, this history's kernels of it evicted.
+    const w0 = performance.now();
+    await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', h.good]);
+    const warm = join(rawTree, '.raw-warm');
+    const { spec } = loadSeries(seriesFile);
+    const { configText } = await makeConfig({ tree: rawTree, buildDir: warm, base: spec.base_config, fragments: resolveFragments(spec, seriesFile), makeArgs: makeIn(warm).slice(4), ignoreUndefined: true });
+    await execa(makeIn(warm)[0]!, [...makeIn(warm).slice(1), 'bzImage', 'vmlinux', 'modules'], { env });
+    rmSync(warm, { recursive: true, force: true });
+    const evicted = evictArtifacts(cache, new Set(h.commits.map((c) => c.sha).concat(h.good)), configText);
+    console.log(`untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: ccache warmed for the config, ${evicted} cached kernel(s) of this history evicted`);
+
     const reports = join(work, 'reports');
     const t0 = performance.now();
     const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile, '--quiet'], { reject: false, all: true, env: { LAB_REPORTS: reports } });
@@ -43,11 +66,8 @@ export async function bisectBench(): Promise<void> {
     // The raw side: a checkout of the same tree, the lab's final .config, and the initramfs the lab booted.
     const firstRun = tested.flatMap((s) => s.runs).find((x) => x.runId)!;
     const summary = JSON.parse(readFileSync(join(reports, firstRun.runId!, 'summary.json'), 'utf8')) as RunSummary;
-    const rawTree = join(work, 'tree');
-    await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, rawTree]);
     const obj = join(rawTree, '.raw-build'); // as the lab does: ".." is the tree, so ccache shares objects
-    const env = { ...process.env, CCACHE_DIR: join(cache, 'ccache'), CCACHE_BASEDIR: cache, CCACHE_NOHASHDIR: '1', CCACHE_COMPILERCHECK: 'content' };
-    const make = ['make', '-C', rawTree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
+    const make = makeIn(obj);
     const accel = argvAfter(summary.guest!.argv!, ['-accel', '-cpu']);
     const raw: number[] = [];
     for (const [i, step] of tested.entries()) {
@@ -81,7 +101,20 @@ export async function bisectBench(): Promise<void> {
   }
 }
 
-/** The bench's kernels are of a config no other run uses: drop its worktree and artifacts, not to fill the cache. */
+/** Removes the artifacts of these commits built with exactly this .config; returns how many. */
+function evictArtifacts(cache: string, commits: ReadonlySet<string>, configText: string): number {
+  let n = 0;
+  for (const key of listArtifacts(cache)) {
+    const dir = join(cache, 'artifacts', key);
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { commit: string; release: string };
+    if (!commits.has(meta.commit) || readFileSync(join(dir, 'boot', `config-${meta.release}`), 'utf8') !== configText) continue;
+    rmSync(dir, { recursive: true, force: true });
+    n++;
+  }
+  return n;
+}
+
+/** The bench's kernels are of a series no other run uses: drop its worktree and artifacts, not to fill the cache. */
 async function removeBenchBuilds(reports: string): Promise<void> {
   const id = existsSync(reports) ? readdirSync(reports).find((d) => d.startsWith('bisect-')) : undefined;
   if (!id) return;

@@ -8,7 +8,7 @@ import { countLeaves, parseKtap } from '../results/ktap-parser.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode } from './exit-codes.js';
 import { ConfigError, UsageError } from '../util/errors.js';
-import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
+import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
@@ -25,6 +25,8 @@ import { MatrixSpecSchema, type MatrixSpec } from '../schema/matrix.js';
 import { loadYamlFile } from '../schema/load-yaml.js';
 import { formatPlan, planMatrix, type MatrixPlan } from '../matrix/plan.js';
 import { runMatrix } from '../matrix/run-matrix.js';
+import { connectHost, loadLabConfig, probeHost } from '../hosts/host-connection.js';
+import { ensureLibvirtBinding } from '../hosts/libvirt-binding.js';
 import { githubWorkflow, gitlabPipeline } from '../matrix/ci-export.js';
 
 export interface CommandContext {
@@ -44,16 +46,49 @@ const out = (line: string) => process.stdout.write(line + '\n');
 export const commands: Record<string, Command> = {
   setup: {
     summary: 'install missing Debian packages, fetch the default kernel, make the lab keys',
-    help: 'usage: lab setup [--refresh]\n  --refresh  ask apt again for the newest default kernel',
-    options: { refresh: { type: 'boolean' } },
+    help: 'usage: lab setup [--refresh] [--libvirt]\n  --refresh  ask apt again for the newest default kernel\n  --libvirt  also install libvirt and build the optional @unraid/libvirt binding from source',
+    options: { refresh: { type: 'boolean' }, libvirt: { type: 'boolean' } },
     async run(v, _p, { cache }) {
-      const installed = await ensurePackages(REQUIRED_PACKAGES.map((p) => p.name), err);
+      const installed = await ensurePackages([...REQUIRED_PACKAGES, ...(v.libvirt ? LIBVIRT_PACKAGES : [])].map((p) => p.name), err);
+      if (v.libvirt) out(`libvirt binding: ${await ensureLibvirtBinding(err)}`);
       out(installed.length ? `installed: ${installed.join(' ')}` : 'packages: all present');
       const k = await debianDefaultKernel(cache, { refresh: v.refresh === true, log: err });
       out(`default kernel: ${k.release} (${k.source})`);
       await ensureLabKeys(cache);
       out(`cache: ${cache}`);
       return ExitCode.ok;
+    },
+  },
+  hosts: {
+    summary: 'the libvirt hosts of the lab config: connect to each, probe its capabilities and accelerator',
+    help: 'usage: lab hosts [--lab-config FILE] [--json]',
+    options: { 'lab-config': { type: 'string' }, json: { type: 'boolean' } },
+    async run(v, _p, { cache }) {
+      const { config } = loadLabConfig(typeof v['lab-config'] === 'string' ? v['lab-config'] : undefined);
+      if (!config.hosts.length) {
+        out('no hosts in the lab config (see lab.example.yaml)');
+        return ExitCode.ok;
+      }
+      const probeKernel = (await debianDefaultKernel(cache, { log: err })).vmlinuz;
+      const rows = [];
+      let failed = false;
+      for (const spec of config.hosts) {
+        try {
+          const conn = await connectHost(spec);
+          try {
+            const h = await probeHost(conn, cache, probeKernel);
+            rows.push({ name: spec.name, uri: spec.uri, accel: h.accel, accelReason: h.accelReason, capabilities: h.capabilities });
+          } finally {
+            await conn.close();
+          }
+        } catch (e) {
+          failed = true;
+          rows.push({ name: spec.name, uri: spec.uri, error: (e as Error).message });
+        }
+      }
+      if (v.json) out(JSON.stringify(rows, null, 2));
+      else for (const r of rows) out('error' in r ? `${r.name}  ${r.uri}  ERROR ${r.error}` : `${r.name}  ${r.uri}  ${r.accel} (${r.accelReason})  ${r.capabilities.vendor}${r.capabilities.flags.ibs ? ' ibs' : ''}${r.capabilities.kvm.mediatedPmu ? ' mediated-vpmu' : ''}`);
+      return failed ? ExitCode.infrastructure : ExitCode.ok;
     },
   },
   doctor: {
@@ -68,10 +103,11 @@ export const commands: Record<string, Command> = {
   },
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: 'usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--keep] [--quiet]',
+    help: 'usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--quiet]\n  --host  run the guest on a libvirt host of the lab config\'s inventory instead of QEMU here',
     options: {
       guest: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' },
       series: { type: 'string' }, tree: { type: 'string' }, kernel: { type: 'string' }, modules: { type: 'string' }, kconfig: { type: 'string' },
+      host: { type: 'string' }, 'lab-config': { type: 'string' },
     },
     async run(v, p) {
       if (p.length !== 1) throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
@@ -79,6 +115,8 @@ export const commands: Record<string, Command> = {
         suite: p[0]!,
         kernel: kernelChoice(v),
         ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
+        ...(typeof v.host === 'string' ? { host: v.host } : {}),
+        ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
         keep: v.keep === true,
         log: v.quiet ? () => {} : err,
       });
@@ -97,7 +135,7 @@ export const commands: Record<string, Command> = {
       if (typeof v.series !== 'string') throw new UsageError('lab build needs --series NAME', `known series: ${knownSeries().join(', ')}`);
       const { spec, file } = loadSeries(v.series);
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
+      const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}), cache, log: v.quiet ? () => {} : err });
       out(`${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`);
       out(`artifact: ${r.artifactDir}`);
       return ExitCode.ok;
@@ -159,20 +197,20 @@ export const commands: Record<string, Command> = {
     summary: 'a matrix of kernels × guests × suites: plan it, run it on the local pool, export it to CI',
     help: [
       'usage: lab matrix plan FILE',
-      '       lab matrix run FILE [--jobs N] [--kernel ID] [--baseline MATRIX_RUN] [--tree PATH] [--quiet]',
+      '       lab matrix run FILE [--jobs N] [--kernel ID] [--baseline MATRIX_RUN] [--tree PATH] [--lab-config FILE] [--quiet]',
       '       lab matrix export FILE --github|--gitlab [--out PATH]',
       '  plan    the expanded cells: what builds, what boots and runs, which cells share a kernel',
       '  run     builds each kernel once, runs the cells (--jobs guests at once; default from cores and memory),',
       '          writes reports/<matrix-run-id>/ (index.html, summary.json, junit.xml); exit 1 if a cell failed',
       '  export  a GitHub Actions workflow or a GitLab CI file with a job per kernel (its cells), reports as artifacts',
     ].join('\n'),
-    options: { jobs: { type: 'string' }, kernel: { type: 'string' }, baseline: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' }, github: { type: 'boolean' }, gitlab: { type: 'boolean' }, out: { type: 'string' } },
+    options: { jobs: { type: 'string' }, kernel: { type: 'string' }, baseline: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' }, github: { type: 'boolean' }, gitlab: { type: 'boolean' }, out: { type: 'string' }, 'lab-config': { type: 'string' } },
     async run(v, p, { cache }) {
       const [sub, file, ...rest] = p;
       if (!sub || !file || rest.length || !['plan', 'run', 'export'].includes(sub)) throw new UsageError('lab matrix takes plan|run|export and a matrix FILE', commands.matrix!.help);
       const spec = loadMatrix(file);
       if (sub === 'plan') {
-        out(formatPlan(spec.name, planOrConfigError(spec, file)));
+        out(formatPlan(spec.name, planOrConfigError(spec, file), spec.hosts));
         return ExitCode.ok;
       }
       if (sub === 'export') {
@@ -190,7 +228,7 @@ export const commands: Record<string, Command> = {
         if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${String(v.jobs)}: a whole number ≥ 1`);
       }
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const r = await runMatrix({ spec, file, ...(jobs ? { jobs } : {}), ...(typeof v.kernel === 'string' ? { kernel: v.kernel } : {}), ...(typeof v.baseline === 'string' ? { baseline: v.baseline } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
+      const r = await runMatrix({ spec, file, ...(jobs ? { jobs } : {}), ...(typeof v.kernel === 'string' ? { kernel: v.kernel } : {}), ...(typeof v.baseline === 'string' ? { baseline: v.baseline } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}), cache, log: v.quiet ? () => {} : err });
       const by = new Map<string, number>();
       for (const c of r.summary.cells) by.set(c.status, (by.get(c.status) ?? 0) + 1);
       out(`matrix ${spec.name}: ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);

@@ -1,4 +1,5 @@
 import type ssh2 from 'ssh2';
+import type { Duplex } from 'node:stream';
 import { InfraError } from '../util/errors.js';
 import { shellJoin, shq } from './shell-quote.js';
 
@@ -34,7 +35,7 @@ export class GuestSsh {
     return import('ssh2').then((m) => m.default);
   }
 
-  static async connect(opts: { port: number; privateKey: string; hostPublicKey: string; timeoutMs: number }): Promise<GuestSsh> {
+  static async connect(opts: { port: number; privateKey: string; hostPublicKey: string; timeoutMs: number; sock?: Duplex }): Promise<GuestSsh> {
     const expected = parsePublicKey(opts.hostPublicKey);
     const { Client } = await GuestSsh.preload();
     return new Promise((resolve, reject) => {
@@ -42,8 +43,8 @@ export class GuestSsh {
       client.once('ready', () => resolve(new GuestSsh(client, opts.port)));
       client.once('error', (e) => reject(e));
       client.connect({
-        host: '127.0.0.1',
-        port: opts.port,
+        // A guest on a remote libvirt host is reached through a channel of the host's SSH connection.
+        ...(opts.sock ? { sock: opts.sock } : { host: '127.0.0.1', port: opts.port }),
         username: 'root',
         privateKey: opts.privateKey,
         readyTimeout: opts.timeoutMs,

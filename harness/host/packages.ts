@@ -34,6 +34,15 @@ export const ROOTFS_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'openssh-client', why: 'ssh-keygen makes the image host key' },
 ];
 
+/** The optional libvirt backend (lab setup --libvirt): the daemons, the headers the binding builds against, ssh for remote hosts. */
+export const LIBVIRT_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
+  { name: 'libvirt-daemon-system', why: 'libvirtd and virtlogd, for libvirt hosts (and the tests, which start them)' },
+  { name: 'libvirt-dev', why: 'headers and pkg-config for building @unraid/libvirt from source' },
+  { name: 'libvirt-clients', why: 'virsh, to look at a host by hand' },
+  { name: 'pkg-config', why: 'node-gyp finds libvirt with it' },
+  { name: 'openssh-server', why: 'sshd for qemu+ssh:// hosts (the tests run one on loopback)' },
+];
+
 /** Pure: which of the wanted packages dpkg-query did not report as installed. */
 export function missingPackages(wanted: readonly string[], dpkgStatus: string): string[] {
   const installed = new Set<string>();

@@ -3,7 +3,7 @@ export interface LibvirtUri {
   uri: string;
   driver: 'qemu';
   /** Undefined for a local URI (qemu:///system): the host is this machine. */
-  ssh?: { user: string; host: string; port: number; keyfile?: string };
+  ssh?: { user: string; host: string; port: number; keyfile?: string; knownHosts?: string; noVerify?: boolean };
   path: '/system' | '/session';
 }
 
@@ -24,8 +24,24 @@ export function parseLibvirtUri(uri: string): LibvirtUri {
   if (!a) throw new Error(`${uri}: cannot read user@host:port from '${authority}'`);
   const params = new URLSearchParams(query ?? '');
   const keyfile = params.get('keyfile') ?? undefined;
+  const knownHosts = params.get('known_hosts') ?? undefined;
   return {
     uri, driver: 'qemu', path: path as LibvirtUri['path'],
-    ssh: { user: a[1] ?? 'root', host: a[2]!.replace(/^\[|\]$/g, ''), port: a[3] ? Number(a[3]) : 22, ...(keyfile ? { keyfile } : {}) },
+    ssh: {
+      user: a[1] ?? 'root', host: a[2]!.replace(/^\[|\]$/g, ''), port: a[3] ? Number(a[3]) : 22,
+      ...(keyfile ? { keyfile } : {}), ...(knownHosts ? { knownHosts } : {}), ...(params.get('no_verify') === '1' ? { noVerify: true } : {}),
+    },
   };
+}
+
+/**
+ * Pure: whether a host key (base64 of its wire form) is listed for host:port in known_hosts text
+ * (plain entries, "[host]:port" for other ports; hashed entries are not matched).
+ */
+export function knownHostKey(knownHosts: string, host: string, port: number, keyBase64: string): boolean {
+  const name = port === 22 ? host : `[${host}]:${port}`;
+  return knownHosts.split('\n').some((line) => {
+    const [hosts, , key] = line.trim().split(/\s+/);
+    return !!hosts && !line.startsWith('#') && hosts.split(',').includes(name) && key === keyBase64;
+  });
 }

@@ -74,8 +74,9 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
 }
 
 /** Pure: the plan as the text `lab matrix plan` prints. */
-export function formatPlan(name: string, plan: MatrixPlan): string {
+export function formatPlan(name: string, plan: MatrixPlan, hosts: readonly string[] = []): string {
   const lines = [`matrix ${name}: ${plan.kernels.length} kernel(s) to build, ${plan.cells.length} cell(s) to boot and run`];
+  lines.push(hosts.length ? `runs on libvirt hosts ${hosts.join(', ')}: each cell on one that meets its suite's requires: (probed at run time)` : 'runs on the local QEMU pool');
   lines.push('', 'builds:');
   for (const k of plan.kernels) {
     const n = plan.cells.filter((c) => c.kernel === k.id).length;

@@ -3,7 +3,12 @@ import { availableParallelism, freemem } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import yaml from 'js-yaml';
-import { buildKernel } from '../build/build-kernel.js';
+import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
+import { connectHost, findHost, loadLabConfig, probeHost, type HostConnection } from '../hosts/host-connection.js';
+import { placeCells, type Placement, type ProbedHost } from '../hosts/placement.js';
+import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { bootableKernel } from '../kernel/pvh-vmlinux.js';
+import type { HostSpec } from '../schema/lab-config.js';
 import { loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { absoluteConfigs, absolutePatches } from '../bisect/step-series.js';
 import { LabError, UsageError } from '../util/errors.js';
@@ -32,6 +37,8 @@ export interface CellResult {
   reason?: string;
   /** Against a baseline matrix run: tests that fail now and did not before. */
   newFailures?: string[];
+  /** The libvirt host the cell ran on (matrices with hosts:). */
+  host?: string;
 }
 
 export interface KernelResult {
@@ -41,6 +48,7 @@ export interface KernelResult {
   seconds: number;
   release?: string;
   seriesFile?: string;
+  artifactDir?: string;
   error?: string;
 }
 
@@ -55,6 +63,8 @@ export interface MatrixSummary {
   cells: CellResult[];
   baseline?: string;
   interrupted?: boolean;
+  /** The libvirt hosts and what their probes found (matrices with hosts:). */
+  hosts?: Array<{ name: string; uri: string; accel?: string; accelReason?: string; vendor?: string; error?: string }>;
 }
 
 export interface MatrixRunOptions {
@@ -67,6 +77,8 @@ export interface MatrixRunOptions {
   tree?: string;
   /** Run only the cells of this kernel (a CI job per kernel). */
   kernel?: string;
+  /** The lab config with the hosts inventory (for matrices with hosts:). */
+  labConfig?: string;
   cache: string;
   log: (line: string) => void;
 }
@@ -124,19 +136,31 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     Object.assign(summary.cells.find((x) => x.id === c.id)!, { status: 'ERROR', exitCode: ExitCode.buildFailed, reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}` });
     return false;
   });
+  // On libvirt hosts: each cell on a host that meets its requires:, each host with its own guest limit.
+  const lanes: Array<{ host?: HostSpec; cells: PlannedCell[]; limit: number }> = [];
+  if (o.spec.hosts.length && !labAbort.aborted) {
+    const placed = await placeOnHosts(queue, o, summary, kernelOf);
+    for (const [cellId, p] of placed.placement) {
+      if ('skip' in p) Object.assign(summary.cells.find((x) => x.id === cellId)!, { status: 'SKIP', exitCode: ExitCode.ok, reason: p.skip });
+    }
+    for (const h of placed.hosts) lanes.push({ host: h, cells: queue.filter((c) => (placed.placement.get(c.id) as { host?: string } | undefined)?.host === h.name), limit: h.max_guests });
+    save();
+  } else {
+    lanes.push({ cells: queue, limit });
+  }
   const running = new Set<ResultPromise>();
   const stopAll = () => {
     for (const child of running) child.kill('SIGTERM');
   };
   labAbort.addEventListener('abort', stopAll, { once: true });
   try {
-    await pool(queue, limit, async (cell) => {
+    await Promise.all(lanes.map((lane) => pool(lane.cells, lane.limit, async (cell) => {
       if (labAbort.aborted) return;
       const result = summary.cells.find((x) => x.id === cell.id)!;
-      Object.assign(result, await runCell(cell, kernelOf.get(cell.kernel), o, cellsDir, running));
-      o.log(`  ${result.status.padEnd(7)} ${cell.id} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`);
+      Object.assign(result, await runCell(cell, kernelOf.get(cell.kernel), o, cellsDir, running, lane.host), lane.host ? { host: lane.host.name } : {});
+      o.log(`  ${result.status.padEnd(7)} ${cell.id}${lane.host ? ` on ${lane.host.name}` : ''} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`);
       save();
-    });
+    })));
   } finally {
     labAbort.removeEventListener('abort', stopAll);
   }
@@ -178,16 +202,64 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
   try {
     const { spec, file } = loadSeries(seriesFile);
     const b = await buildKernel({ series: spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
-    return { id: k.id, ok: true, cached: b.cached, seconds: round((performance.now() - t0) / 1000), release: b.artifact.release, seriesFile };
+    return { id: k.id, ok: true, cached: b.cached, seconds: round((performance.now() - t0) / 1000), release: b.artifact.release, seriesFile, artifactDir: b.artifactDir };
   } catch (e) {
     if (!(e instanceof LabError) || e.exitCode === ExitCode.interrupted) throw e;
     return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), seriesFile, error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
   }
 }
 
-async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: MatrixRunOptions, cellsDir: string, running: Set<ResultPromise>): Promise<Partial<CellResult>> {
+/**
+ * Connects to each host of the matrix, probes it (the doctor's probes over its connection, cached per
+ * host boot), places the cells by their suites' requires:, and puts each placed kernel on its host
+ * once, before any cell starts (the cells' own runs then find them there).
+ */
+async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, summary: MatrixSummary, kernelOf: ReadonlyMap<string, KernelResult>): Promise<{ hosts: HostSpec[]; placement: Map<string, Placement> }> {
+  const { config, file } = loadLabConfig(o.labConfig);
+  const specs = o.spec.hosts.map((n) => findHost(config, n, file));
+  const probeKernel = (await debianDefaultKernel(o.cache)).vmlinuz;
+  const probed: ProbedHost[] = [];
+  const conns = new Map<string, HostConnection>();
+  summary.hosts = [];
+  for (const spec of specs) {
+    try {
+      const conn = await connectHost(spec);
+      conns.set(spec.name, conn);
+      const p = await probeHost(conn, o.cache, probeKernel);
+      probed.push(p);
+      summary.hosts.push({ name: spec.name, uri: spec.uri, accel: p.accel, accelReason: p.accelReason, vendor: p.capabilities.vendor });
+      o.log(`host ${spec.name}: ${p.accel} (${p.accelReason}), ${p.capabilities.vendor}`);
+    } catch (e) {
+      if (!(e instanceof LabError)) throw e;
+      summary.hosts.push({ name: spec.name, uri: spec.uri, error: e.message.split('\n')[0]! });
+      o.log(`host ${spec.name}: unreachable: ${e.message.split('\n')[0]}`);
+    }
+  }
+  const placement = placeCells(queue.map((c) => ({ id: c.id, requires: loadSuite(c.suite).requires, guest: loadGuest(c.guest) })), probed);
+  try {
+    for (const h of probed) {
+      const conn = conns.get(h.spec.name)!;
+      const kernels = new Set(queue.filter((c) => (placement.get(c.id) as { host?: string }).host === h.spec.name).map((c) => c.kernel));
+      for (const k of kernels) {
+        const built = kernelOf.get(k);
+        const artifact = built?.artifactDir ? artifactFromDir(built.artifactDir) : await debianDefaultKernel(o.cache);
+        const boot = await bootableKernel(artifact.vmlinuz, artifact.config);
+        const put = await conn.link.put(boot.path, `${h.spec.workdir}/files`);
+        o.log(`host ${h.spec.name}: kernel ${k} ${put.copied ? 'copied' : 'already there'}`);
+      }
+    }
+  } finally {
+    for (const c of conns.values()) await c.close();
+  }
+  return { hosts: probed.map((p) => p.spec), placement };
+}
+
+async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: MatrixRunOptions, cellsDir: string, running: Set<ResultPromise>, host?: HostSpec): Promise<Partial<CellResult>> {
   const t0 = performance.now();
-  const args = [labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet', ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : [])];
+  const args = [
+    labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet', ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : []),
+    ...(host ? ['--host', host.name, ...(o.labConfig ? ['--lab-config', o.labConfig] : [])] : []),
+  ];
   let out: Partial<CellResult> = {};
   for (let attempt = 1; attempt <= cell.retries + 1; attempt++) {
     const child = execa('node', args, { reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000 });

@@ -8,7 +8,7 @@ import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packa
 import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
-import { probeHostCapabilities, unmetReason } from '../host/capabilities.js';
+import { probeHostCapabilities, unmetReason, type HostCapabilities } from '../host/capabilities.js';
 import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
@@ -18,7 +18,11 @@ import { buildInitramfs } from '../image/initramfs.js';
 import { buildRootfs } from '../image/rootfs.js';
 import { hashParts } from '../util/hash.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { startGuest, type RunningGuest } from '../vm/boot-guest.js';
+import { startGuest, type BootRequest, type GuestPlan, type RunningGuest } from '../vm/boot-guest.js';
+import { startLibvirtGuest } from '../vm/libvirt-guest.js';
+import { connectHost, findHost, loadLabConfig, probeHost, type HostConnection } from '../hosts/host-connection.js';
+import type { ProbedHost } from '../hosts/placement.js';
+import type { Accel } from '../vm/qemu-argv.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
 import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
@@ -50,6 +54,10 @@ export interface RunOptions {
   kernel?: KernelChoice;
   /** Guest name or YAML path; default: the suite's guest. */
   guest?: string;
+  /** A libvirt host of the lab config's inventory to run the guest on (default: QEMU on this machine). */
+  host?: string;
+  /** The lab config holding the hosts inventory (default: $LAB_CONFIG or ~/.config/damon-lab/lab.yaml). */
+  labConfig?: string;
   /** Keep the guest's run dir (QMP socket, console) after the run. */
   keep?: boolean;
   log?: (line: string) => void;
@@ -72,6 +80,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const scenario = await loadScenario(suite);
   const kernelChoice = opts.kernel ?? { kind: 'debian' };
   const series = kernelChoice.kind === 'series' || kernelChoice.kind === 'built' ? loadSeries(kernelChoice.series) : undefined;
+  const hostSpec = opts.host ? (({ config, file }) => findHost(config, opts.host!, file))(loadLabConfig(opts.labConfig)) : undefined;
+  let conn: HostConnection | undefined;
 
   const runId = newRunId(suite.name);
   const reportDir = join(reportsRoot(), runId);
@@ -87,6 +97,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   let kernel: KernelArtifact | undefined;
   let runError: LabError | undefined;
   log(`${suite.name}: run ${runId}`);
+  const recordPlan = (plan: GuestPlan) => {
+    summary.guest = { ...summary.guest!, cmdline: plan.cmdline, ...(plan.argv ? { argv: plan.argv } : {}), ...(plan.domainXml ? { domainXml: plan.domainXml } : {}) };
+  };
   const scenarioContext = (g: RunningGuest, via: { ssh: GuestSsh; consoleOnly?: string }): ScenarioContext => ({
     suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ...via, checks, log: (l: string) => log(`    ${l}`), console: () => g.consoleText(),
     saveArtifact: (name: string, content: string) => {
@@ -129,15 +142,26 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       checks.skipAll(scenario.checks, unmet.join('; '));
     } else {
       // Accelerator and requirements first: a suite that cannot run here is SKIP before anything is built.
-      const qv = await qemuVersion(QEMU_BINARY);
-      if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
       // KVM usability is the host's, not the kernel's: probe with the one stock kernel, so the verdict is
       // cached once per host boot rather than once per kernel built.
       const probeKernel = kernelChoice.kind === 'debian' ? kernel!.vmlinuz : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel!.vmlinuz);
-      const accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
-      summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason };
-      const host = probeHostCapabilities();
+      let accel: { accel: Accel; reason: string };
+      let host: HostCapabilities;
+      if (hostSpec) {
+        // A libvirt host: its own probes, over its connection (cached per host boot).
+        conn = await clock.time('host', () => connectHost(hostSpec), () => hostSpec.uri);
+        const probed = await clock.time('accel', () => probeHost(conn!, cache, probeKernel), (p) => p.accel);
+        accel = hostAccel(guestSpec.accel, probed);
+        host = probed.capabilities;
+      } else {
+        const qv = await qemuVersion(QEMU_BINARY);
+        if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
+        accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
+        host = probeHostCapabilities();
+      }
+      summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason, ...(hostSpec ? { host: hostSpec.name } : {}) };
       summary.host = host;
+      const boot = (req: BootRequest) => (conn ? startLibvirtGuest(req, conn) : startGuest(req));
       const unmetCaps = suite.requires
         .map((r) => unmetReason(r, { accel: accel.accel, accelReason: accel.reason, host, guestPmu: guestSpec.pmu, guestNumaNodes: guestSpec.numa?.length ?? 1 }))
         .filter((x): x is string => x !== undefined);
@@ -148,12 +172,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
         let ended = false;
         await clock.time('boot', async () => {
-          guest = await startGuest({
+          guest = await boot({
             guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, consoleOnly: true,
             extraCmdline: [...suite.cmdline, 'kunit_shutdown=reboot'], onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
-          summary.guest!.argv = guest.plan.argv;
-          summary.guest!.cmdline = guest.plan.cmdline;
+          recordPlan(guest.plan);
           ended = await guest.waitConsoleRun((guestSpec.boot_timeout + suite.timeout) * 1000);
           const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
           if (release !== kernel!.release) throw guest.bootFailure(release ? `guest ran kernel ${release}, expected ${kernel!.release}` : 'the kernel printed nothing on the console');
@@ -181,8 +204,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
             guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
             onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
-          summary.guest!.argv = guest.plan.argv;
-          summary.guest!.cmdline = guest.plan.cmdline;
+          recordPlan(guest.plan);
           const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
           if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
         });
@@ -217,6 +239,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       const how = await clock.time('shutdown', () => (runError?.exitCode === ExitCode.interrupted ? g.kill().then(() => 'killed' as const) : g.shutdown()), (h) => h);
       summary.guest!.shutdown = how;
     }
+    await conn?.close();
   }
 
   // Results: every planned check accounted for, plus the console's verdict.
@@ -244,4 +267,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   writeReport(reportDir, summary, guest?.plan.consoleLog);
   if (guest && !opts.keep) guest.removeRunDir();
   return { summary, reportDir };
+}
+
+/** Pure: the guest's accel wish on a libvirt host, given what the host's probe found. */
+export function hostAccel(wish: 'auto' | 'kvm' | 'tcg', host: ProbedHost): { accel: Accel; reason: string } {
+  if (wish === 'tcg') return { accel: 'tcg', reason: 'guest asks for tcg' };
+  if (host.accel === 'kvm') return { accel: 'kvm', reason: `${host.spec.name}: ${host.accelReason}` };
+  if (wish === 'kvm') throw new InfraError(`guest asks for accel: kvm, but host ${host.spec.name} cannot give it: ${host.accelReason}`, 'use accel: auto or another host');
+  return { accel: 'tcg', reason: host.accelReason };
 }

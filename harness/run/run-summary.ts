@@ -19,7 +19,7 @@ export interface RunSummary {
   /** A run-level error (boot failure, missing tool), when the run did not get to finish its tests. */
   error?: { message: string; details?: string };
   kernel?: { release: string; source: string; vmlinuz: string; configPath: string; configSha: string; buildId?: string; series?: string };
-  guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; cmdline?: string; shutdown?: string };
+  guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; domainXml?: string; host?: string; cmdline?: string; shutdown?: string };
   image?: { path: string; key: string; cached: boolean; rootfs?: { path: string; key: string; cached: boolean } };
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
   host?: HostCapabilities;

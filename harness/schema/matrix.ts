@@ -25,6 +25,11 @@ export const MatrixSpecSchema = z
     timeout: z.number().positive().default(900),
     /** Extra attempts of a cell that ended in an infrastructure error (exit 3). */
     retries: z.number().int().min(0).max(5).default(1),
+    /**
+     * libvirt hosts of the lab config's inventory to run the cells on (each cell goes to a host that
+     * meets its suite's requires:); empty: the local QEMU pool.
+     */
+    hosts: z.array(name).default([]),
     /** Per-cell overrides, matched like exclude rules. */
     overrides: z.array(CellMatch.extend({ timeout: z.number().positive().optional(), retries: z.number().int().min(0).max(5).optional() }).strict()).default([]),
   })

@@ -8,7 +8,8 @@ import { ConsoleWatcher, type ConsoleFinding } from '../results/console-watcher.
 import { GuestSsh } from '../guest/ssh-session.js';
 import type { LabKeys } from '../guest/lab-keys.js';
 import type { GuestSpec } from '../schema/guest.js';
-import { buildQemuArgv, type Accel, type QemuPlan } from './qemu-argv.js';
+import type { Duplex } from 'node:stream';
+import { buildQemuArgv, type Accel } from './qemu-argv.js';
 import { FileFollower } from './console-tail.js';
 import { freeLoopbackPort } from './free-port.js';
 import { QmpClient } from './qmp.js';
@@ -32,7 +33,36 @@ export interface BootRequest {
 // Matched with the word after the release, so a line the follower read halfway is never taken for it.
 const READY = /LAB-READY (\S+) uptime=/;
 
-/** A booted guest: its QEMU, its console and an SSH connection. shutdown() must be called (it is idempotent). */
+/** What a guest runs on: a QEMU process here, or a libvirt domain on this or another host. */
+export interface GuestMachine {
+  /** Settles when the machine is gone, with how it ended ("exit code 0", "destroyed"). */
+  readonly ended: Promise<string>;
+  /** What the machine printed on stderr (QEMU), for boot failures; empty where there is none. */
+  stderr(): string;
+  /** Asks the machine to stop now, without the guest's help (QMP quit; virDomainDestroy). */
+  quit(): Promise<void>;
+  /** Stops it by force (SIGKILL; virDomainDestroy). */
+  kill(): Promise<void>;
+}
+
+/** How a guest was started, for the report and for reaching it. */
+export interface GuestPlan {
+  /** A local file holding the serial console (a remote host's console is mirrored into it). */
+  consoleLog: string;
+  cmdline: string;
+  /** The QEMU argv (QEMU backend) or the domain XML (libvirt backend). */
+  argv?: string[];
+  domainXml?: string;
+  /** The forwarded SSH port on the machine's host; none for a console-only guest. */
+  sshPort?: number;
+  /** The libvirt host, when not this machine's QEMU. */
+  host?: string;
+}
+
+/** Opens a byte stream to a port on the machine's host's loopback (a remote host's: through its SSH). */
+export type Dialer = (port: number) => Promise<Duplex>;
+
+/** A booted guest: its machine, its console and an SSH connection. shutdown() must be called (it is idempotent). */
 export class RunningGuest {
   ssh: GuestSsh | undefined;
   readonly watcher = new ConsoleWatcher();
@@ -40,20 +70,17 @@ export class RunningGuest {
   private exitInfo = '';
   private readonly exitPromise: Promise<void>;
   private follower: FileFollower;
-  private stderr = '';
   readonly bootStarted = Date.now();
   bootSeconds = 0;
 
-  constructor(readonly plan: QemuPlan, readonly accel: Accel, readonly runDir: string, private readonly child: ResultPromise, onFinding?: (f: ConsoleFinding) => void) {
+  constructor(readonly plan: GuestPlan, readonly accel: Accel, readonly runDir: string, private readonly machine: GuestMachine, onFinding?: (f: ConsoleFinding) => void, private readonly dial?: Dialer) {
     this.follower = new FileFollower(plan.consoleLog, (text) => {
       for (const f of this.watcher.push(text)) onFinding?.(f);
     });
     this.follower.start(20);
-    child.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString(); });
-    this.exitPromise = child.then((r) => {
+    this.exitPromise = machine.ended.then((how) => {
       this.exited = true;
-      this.exitInfo = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
-      if (child.pid) untrackChild(child.pid);
+      this.exitInfo = how;
     });
   }
 
@@ -62,7 +89,7 @@ export class RunningGuest {
   }
 
   get qemuStderr(): string {
-    return this.stderr;
+    return this.machine.stderr();
   }
 
   /** The whole console log so far. */
@@ -89,7 +116,7 @@ export class RunningGuest {
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
-      if (/KVM internal error/.test(this.stderr)) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+      if (/KVM internal error/.test(this.machine.stderr())) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
       if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
       await sleep(50);
     }
@@ -102,7 +129,7 @@ export class RunningGuest {
   async waitConsoleRun(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.exited && Date.now() < deadline) {
-      if (/KVM internal error/.test(this.stderr)) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+      if (/KVM internal error/.test(this.machine.stderr())) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
       await raceAbort(this.waitExit(Math.min(200, Math.max(1, deadline - Date.now()))));
     }
     this.follower.poll();
@@ -110,19 +137,22 @@ export class RunningGuest {
   }
 
   bootFailure(what: string): InfraError {
-    const stderr = this.stderr.trim() ? `\n--- qemu stderr ---\n${this.stderr.trim().split('\n').slice(-10).join('\n')}` : '';
+    const err = this.machine.stderr().trim();
+    const stderr = err ? `\n--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}` : '';
     return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`);
   }
 
   /** hostPublicKey: the key the guest serves (the lab's dropbear key, or a rootfs image's own). */
   async connectSsh(keys: LabKeys, timeoutMs: number, hostPublicKey = keys.hostPublicKey): Promise<GuestSsh> {
-    const port = Number(/hostfwd=tcp:127\.0\.0\.1:(\d+)-/.exec(this.plan.argv.join(' '))?.[1]);
+    const port = this.plan.sshPort;
+    if (port === undefined) throw new InfraError('this guest has no network: it cannot be reached over SSH');
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
       if (this.exited) throw this.bootFailure(`QEMU ended before SSH answered (${this.exitInfo})`);
       try {
-        this.ssh = await raceAbort(GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey, timeoutMs: Math.max(1000, deadline - Date.now()) }));
+        const sock = this.dial ? await raceAbort(this.dial(port)) : undefined;
+        this.ssh = await raceAbort(GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey, timeoutMs: Math.max(1000, deadline - Date.now()), ...(sock ? { sock } : {}) }));
         return this.ssh;
       } catch (e) {
         if ((e as Error).name === 'InterruptedError') throw e;
@@ -151,17 +181,11 @@ export class RunningGuest {
       this.ssh.close();
     }
     if (!this.exited) {
-      try {
-        const qmp = await QmpClient.connect(this.plan.qmpSocket, 1000);
-        await Promise.race([qmp.execute('quit').catch(() => {}), sleep(1000)]);
-        qmp.close();
-      } catch {
-        /* QMP gone: kill below */
-      }
+      await Promise.race([this.machine.quit().catch(() => {}), sleep(1000)]);
       if (await this.waitExit(3000)) how = 'qmp-quit';
     }
     if (!this.exited) {
-      this.child.kill('SIGKILL');
+      await this.machine.kill().catch(() => {});
       await this.waitExit(5000);
       how = 'killed';
     }
@@ -172,7 +196,7 @@ export class RunningGuest {
   /** Immediate stop for error paths. */
   async kill(): Promise<void> {
     this.ssh?.close();
-    if (!this.exited) this.child.kill('SIGKILL');
+    if (!this.exited) await this.machine.kill().catch(() => {});
     await this.waitExit(5000);
     this.finish();
   }
@@ -195,6 +219,28 @@ export class RunningGuest {
   }
 }
 
+/** A QEMU process as a guest machine: QMP quit to ask, SIGKILL to force. */
+function qemuMachine(child: ResultPromise, qmpSocket: string): GuestMachine {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const ended = child.then((r) => {
+    if (child.pid) untrackChild(child.pid);
+    return r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
+  });
+  return {
+    ended,
+    stderr: () => stderr,
+    async quit() {
+      const qmp = await QmpClient.connect(qmpSocket, 1000);
+      await Promise.race([qmp.execute('quit').catch(() => {}), sleep(1000)]);
+      qmp.close();
+    },
+    async kill() {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
 /** Starts QEMU for the request (retrying once if the chosen port was taken meanwhile). */
 export async function startGuest(req: BootRequest): Promise<RunningGuest> {
   for (let attempt = 0; ; attempt++) {
@@ -214,7 +260,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     }
     trackChild(child.pid, 'qemu guest');
     void GuestSsh.preload();
-    const guest = new RunningGuest(plan, req.accel, runDir, child, req.onFinding);
+    const guest = new RunningGuest({ consoleLog: plan.consoleLog, cmdline: plan.cmdline, argv: plan.argv, ...(sshPort === undefined ? {} : { sshPort }) }, req.accel, runDir, qemuMachine(child, plan.qmpSocket), req.onFinding);
     await sleep(100);
     if (guest.hasExited && /Could not set up host forwarding rule/.test(guest.qemuStderr) && attempt < 2) {
       guest.removeRunDir();

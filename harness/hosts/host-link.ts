@@ -1,0 +1,133 @@
+import { createReadStream, createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { basename, join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type ssh2 from 'ssh2';
+import { execa } from 'execa';
+import { InfraError } from '../util/errors.js';
+import { hashParts } from '../util/hash.js';
+import { shq } from '../guest/shell-quote.js';
+import { knownHostKey, type LibvirtUri } from './libvirt-uri.js';
+import { homedir } from 'node:os';
+
+/**
+ * The lab's own line to a libvirt host, beside libvirt's: run a command there, put a file there once
+ * (named by its content), follow a file there into a local one, and open a stream to a port on its
+ * loopback (where the guests' SSH ports are forwarded). For this machine it is direct; for a remote
+ * host it is one SSH connection with the URI's user, port and key.
+ */
+export interface HostLink {
+  readonly name: string;
+  readonly local: boolean;
+  exec(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The file's path on the host, copied there under `dir` unless a file of the same content already is. */
+  put(localPath: string, dir: string): Promise<{ path: string; copied: boolean }>;
+  /** Appends what the host's file holds, and keeps appending as it grows, to a local file; returns a stop function. */
+  follow(remotePath: string, localPath: string): Promise<() => void>;
+  dial(port: number): Promise<Duplex>;
+  close(): void;
+}
+
+/** This machine: commands run here, files are used where they are, ports are dialled directly. */
+export function localLink(name: string): HostLink {
+  return {
+    name, local: true,
+    async exec(argv) {
+      const r = await execa(argv[0]!, argv.slice(1), { reject: false });
+      return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+    },
+    async put(localPath) {
+      return { path: localPath, copied: false };
+    },
+    async follow() {
+      return () => {};
+    },
+    dial(port) {
+      return new Promise((resolve, reject) => {
+        const s = netConnect(port, '127.0.0.1', () => resolve(s));
+        s.once('error', reject);
+      });
+    },
+    close() {},
+  };
+}
+
+/** Content name for a file put on a host: the first 16 hex of its hash, then its own name. */
+function contentName(localPath: string): string {
+  const st = statSync(localPath);
+  // Kernels and images are big: hash their bytes once per (path, size, mtime) in this process.
+  const key = `${localPath}:${st.size}:${st.mtimeMs}`;
+  let h = hashCache.get(key);
+  if (!h) {
+    h = hashParts([['file', readFileSync(localPath)]]).slice(0, 16);
+    hashCache.set(key, h);
+  }
+  return `${h}-${basename(localPath)}`;
+}
+const hashCache = new Map<string, string>();
+
+/** A remote host over SSH (ssh2): the same user, port and key as its qemu+ssh URI. */
+export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000): Promise<HostLink> {
+  const target = uri.ssh!;
+  if (!target.keyfile || !existsSync(target.keyfile)) throw new InfraError(`host ${name}: its URI needs keyfile= naming a readable private key (${uri.uri})`);
+  const { Client } = (await import('ssh2')).default;
+  const client: ssh2.Client = await new Promise((resolve, reject) => {
+    const c = new Client();
+    c.once('ready', () => resolve(c));
+    c.once('error', (e) => reject(new InfraError(`host ${name}: SSH to ${target.user}@${target.host}:${target.port} failed: ${e.message}`)));
+    // The host key is checked as ssh would: against known_hosts= of the URI (or ~/.ssh/known_hosts), unless no_verify=1.
+    const knownHosts = target.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
+    const hostVerifier = (key: Buffer) => target.noVerify === true || (existsSync(knownHosts) && knownHostKey(readFileSync(knownHosts, 'utf8'), target.host, target.port, key.toString('base64')));
+    c.connect({ host: target.host, port: target.port, username: target.user, privateKey: readFileSync(target.keyfile!), readyTimeout: timeoutMs, keepaliveInterval: 5000, hostVerifier });
+  });
+  const run = (cmd: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve, reject) => {
+      client.exec(cmd, (err, stream) => {
+        if (err) return reject(new InfraError(`host ${name}: exec failed: ${err.message}`));
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (d: Buffer) => { stdout += d.toString(); });
+        stream.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    });
+  const sftp = (): Promise<ssh2.SFTPWrapper> => new Promise((resolve, reject) => client.sftp((e, s) => (e ? reject(e) : resolve(s))));
+  return {
+    name, local: false,
+    exec: (argv) => run(argv.map(shq).join(' ')),
+    async put(localPath, dir) {
+      const path = `${dir}/${contentName(localPath)}`;
+      if ((await run(`test -f ${shq(path)}`)).code === 0) return { path, copied: false };
+      await run(`mkdir -p ${shq(dir)}`);
+      const s = await sftp();
+      // Written beside and renamed: a copy cut short never passes for the file.
+      const tmp = `${path}.part-${process.pid}`;
+      await new Promise<void>((resolve, reject) => {
+        const out = s.createWriteStream(tmp);
+        out.on('close', () => resolve());
+        out.on('error', reject);
+        createReadStream(localPath).pipe(out);
+      });
+      s.end();
+      const mv = await run(`mv -f ${shq(tmp)} ${shq(path)}`);
+      if (mv.code !== 0) throw new InfraError(`host ${name}: cannot place ${path}: ${mv.stderr.trim()}`);
+      return { path, copied: true };
+    },
+    async follow(remotePath, localPath) {
+      const out = createWriteStream(localPath, { flags: 'a' });
+      const stream = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
+        client.exec(`exec tail -c +1 -F ${shq(remotePath)} 2>/dev/null`, (err, s) => (err ? reject(err) : resolve(s))));
+      stream.pipe(out);
+      return () => {
+        stream.close();
+        out.end();
+      };
+    },
+    dial(port) {
+      return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, s) => (err ? reject(err) : resolve(s))));
+    },
+    close() {
+      client.end();
+    },
+  };
+}

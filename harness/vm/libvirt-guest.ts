@@ -1,0 +1,94 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InfraError } from '../util/errors.js';
+import { sleep } from '../util/abort.js';
+import { GuestSsh } from '../guest/ssh-session.js';
+import type { HostConnection } from '../hosts/host-connection.js';
+import { RunningGuest, type BootRequest, type GuestMachine } from './boot-guest.js';
+import { buildDomainXml } from './domain-xml.js';
+import { freeLoopbackPort } from './free-port.js';
+
+/** Domain names the lab made: transient, so nothing is left defined when they end. */
+let serial = 0;
+const domainName = () => `damon-lab-${process.pid}-${Date.now().toString(36)}-${serial++}`;
+
+/**
+ * A libvirt domain as a guest machine. The binding has no event loop, so the end is found by polling
+ * the domain's state: a transient domain that powered off, rebooted or crashed (all "destroy") is gone.
+ * The QEMU log libvirt keeps for the domain stands in for QEMU's stderr.
+ */
+function libvirtMachine(conn: HostConnection, dom: { getInfo(): Promise<{ state: number }>; destroy(): Promise<void> }, name: string, onEnd: () => Promise<void>): GuestMachine {
+  let stderr = '';
+  const ended = (async () => {
+    for (;;) {
+      try {
+        const info = await dom.getInfo();
+        if (info.state === 5 /* SHUTOFF */ || info.state === 6 /* CRASHED */) break;
+        // QEMU pauses a guest on a KVM internal error: for the lab that machine is dead.
+        if (info.state === 3 /* PAUSED */) {
+          await dom.destroy().catch(() => {});
+          break;
+        }
+      } catch {
+        break; // "Domain not found": the transient domain is gone
+      }
+      await sleep(200);
+    }
+    const log = await conn.link.exec(['tail', '-n', '20', `/var/log/libvirt/qemu/${name}.log`]).catch(() => undefined);
+    stderr = log?.code === 0 ? log.stdout : '';
+    await onEnd();
+    return 'domain ended';
+  })();
+  return {
+    ended,
+    stderr: () => stderr,
+    quit: () => dom.destroy(),
+    kill: () => dom.destroy(),
+  };
+}
+
+/**
+ * Boots the request as a transient libvirt domain on the connection's host: the kernel, initramfs and
+ * root disk are put on the host first (once per content), the console is written to a file there (and
+ * followed into the local run dir), and SSH is forwarded from the host's loopback (reached through the
+ * host's SSH for a remote host).
+ */
+export async function startLibvirtGuest(req: BootRequest, conn: HostConnection): Promise<RunningGuest> {
+  const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
+  const consoleLog = join(runDir, 'console.log');
+  writeFileSync(consoleLog, '');
+  const files = join(conn.spec.workdir, 'files');
+  const put = async (p: string | undefined) => (p ? (await conn.link.put(p, files)).path : undefined);
+  const [kernel, initrd, rootDisk] = [await put(req.kernel), await put(req.initrd), await put(req.rootDisk)];
+  for (let attempt = 0; ; attempt++) {
+    const name = domainName();
+    const hostRunDir = conn.link.local ? runDir : `${conn.spec.workdir}/runs/${name}`;
+    if (!conn.link.local) await conn.link.exec(['mkdir', '-p', hostRunDir]);
+    // A free port here is known; on a remote host a random one is tried, and another if it was taken.
+    const sshPort = req.consoleOnly ? undefined : conn.link.local ? await freeLoopbackPort() : 20000 + Math.floor(Math.random() * 40000);
+    const plan = buildDomainXml({
+      name, guest: req.guest, accel: req.accel, kernel: kernel!, consoleLog: `${hostRunDir}/console.log`, extraCmdline: req.extraCmdline ?? [],
+      ...(initrd ? { initrd } : {}), ...(rootDisk ? { rootDisk } : {}), ...(sshPort === undefined ? {} : { sshPort }),
+    });
+    let dom;
+    try {
+      dom = await conn.hv.domainCreateXML(plan.xml);
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/host forwarding rule/.test(msg) && attempt < 3) continue;
+      throw new InfraError(`host ${conn.spec.name}: libvirt could not start the guest: ${msg}`, plan.xml);
+    }
+    const stopFollow = conn.link.local ? () => {} : await conn.link.follow(`${hostRunDir}/console.log`, consoleLog);
+    const machine = libvirtMachine(conn, dom, name, async () => {
+      await sleep(300); // the last console bytes on their way
+      stopFollow();
+      if (!conn.link.local) await conn.link.exec(['rm', '-rf', hostRunDir]).catch(() => {});
+    });
+    void GuestSsh.preload();
+    return new RunningGuest(
+      { consoleLog, cmdline: plan.cmdline, domainXml: plan.xml, host: conn.spec.name, ...(sshPort === undefined ? {} : { sshPort }) },
+      req.accel, runDir, machine, req.onFinding, conn.link.local ? undefined : (p) => conn.link.dial(p),
+    );
+  }
+}
