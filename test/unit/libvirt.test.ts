@@ -48,10 +48,20 @@ t.test('domain XML: console-only has no NIC and no initrd; a root disk is attach
 
 t.test('libvirt URIs: local, and ssh with user, port and key', async (t) => {
   t.same(parseLibvirtUri('qemu:///system'), { uri: 'qemu:///system', driver: 'qemu', path: '/system' });
-  t.same(parseLibvirtUri('qemu+ssh://lab@10.0.0.5:2222/system?keyfile=/k/id&no_verify=1').ssh, { user: 'lab', host: '10.0.0.5', port: 2222, keyfile: '/k/id' });
+  t.same(parseLibvirtUri('qemu+ssh://lab@10.0.0.5:2222/system?keyfile=/k/id&no_verify=1').ssh, { user: 'lab', host: '10.0.0.5', port: 2222, keyfile: '/k/id', noVerify: true });
+  t.same(parseLibvirtUri('qemu+ssh://lab@h/system?keyfile=/k/id&known_hosts=/k/kh').ssh, { user: 'lab', host: 'h', port: 22, keyfile: '/k/id', knownHosts: '/k/kh' });
   t.same(parseLibvirtUri('qemu+ssh://host1/system').ssh, { user: 'root', host: 'host1', port: 22 });
   t.throws(() => parseLibvirtUri('qemu://host1/system'), /needs a transport/);
   t.throws(() => parseLibvirtUri('xen:///system'), /not a qemu libvirt URI/);
+});
+
+t.test('host keys: a remote host is checked against known_hosts, ports in brackets, hashed entries never match', async (t) => {
+  const { knownHostKey } = await import('../../harness/hosts/libvirt-uri.js');
+  const kh = '# comment\n[127.0.0.1]:2222 ssh-ed25519 AAAAkey1\nhost1,10.0.0.5 ssh-ed25519 AAAAkey2\n|1|hash= ssh-ed25519 AAAAkey3\n';
+  t.ok(knownHostKey(kh, '127.0.0.1', 2222, 'AAAAkey1'));
+  t.notOk(knownHostKey(kh, '127.0.0.1', 22, 'AAAAkey1'), 'another port is another host');
+  t.ok(knownHostKey(kh, '10.0.0.5', 22, 'AAAAkey2'));
+  t.notOk(knownHostKey(kh, 'host1', 22, 'AAAAkey1'), 'a different key');
 });
 
 t.test('lab config: a hosts inventory, schema-checked with the file and line of a mistake', async (t) => {
