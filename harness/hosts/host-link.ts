@@ -91,24 +91,24 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
         stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
       });
     });
-  const sftp = (): Promise<ssh2.SFTPWrapper> => new Promise((resolve, reject) => client.sftp((e, s) => (e ? reject(e) : resolve(s))));
   return {
     name, local: false,
     exec: (argv) => run(argv.map(shq).join(' ')),
     async put(localPath, dir) {
       const path = `${dir}/${contentName(localPath)}`;
       if ((await run(`test -f ${shq(path)}`)).code === 0) return { path, copied: false };
-      await run(`mkdir -p ${shq(dir)}`);
-      const s = await sftp();
+      // Through exec and cat, not sftp: a host's sshd need not offer the sftp subsystem.
       // Written beside and renamed: a copy cut short never passes for the file.
       const tmp = `${path}.part-${process.pid}`;
-      await new Promise<void>((resolve, reject) => {
-        const out = s.createWriteStream(tmp);
-        out.on('close', () => resolve());
-        out.on('error', reject);
-        createReadStream(localPath).pipe(out);
+      const code = await new Promise<number>((resolve, reject) => {
+        client.exec(`mkdir -p ${shq(dir)} && cat > ${shq(tmp)}`, (err, stream) => {
+          if (err) return reject(new InfraError(`host ${name}: cannot copy ${localPath}: ${err.message}`));
+          stream.on('close', (c: number | null) => resolve(c ?? -1));
+          stream.resume();
+          createReadStream(localPath).pipe(stream);
+        });
       });
-      s.end();
+      if (code !== 0) throw new InfraError(`host ${name}: copying ${localPath} to ${tmp} failed (exit ${code})`);
       const mv = await run(`mv -f ${shq(tmp)} ${shq(path)}`);
       if (mv.code !== 0) throw new InfraError(`host ${name}: cannot place ${path}: ${mv.stderr.trim()}`);
       return { path, copied: true };

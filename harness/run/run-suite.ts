@@ -200,7 +200,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
         const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
         await clock.time('boot', async () => {
-          guest = await startGuest({
+          guest = await boot({
             guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
             onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });

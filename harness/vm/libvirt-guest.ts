@@ -76,6 +76,7 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
       dom = await conn.hv.domainCreateXML(plan.xml);
     } catch (e) {
       const msg = (e as Error).message;
+      if (!conn.link.local) await conn.link.exec(['rm', '-rf', hostRunDir]).catch(() => {});
       if (/host forwarding rule/.test(msg) && attempt < 3) continue;
       throw new InfraError(`host ${conn.spec.name}: libvirt could not start the guest: ${msg}`, plan.xml);
     }

@@ -1,0 +1,93 @@
+import t from 'tap';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { lab, newReportsDir, onlyReport } from './lab-cli.js';
+import { startLibvirtEnv, type LibvirtEnv } from './libvirt-env.js';
+import type { MatrixSummary } from '../../harness/matrix/run-matrix.js';
+
+// A real libvirtd (and virtlogd, and a loopback sshd for the qemu+ssh:// host), started for these tests
+// and stopped after them. Guests are TCG domains: KVM is unusable on this machine.
+let env: LibvirtEnv;
+t.before(async () => {
+  env = await startLibvirtEnv();
+});
+t.teardown(async () => {
+  await env?.stop();
+});
+
+const domains = async () => (await execa('virsh', ['-c', 'qemu:///system', 'list', '--all', '--name'], { reject: false })).stdout.split('\n').map((x) => x.trim()).filter(Boolean);
+
+t.test('lab hosts: both endpoints answer, probed over their own connection', async (t) => {
+  const r = await lab(['hosts', '--lab-config', env.labConfig, '--json']);
+  t.equal(r.exitCode, 0, r.all);
+  const rows = JSON.parse(r.stdout) as Array<{ name: string; accel: string; accelReason: string; capabilities: { vendor: string } }>;
+  t.same(rows.map((x) => x.name), ['lv-local', 'lv-ssh']);
+  for (const h of rows) {
+    t.equal(h.accel, 'tcg', `${h.name}: KVM is unusable here, so TCG`);
+    t.match(h.accelReason, /KVM unusable on lv-/, 'the reason comes from a test boot through that host');
+    t.ok(['AMD', 'Intel', 'other'].includes(h.capabilities.vendor));
+  }
+});
+
+t.test('one cell through libvirt on qemu:///system: damon-smoke passes, the domain is gone after', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-smoke', '--host', 'lv-local', '--lab-config', env.labConfig], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { summary } = onlyReport(reports);
+  t.equal(summary.guest?.host, 'lv-local');
+  t.match(summary.guest?.domainXml ?? '', /<domain type='qemu'[\s\S]*hostfwd=tcp:127\.0\.0\.1:\d+-:22/);
+  t.equal(summary.guest?.argv, undefined, 'no QEMU argv of ours: libvirt started it');
+  t.ok(summary.tests.some((x) => x.name === 'hot_region_found' && x.status === 'PASS') || summary.status === 'PASS', JSON.stringify(summary.tests.map((x) => [x.name, x.status])));
+  t.equal(summary.status, 'PASS');
+  t.same(await domains(), [], 'transient domain destroyed');
+});
+
+t.test('the qemu+ssh host: files copied once, console followed back, guest SSH through the host', async (t) => {
+  const files = join(env.dir, 'host-ssh', 'files');
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-smoke', '--host', 'lv-ssh', '--lab-config', env.labConfig], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { dir, summary } = onlyReport(reports);
+  t.equal(summary.guest?.host, 'lv-ssh');
+  t.match(readFileSync(join(dir, 'console.log'), 'utf8'), /LAB-READY/, 'the remote console came back');
+  const first = readdirSync(files).sort();
+  t.ok(first.some((f) => /vmlinu/.test(f)) && first.some((f) => /initramfs/.test(f)), `kernel and initramfs on the host: ${first.join(', ')}`);
+  const mtimes = first.map((f) => statSync(join(files, f)).mtimeMs);
+
+  const again = await lab(['run', 'damon-smoke', '--host', 'lv-ssh', '--lab-config', env.labConfig]);
+  t.equal(again.exitCode, 0, again.all);
+  t.same(readdirSync(files).sort(), first, 'nothing new on the host');
+  t.same(first.map((f) => statSync(join(files, f)).mtimeMs), mtimes, 'nothing copied again');
+  t.same(readdirSync(join(env.dir, 'host-ssh', 'runs')), [], 'the run folders on the host are removed');
+});
+
+t.test('a console-only kernel on the qemu+ssh host: KUnit from the followed console', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit', '--series', 'kunit-console', '--host', 'lv-ssh', '--lab-config', env.labConfig], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { summary } = onlyReport(reports);
+  t.equal(summary.guest?.shutdown, 'already-exited');
+  t.ok(summary.tests.filter((x) => x.path.startsWith('damon-kunit.damon.')).length >= 10);
+});
+
+t.test('a matrix on the hosts: cells placed by requires:, one unplaceable cell SKIP with every host\'s reason', async (t) => {
+  const needsIbs = new URL('../fixtures/suites/needs-kvm-ibs.yaml', import.meta.url).pathname;
+  const file = join(env.dir, 'hosts-matrix.yaml');
+  writeFileSync(file, `name: on-hosts\nkernels: [debian]\nguests: [default, small]\nsuites: [damon-smoke]\ninclude:\n  - { kernel: debian, guest: default, suite: ${needsIbs} }\nhosts: [lv-local, lv-ssh]\ntimeout: 300\n`);
+  const plan = await lab(['matrix', 'plan', file]);
+  t.match(plan.stdout, /runs on libvirt hosts lv-local, lv-ssh/);
+  const reports = newReportsDir();
+  const r = await lab(['matrix', 'run', file, '--lab-config', env.labConfig], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const mdir = join(reports, readdirSync(reports).find((d) => d.includes('-matrix-'))!);
+  const s = JSON.parse(readFileSync(join(mdir, 'summary.json'), 'utf8')) as MatrixSummary;
+  t.same(s.hosts?.map((h) => [h.name, h.accel]), [['lv-local', 'tcg'], ['lv-ssh', 'tcg']]);
+  const smoke = s.cells.filter((c) => c.suite === 'damon-smoke');
+  t.same(smoke.map((c) => c.status), ['PASS', 'PASS']);
+  t.same(new Set(smoke.map((c) => c.host)), new Set(['lv-local', 'lv-ssh']), 'spread over both hosts');
+  const ibs = s.cells.find((c) => c.suite === needsIbs)!;
+  t.equal(ibs.status, 'SKIP');
+  t.match(ibs.reason, /no host meets requires: kvm, amd_ibs \(lv-local: needs KVM.*\| lv-ssh: needs KVM/);
+  t.same(await domains(), []);
+});
