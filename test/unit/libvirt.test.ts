@@ -97,3 +97,20 @@ t.test('placement: requires: picks hosts, load spreads cells, and an unplaceable
   t.match(m.skip, /^no host meets requires: mediated_vpmu \(tcg1: needs KVM's mediated vPMU; this run uses TCG \(KVM internal error\) \| amd1: needs kvm_amd\.enable_mediated_pmu=Y/);
   t.same(placeCells([{ id: 'x', requires: [], guest: g }], []).get('x'), { skip: 'no hosts in the lab config' });
 });
+
+t.test('lab.example.yaml is a valid lab config', async (t) => {
+  const { loadYamlFile } = await import('../../harness/schema/load-yaml.js');
+  const c = loadYamlFile(new URL('../../lab.example.yaml', import.meta.url).pathname, LabConfigSchema);
+  t.same(c.hosts.map((h) => h.name), ['amd-ibs-1', 'intel-7', 'here']);
+  t.equal(parseLibvirtUri(c.hosts[1]!.uri).ssh?.port, 2222);
+});
+
+t.test('accel on a libvirt host: the guest wish against what the host probe found', async (t) => {
+  const { hostAccel } = await import('../../harness/run/run-suite.js');
+  const kvmHost = host('amd1', 'kvm', amdCpuinfo);
+  const tcgHost = host('tcg1', 'tcg', intelCpuinfo);
+  t.same(hostAccel('auto', kvmHost), { accel: 'kvm', reason: 'amd1: probe booted' });
+  t.same(hostAccel('tcg', kvmHost), { accel: 'tcg', reason: 'guest asks for tcg' });
+  t.same(hostAccel('auto', tcgHost), { accel: 'tcg', reason: 'KVM internal error' });
+  t.throws(() => hostAccel('kvm', tcgHost), /guest asks for accel: kvm, but host tcg1 cannot give it: KVM internal error/);
+});
