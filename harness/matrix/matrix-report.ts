@@ -28,6 +28,7 @@ export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
 td.c{color:#fff;font-weight:600;text-align:center;min-width:7em}td.c a{color:#fff}small{font-weight:400;color:#555}td.c small{color:#eee}pre{white-space:pre-wrap;max-width:40em}</style></head><body>
 <h1>Matrix ${esc(s.name)}</h1>
 <p><code>${esc(s.matrixRunId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}; ${s.cells.length} cell(s), ${s.pool.limit} guest(s) at once (${esc(s.pool.reason)})${s.interrupted ? '; <b>interrupted</b>' : ''}${s.baseline ? `; compared with <code>${esc(s.baseline)}</code>` : ''}.</p>
+${s.hosts?.length ? `<p>libvirt hosts: ${s.hosts.map((h) => `<b>${esc(h.name)}</b> (${h.error ? `unreachable: ${esc(h.error)}` : `${esc(h.accel ?? '')}, ${esc(h.vendor ?? '')}`})`).join('; ')}.</p>` : ''}
 <table><tr><th rowspan="2">kernel</th>${head1}</tr><tr>${head2}</tr>
 ${rows}
 </table>
@@ -42,7 +43,8 @@ function cellTd(c: CellResult | undefined): string {
   const label = c.report ? `<a href="${esc(c.report)}/report.html">${esc(c.status)}</a>` : esc(c.status);
   const title = c.reason ? ` title="${esc(c.reason)}"` : '';
   const regress = c.newFailures?.length ? `<br><small>${c.newFailures.length} new failure(s)</small>` : '';
-  return `<td class="c"${title} style="background:${COLOURS[c.status] ?? '#000'}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${regress}</td>`;
+  const host = c.host ? `<br><small>on ${esc(c.host)}</small>` : '';
+  return `<td class="c"${title} style="background:${COLOURS[c.status] ?? '#000'}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${host}${regress}</td>`;
 }
 
 /** Writes reports/<matrix-run-id>/: summary.json, junit.xml (a testsuite per cell), index.html. */

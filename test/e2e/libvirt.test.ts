@@ -89,5 +89,8 @@ t.test('a matrix on the hosts: cells placed by requires:, one unplaceable cell S
   const ibs = s.cells.find((c) => c.suite === needsIbs)!;
   t.equal(ibs.status, 'SKIP');
   t.match(ibs.reason, /no host meets requires: kvm, amd_ibs \(lv-local: needs KVM.*\| lv-ssh: needs KVM/);
+  const html = readFileSync(join(mdir, 'index.html'), 'utf8');
+  t.match(html, /libvirt hosts: <b>lv-local<\/b> \(tcg, /);
+  t.match(html, /on lv-ssh/, 'each cell says where it ran');
   t.same(await domains(), []);
 });
