@@ -38,19 +38,23 @@ export async function bisectBench(): Promise<void> {
   try {
     const seriesFile = join(work, 'bench-bisect.yaml');
     writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect'));
+    // Two clones: the warm-up builds in one, the timed raw side in the other, so its first step pays its
+    // checkout as the lab pays its worktree's.
     const rawTree = join(work, 'tree');
+    const warmTree = join(work, 'warm-tree');
     await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, rawTree]);
+    await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, warmTree]);
     const env = { ...process.env, CCACHE_DIR: join(cache, 'ccache'), CCACHE_BASEDIR: cache, CCACHE_NOHASHDIR: '1', CCACHE_COMPILERCHECK: 'content' };
-    const makeIn = (obj: string) => ['make', '-C', rawTree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
+    const makeIn = (obj: string, tree = rawTree) => ['make', '-C', tree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
 
     // Untimed: the exact .config, ccache warmed with it, this history's kernels of it evicted.
     const w0 = performance.now();
-    await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', h.good]);
-    const warm = join(rawTree, '.raw-warm');
+    await execa('git', ['-C', warmTree, 'checkout', '-q', '-f', '--detach', h.good]);
+    const warm = join(warmTree, '.raw-warm');
     const { spec } = loadSeries(seriesFile);
-    const { configText } = await makeConfig({ tree: rawTree, buildDir: warm, base: spec.base_config, fragments: resolveFragments(spec, seriesFile), makeArgs: makeIn(warm).slice(4), ignoreUndefined: true });
-    await execa(makeIn(warm)[0]!, [...makeIn(warm).slice(1), 'bzImage', 'vmlinux', 'modules'], { env });
-    rmSync(warm, { recursive: true, force: true });
+    const { configText } = await makeConfig({ tree: warmTree, buildDir: warm, base: spec.base_config, fragments: resolveFragments(spec, seriesFile), makeArgs: makeIn(warm, warmTree).slice(4), ignoreUndefined: true });
+    await execa('make', [...makeIn(warm, warmTree).slice(1), 'bzImage', 'vmlinux', 'modules'], { env });
+    rmSync(warmTree, { recursive: true, force: true });
     const evicted = evictArtifacts(cache, new Set(h.commits.map((c) => c.sha).concat(h.good)), configText);
     console.log(`untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: ccache warmed for the config, ${evicted} cached kernel(s) of this history evicted`);
 

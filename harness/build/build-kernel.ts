@@ -135,7 +135,9 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   }
 
   if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
-  const commit = await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches);
+  // No patches (a configs-only series, a bisect step): the base is the commit, with no scratch worktree to
+  // check out and clean; on a fresh tree that is a whole kernel checkout saved.
+  const commit = patches.length ? await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches) : base;
   const worktree = seriesWorktree(cache, src.repo, series.name);
   await checkoutForBuild(src.repo, worktree, commit);
   const buildDir = objDir(worktree);

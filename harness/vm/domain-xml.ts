@@ -31,6 +31,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&
  * Every lifecycle event destroys the domain: a guest that powers off, reboots (kunit_shutdown) or
  * crashes is gone, as with QEMU's -no-reboot. The user-mode NIC goes through the qemu:commandline
  * namespace: libvirt's own <interface type='user'> has no loopback-bound port forward without passt.
+ * A root disk is <transient/> (QEMU's snapshot=on): the guest writes to an overlay, never to the image.
  */
 export function buildDomainXml(inp: DomainPlanInputs): DomainPlan {
   const { guest, accel } = inp;
@@ -73,7 +74,7 @@ export function buildDomainXml(inp: DomainPlanInputs): DomainPlan {
       <driver name='qemu' type='raw'/>
       <source file='${esc(inp.rootDisk)}'/>
       <target dev='vda' bus='virtio'/>
-      <readonly/>
+      <transient/>
     </disk>` : ''}
     <serial type='file'>
       <source path='${esc(inp.consoleLog)}'/>

@@ -36,12 +36,12 @@ t.test('domain XML: KVM passes the host CPU and states the PMU mode; NUMA with a
   t.match(xml, /<numa>\s*<cell id='0' cpus='0-1' memory='768' unit='MiB'\/>\s*<cell id='1' memory='768' unit='MiB'\/>\s*<\/numa>/);
 });
 
-t.test('domain XML: console-only has no NIC and no initrd; a root disk is attached read-only to the cache; values are escaped', async (t) => {
+t.test('domain XML: console-only has no NIC and no initrd; a root disk is transient (the cached image is never written); values are escaped', async (t) => {
   const { initrd: _i, sshPort: _p, ...rest } = base;
   const c = buildDomainXml({ ...rest, accel: 'tcg', extraCmdline: ['kunit_shutdown=reboot'] }).xml;
   t.notMatch(c, /<initrd>|qemu:commandline|netdev/);
   const d = buildDomainXml({ ...base, accel: 'tcg', rootDisk: '/w/rootfs-1.ext4', extraCmdline: ["a='b'&<c>"] });
-  t.match(d.xml, /<source file='\/w\/rootfs-1.ext4'\/>\s*<target dev='vda' bus='virtio'\/>/);
+  t.match(d.xml, /<source file='\/w\/rootfs-1.ext4'\/>\s*<target dev='vda' bus='virtio'\/>\s*<transient\/>/);
   t.match(d.cmdline, /lab\.rootfs=\/dev\/vda/);
   t.match(d.xml, /a=&apos;b&apos;&amp;&lt;c&gt;/);
 });
