@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,8 +11,8 @@ import type { BisectRecord } from '../bisect/bisect.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { fixtureHistory } from './fixture-history.js';
 import { listArtifacts } from '../build/build-kernel.js';
-import { makeConfig } from '../config/make-config.js';
-import { resolveFragments } from '../config/config-plan.js';
+import { stepSeries, writeStepSeries } from '../bisect/step-series.js';
+import { BISECT_WORKTREE } from '../bisect/bisect.js';
 import { loadSeries } from '../suites/suite-catalog.js';
 import { argvAfter, fmtSeconds } from './stats.js';
 
@@ -20,15 +20,14 @@ const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
 const jobs = `-j${availableParallelism()}`;
 
 /**
- * `lab bisect` on the fixture history against the sum of its raw steps, in the same run, under the same
- * cache conditions. Before anything is timed, the bench writes the config the lab will use (the lab's
- * own makeConfig on the good end), builds the good end once in a scratch directory so ccache holds its
- * objects for this exact config (both sides then start with the same direct-mode hits), and evicts
- * this history's kernels of that config from the artifact cache (so the lab builds every step rather
- * than finding it). The lab builds in a fresh worktree (a series name of its own); the raw side in a
- * fresh checkout. A raw step is what a developer would type for the same commit: git checkout, make,
- * modules_install, the modules appended as a cpio to the initramfs, and QEMU until the KUnit suite's
- * result line.
+ * `lab bisect` on the fixture history against the sum of its raw steps, in the same run, from the same
+ * starting point: each side has a tree and a build directory at the good end, built before anything is
+ * timed (the lab's through `lab build` in its bisect worktree for that tree, the raw side's by hand with
+ * the same .config), so every timed step is what the issue counts: an incremental make, then boot and
+ * suite. The good end's kernel is then evicted from the artifact cache, so the lab builds every step
+ * rather than finding one. A raw step is what a developer would type for the same commit: git
+ * checkout, make, modules_install, the modules appended as a cpio to the initramfs, and QEMU until the
+ * KUnit suite's result line.
  */
 export async function bisectBench(): Promise<void> {
   console.log('== lab bisect (fixture history) vs the sum of its raw steps: checkout + incremental make + boot + KUnit');
@@ -36,33 +35,38 @@ export async function bisectBench(): Promise<void> {
   const h = await fixtureHistory(cache);
   const work = mkdtempSync(join(tmpdir(), 'bench-bisect-'));
   try {
-    const seriesFile = join(work, 'bench-bisect.yaml');
-    writeFileSync(seriesFile, readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml'), 'utf8').replace('name: lab-fixture-configs', 'name: bench-bisect'));
-    // Two clones: the warm-up builds in one, the timed raw side in the other, so its first step pays its
-    // checkout as the lab pays its worktree's.
+    const seriesFile = join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml');
     const rawTree = join(work, 'tree');
-    const warmTree = join(work, 'warm-tree');
     await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, rawTree]);
-    await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, warmTree]);
     const env = { ...process.env, CCACHE_DIR: join(cache, 'ccache'), CCACHE_BASEDIR: cache, CCACHE_NOHASHDIR: '1', CCACHE_COMPILERCHECK: 'content' };
-    const makeIn = (obj: string, tree = rawTree) => ['make', '-C', tree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
+    const obj = join(rawTree, '.raw-build'); // as the lab does: ".." is the tree, so ccache shares objects
+    const make = ['make', '-C', rawTree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
 
-    // Untimed: the exact .config, ccache warmed with it, this history's kernels of it evicted.
+    // Untimed: both sides at the good end, built; the lab's kernels of this history evicted (before the
+    // lab's build too, so that build really builds its worktree rather than finding the kernel).
     const w0 = performance.now();
-    await execa('git', ['-C', warmTree, 'checkout', '-q', '-f', '--detach', h.good]);
-    const warm = join(warmTree, '.raw-warm');
-    const { spec } = loadSeries(seriesFile);
-    const { configText } = await makeConfig({ tree: warmTree, buildDir: warm, base: spec.base_config, fragments: resolveFragments(spec, seriesFile), makeArgs: makeIn(warm, warmTree).slice(4), ignoreUndefined: true });
-    await execa('make', [...makeIn(warm, warmTree).slice(1), 'bzImage', 'vmlinux', 'modules'], { env });
-    rmSync(warmTree, { recursive: true, force: true });
-    const evicted = evictArtifacts(cache, new Set(h.commits.map((c) => c.sha).concat(h.good)), configText);
-    console.log(`untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: ccache warmed for the config, ${evicted} cached kernel(s) of this history evicted`);
+    const commits = new Set(h.commits.map((c) => c.sha).concat(h.good));
+    evictArtifacts(cache, commits);
+    const template = loadSeries(seriesFile);
+    const prepSeries = join(work, 'prep.yaml');
+    writeStepSeries(prepSeries, stepSeries(template.spec, template.file, { name: BISECT_WORKTREE, base: h.good, description: 'bench: the good end', modules: false }), 'bench preparation');
+    const prep = await execa('node', [labBin, 'build', '--series', prepSeries, '--tree', h.tree, '--quiet'], { reject: false, all: true });
+    if (prep.exitCode !== 0) throw new Error(`lab build of the good end failed:\n${prep.all.slice(-2000)}`);
+    const artifactDir = /^artifact: (.+)$/m.exec(prep.stdout)?.[1]?.trim();
+    const configText = readFileSync(join(artifactDir!, 'boot', readdirSync(join(artifactDir!, 'boot')).find((f) => f.startsWith('config-'))!), 'utf8');
+    await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', h.good]);
+    mkdirSync(obj, { recursive: true });
+    writeFileSync(join(obj, '.config'), configText);
+    await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { env });
+    const evicted = evictArtifacts(cache, commits, configText);
+    console.log(`untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: both trees built at the good end, ${evicted} cached kernel(s) of this history evicted`);
 
     const reports = join(work, 'reports');
     const t0 = performance.now();
-    const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile, '--quiet'], { reject: false, all: true, env: { LAB_REPORTS: reports } });
+    const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile], { reject: false, all: true, env: { LAB_REPORTS: reports } });
     const labSeconds = (performance.now() - t0) / 1000;
     if (r.exitCode !== 0) throw new Error(`lab bisect exited ${r.exitCode}:\n${r.all.slice(-3000)}`);
+    if (process.env.LAB_BENCH_LOG) writeFileSync(process.env.LAB_BENCH_LOG, r.all);
     const id = readdirSync(reports).find((d) => d.startsWith('bisect-'))!;
     const b = JSON.parse(readFileSync(join(reports, id, 'bisect.json'), 'utf8')) as BisectRecord;
     const tested = [b.verification.good!, b.verification.bad!, ...b.steps];
@@ -70,17 +74,11 @@ export async function bisectBench(): Promise<void> {
     // The raw side: a checkout of the same tree, the lab's final .config, and the initramfs the lab booted.
     const firstRun = tested.flatMap((s) => s.runs).find((x) => x.runId)!;
     const summary = JSON.parse(readFileSync(join(reports, firstRun.runId!, 'summary.json'), 'utf8')) as RunSummary;
-    const obj = join(rawTree, '.raw-build'); // as the lab does: ".." is the tree, so ccache shares objects
-    const make = makeIn(obj);
     const accel = argvAfter(summary.guest!.argv!, ['-accel', '-cpu']);
     const raw: number[] = [];
-    for (const [i, step] of tested.entries()) {
+    for (const step of tested) {
       const s0 = performance.now();
       await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', step.commit!]);
-      if (i === 0) {
-        await execa('mkdir', ['-p', obj]);
-        cpSync(summary.kernel!.configPath, join(obj, '.config'));
-      }
       const built = await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { reject: false, env, all: true });
       if (built.exitCode === 0) {
         const stage = join(work, 'stage');
@@ -96,7 +94,7 @@ export async function bisectBench(): Promise<void> {
     const rawSum = raw.reduce((a, x) => a + x, 0);
     console.log(`candidates: ${b.candidates}; bisection steps: ${b.steps.length} (bound ⌈log2 N⌉ + 1 = ${b.stepBound}: ${b.steps.length <= b.stepBound ? 'met' : 'NOT met'}); commits built and judged, with both ends: ${tested.length}`);
     console.log(`first bad commit: ${b.result?.kind === 'found' ? `${b.result.commit.slice(0, 12)} ${b.result.subject}` : 'not found'}`);
-    console.log(`lab bisect                      ${fmtSeconds(labSeconds)}  [steps: ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}]`);
+    console.log(`lab bisect                      ${fmtSeconds(labSeconds)}  [steps: ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}; of which builds: ${tested.map((s) => s.build.seconds.toFixed(1)).join(' ')}]`);
     console.log(`raw steps, summed               ${fmtSeconds(rawSum)}  [steps: ${raw.map((x) => x.toFixed(1)).join(' ')}]`);
     console.log(`ratio lab/raw: ${(labSeconds / rawSum).toFixed(2)} (target ≤ 1.20: ${labSeconds / rawSum <= 1.2 ? 'met' : 'NOT met'})`);
   } finally {
@@ -105,13 +103,13 @@ export async function bisectBench(): Promise<void> {
   }
 }
 
-/** Removes the artifacts of these commits built with exactly this .config; returns how many. */
-function evictArtifacts(cache: string, commits: ReadonlySet<string>, configText: string): number {
+/** Removes the artifacts of these commits (built with exactly this .config, if given); returns how many. */
+function evictArtifacts(cache: string, commits: ReadonlySet<string>, configText?: string): number {
   let n = 0;
   for (const key of listArtifacts(cache)) {
     const dir = join(cache, 'artifacts', key);
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { commit: string; release: string };
-    if (!commits.has(meta.commit) || readFileSync(join(dir, 'boot', `config-${meta.release}`), 'utf8') !== configText) continue;
+    if (!commits.has(meta.commit) || (configText !== undefined && readFileSync(join(dir, 'boot', `config-${meta.release}`), 'utf8') !== configText)) continue;
     rmSync(dir, { recursive: true, force: true });
     n++;
   }

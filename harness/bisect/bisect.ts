@@ -4,6 +4,7 @@ import { debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
 import { ensureWorktree } from '../series/apply-series.js';
+import { acquireLock } from '../util/lock.js';
 import { listPatches } from '../series/patch-list.js';
 import { seriesWorktree } from '../build/build-kernel.js';
 import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
@@ -80,7 +81,9 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   const id = `bisect-${hashParts([['repo', src.repo], ['good', goodCommit], ['bad', badCommit], ['suite', o.suite], ['test', o.test ?? ''], ['series', template.file ? readFileSync(template.file, 'utf8') : ''], ['runs', String(o.runs)], ['rule', o.rule]]).slice(0, 10)}`;
   const dir = join(reportsRoot(), id);
   const stateFile = join(dir, 'bisect.json');
-  const worktree = seriesWorktree(o.cache, src.repo, id);
+  // One worktree (and build directory) per tree for every bisection of it: a second bisect of the same
+  // tree starts from the last one's objects, an incremental build like every step after the first.
+  const worktree = seriesWorktree(o.cache, src.repo, BISECT_WORKTREE);
   let state: BisectRecord;
   if (existsSync(stateFile) && !(JSON.parse(readFileSync(stateFile, 'utf8')) as BisectRecord).result) {
     state = JSON.parse(readFileSync(stateFile, 'utf8')) as BisectRecord;
@@ -111,7 +114,7 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   const tester = async (commit: string, label: string): Promise<StepRecord> => {
     const subject = (await git(src.repo, ['log', '-1', '--format=%s', commit])).trim();
     const file = join(dir, 'steps', `${commit.slice(0, 12)}.yaml`);
-    const series = stepSeries(template.spec, template.file, { name: id, base: commit, description: `${id} at ${commit.slice(0, 12)}`, modules: false, ...(patchesDir ? { patchesDir } : {}) });
+    const series = stepSeries(template.spec, template.file, { name: BISECT_WORKTREE, base: commit, description: `${id} at ${commit.slice(0, 12)}`, modules: false, ...(patchesDir ? { patchesDir } : {}) });
     writeStepSeries(file, series, reproduceLine(o, file));
     o.log(`${label} ${commit.slice(0, 12)} ${subject}`);
     const step = await testCommit(label, subject, { seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), suite: o.suite, ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
@@ -121,47 +124,59 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     return step;
   };
 
-  // Verification first (ktest's CHECK): a good end that fails, or a bad end that passes, stops here.
-  state.verification.good ??= await tester(goodCommit, 'verify good end');
-  save();
-  if (state.verification.good.verdict !== 'good') {
-    throw new VerificationError(`the good end ${o.good} (${goodCommit.slice(0, 12)}) is not good: ${state.verification.good.verdict} — ${state.verification.good.reason}`, `report: ${dir}`);
-  }
-  state.verification.bad ??= await tester(badCommit, 'verify bad end');
-  save();
-  if (state.verification.bad.verdict !== 'bad') {
-    throw new VerificationError(`the bad end ${o.bad} (${badCommit.slice(0, 12)}) is not bad: ${state.verification.bad.verdict} — ${state.verification.bad.reason}`, `report: ${dir}`);
+  const release = acquireLock(`${worktree}.lock`, `the bisect worktree of ${o.tree ? resolve(o.tree) : 'the Debian source'}`);
+  try {
+    return await bisectSteps();
+  } finally {
+    release();
   }
 
-  await ensureWorktree(src.repo, worktree, badCommit);
-  await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
-  // --no-checkout: the build checks a commit out itself, touching only the files that differ.
-  let said: BisectState = parseBisectOutput(await git(worktree, ['bisect', 'start', '--no-checkout', badCommit, goodCommit]));
-  for (const s of state.steps) said = parseBisectOutput(await git(worktree, ['bisect', s.verdict, s.commit!]));
-  while (said.kind === 'next') {
-    const commit = said.commit ?? (await git(worktree, ['rev-parse', 'BISECT_HEAD'])).trim();
-    const step = await tester(commit, `step ${state.steps.length + 1}${said.stepsLeft !== undefined ? ` (~${said.stepsLeft + 1} left)` : ''}`);
-    state.steps.push(step);
+  async function bisectSteps(): Promise<{ state: BisectRecord; dir: string; exitCode: number }> {
+    // Verification first (ktest's CHECK): a good end that fails, or a bad end that passes, stops here.
+    state.verification.good ??= await tester(goodCommit, 'verify good end');
     save();
-    said = parseBisectOutput(await git(worktree, ['bisect', step.verdict, commit]));
-  }
-  await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
+    if (state.verification.good.verdict !== 'good') {
+      throw new VerificationError(`the good end ${o.good} (${goodCommit.slice(0, 12)}) is not good: ${state.verification.good.verdict} — ${state.verification.good.reason}`, `report: ${dir}`);
+    }
+    state.verification.bad ??= await tester(badCommit, 'verify bad end');
+    save();
+    if (state.verification.bad.verdict !== 'bad') {
+      throw new VerificationError(`the bad end ${o.bad} (${badCommit.slice(0, 12)}) is not bad: ${state.verification.bad.verdict} — ${state.verification.bad.reason}`, `report: ${dir}`);
+    }
 
-  if (said.kind === 'found') {
-    const subject = (await git(src.repo, ['log', '-1', '--format=%s', said.commit])).trim();
-    const diffstat = (await git(src.repo, ['show', '--stat', '--format=', said.commit])).trim();
-    const judged = [...state.steps, state.verification.bad].find((s) => s?.commit === said.commit);
-    const file = join(dir, 'steps', `${said.commit.slice(0, 12)}.yaml`);
-    state.result = { kind: 'found', commit: said.commit, subject, diffstat, reproduce: reproduceLine(o, file), verdictReason: judged?.reason ?? '' };
-  } else {
-    const candidatesOut: Array<{ commit: string; subject: string }> = [];
-    for (const c of said.candidates) candidatesOut.push({ commit: c, subject: (await git(src.repo, ['log', '-1', '--format=%s', c])).trim() });
-    state.result = { kind: 'ambiguous', candidates: candidatesOut };
+    await ensureWorktree(src.repo, worktree, badCommit);
+    await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
+    // --no-checkout: the build checks a commit out itself, touching only the files that differ.
+    let said: BisectState = parseBisectOutput(await git(worktree, ['bisect', 'start', '--no-checkout', badCommit, goodCommit]));
+    for (const s of state.steps) said = parseBisectOutput(await git(worktree, ['bisect', s.verdict, s.commit!]));
+    while (said.kind === 'next') {
+      const commit = said.commit ?? (await git(worktree, ['rev-parse', 'BISECT_HEAD'])).trim();
+      const step = await tester(commit, `step ${state.steps.length + 1}${said.stepsLeft !== undefined ? ` (~${said.stepsLeft + 1} left)` : ''}`);
+      state.steps.push(step);
+      save();
+      said = parseBisectOutput(await git(worktree, ['bisect', step.verdict, commit]));
+    }
+    await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
+
+    if (said.kind === 'found') {
+      const subject = (await git(src.repo, ['log', '-1', '--format=%s', said.commit])).trim();
+      const diffstat = (await git(src.repo, ['show', '--stat', '--format=', said.commit])).trim();
+      const judged = [...state.steps, state.verification.bad].find((s) => s?.commit === said.commit);
+      const file = join(dir, 'steps', `${said.commit.slice(0, 12)}.yaml`);
+      state.result = { kind: 'found', commit: said.commit, subject, diffstat, reproduce: reproduceLine(o, file), verdictReason: judged?.reason ?? '' };
+    } else {
+      const candidatesOut: Array<{ commit: string; subject: string }> = [];
+      for (const c of said.candidates) candidatesOut.push({ commit: c, subject: (await git(src.repo, ['log', '-1', '--format=%s', c])).trim() });
+      state.result = { kind: 'ambiguous', candidates: candidatesOut };
+    }
+    state.finishedAt = new Date().toISOString();
+    save();
+    return { state, dir, exitCode: state.result.kind === 'found' ? ExitCode.ok : ExitCode.testFailed };
   }
-  state.finishedAt = new Date().toISOString();
-  save();
-  return { state, dir, exitCode: state.result.kind === 'found' ? ExitCode.ok : ExitCode.testFailed };
 }
+
+/** The series name, and so the worktree and build directory, of every bisection step of a tree. */
+export const BISECT_WORKTREE = 'bisect';
 
 async function resolveRev(repo: string, rev: string, flag: string): Promise<string> {
   const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);

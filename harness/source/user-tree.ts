@@ -4,9 +4,11 @@ import { hashParts } from '../util/hash.js';
 import { UsageError } from '../util/errors.js';
 import { git, gitProbe } from './git.js';
 
+const fetched = new Set<string>();
+
 /**
  * A user's tree, never modified: the lab works in a `git clone --shared` of it in the cache (objects are
- * borrowed through alternates, nothing is written to the user's repository), fetched again each build.
+ * borrowed through alternates, nothing is written to the user's repository), fetched again by each lab process that builds from it.
  */
 export async function userTreeClone(cache: string, tree: string, log: (s: string) => void = () => {}): Promise<{ repo: string; base: string }> {
   const path = resolve(tree);
@@ -20,9 +22,11 @@ export async function userTreeClone(cache: string, tree: string, log: (s: string
     log(`cloning ${source} into the cache (shared objects; your tree is not touched)`);
     mkdirSync(join(repo, '..'), { recursive: true });
     await git(join(repo, '..'), ['clone', '-q', '--shared', '--no-checkout', source, repo]);
-  } else {
+  } else if (!fetched.has(repo)) {
     await git(repo, ['fetch', '-q', '--prune', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
   }
+  // Once per process: a bisect or patchcheck builds many commits of a tree that does not change under it.
+  fetched.add(repo);
   const head = await git(path, ['rev-parse', 'HEAD']);
   return { repo, base: head };
 }

@@ -71,6 +71,26 @@ t.test('a console-only kernel on the qemu+ssh host: KUnit from the followed cons
   t.ok(summary.tests.filter((x) => x.path.startsWith('damon-kunit.damon.')).length >= 10);
 });
 
+t.test('a root disk through libvirt: the Debian image as a transient disk, the cached image untouched', async (t) => {
+  const suite = new URL('../fixtures/suites/rootfs-kunit.yaml', import.meta.url).pathname;
+  const reports = newReportsDir();
+  const r = await lab(['run', suite, '--series', 'lab-fixture', '--host', 'lv-local', '--lab-config', env.labConfig], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { summary } = onlyReport(reports);
+  const image = summary.image?.rootfs?.path;
+  t.ok(image, 'booted the rootfs image');
+  t.match(summary.guest?.domainXml ?? '', /<transient\/>/);
+  t.ok(summary.tests.filter((x) => x.path.startsWith('rootfs-kunit.damon.')).length >= 10);
+  t.equal(summary.status, 'PASS');
+  t.ok(readdirSync(join(image!, '..')).every((f) => !/TRANSIENT/.test(f)), 'the overlay went with the domain');
+  // A second boot from the same cached image: the guest wrote (sshd, logs), the image did not change.
+  const before = statSync(image!);
+  const again = await lab(['run', suite, '--series', 'lab-fixture', '--host', 'lv-local', '--lab-config', env.labConfig]);
+  t.equal(again.exitCode, 0, again.all);
+  const after = statSync(image!);
+  t.same([after.mtimeMs, after.size], [before.mtimeMs, before.size], 'the cached image was never written');
+});
+
 t.test('a matrix on the hosts: cells placed by requires:, one unplaceable cell SKIP with every host\'s reason', async (t) => {
   const needsIbs = new URL('../fixtures/suites/needs-kvm-ibs.yaml', import.meta.url).pathname;
   const file = join(env.dir, 'hosts-matrix.yaml');
