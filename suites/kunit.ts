@@ -20,6 +20,24 @@ const Params = z
   })
   .strict();
 
+const MARK = '@@LAB-KUNIT@@';
+
+/** Pure: the output of the combined read, split at the markers into suite name → its text. */
+export function splitMarked(out: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  let name: string | undefined;
+  let lines: string[] = [];
+  for (const line of out.split('\n')) {
+    if (line.startsWith(MARK) && line !== `${MARK}unreadable`) {
+      if (name !== undefined) parts.set(name, lines.join('\n'));
+      name = line.slice(MARK.length);
+      lines = [];
+    } else lines.push(line);
+  }
+  if (name !== undefined) parts.set(name, lines.join('\n'));
+  return parts;
+}
+
 const scenario: Scenario = {
   checks: ['kunit_results_found'],
   // Built-in suites are read from the console: on a console-only kernel the boot log is the whole run.
@@ -47,19 +65,21 @@ const scenario: Scenario = {
           for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.module} is loaded over SSH, and ${consoleOnly}` }]);
           continue;
         }
-        const load = await ssh.exec(`modprobe ${shq(m.module)}`);
-        if (load.code !== 0) throw new Error(`modprobe ${m.module} failed: ${load.stderr.trim()}`);
+        // One round trip per module (load, every suite's results, unload): each exec is a fork and a
+        // channel in a TCG guest, and a bisection pays them on every step.
+        const reads = m.suites.map((s) => `echo ${MARK}${s}; cat ${shq(`/sys/kernel/debug/kunit/${s}/results`)} || echo ${MARK}unreadable`).join('; ');
+        const r = await ssh.exec(`modprobe ${shq(m.module)} || exit 90; ${reads}; rmmod ${shq(m.module)}`);
+        if (r.code === 90) throw new Error(`modprobe ${m.module} failed: ${r.stderr.trim()}`);
+        const parts = splitMarked(r.stdout);
         for (const s of m.suites) {
-          const file = `/sys/kernel/debug/kunit/${s}/results`;
-          const r = await ssh.exec(`cat ${shq(file)}`);
-          if (r.code !== 0) throw new Error(`cannot read ${file}: ${r.stderr.trim()}`);
-          saveArtifact(`kunit-${s}.ktap`, r.stdout);
-          const tree = parseKtap(r.stdout);
+          const text = parts.get(s);
+          if (text === undefined || /^@@LAB-KUNIT@@unreadable$/m.test(text)) throw new Error(`cannot read /sys/kernel/debug/kunit/${s}/results: ${r.stderr.trim() || 'no such file'}`);
+          saveArtifact(`kunit-${s}.ktap`, text);
+          const tree = parseKtap(text);
           // debugfs holds one suite's KTAP at the top level: name the tree after the suite.
           trees.push(tree.children.length === 1 && tree.children[0]!.name === s ? tree : { name: '', status: tree.status, children: [{ ...tree, name: s }], log: [] });
           log(`${m.module}: ${s}: ${countLeaves(tree).total} cases`);
         }
-        await ssh.exec(`rmmod ${shq(m.module)}`);
       }
     });
     for (const t of trees) checks.addRecords(ktapRecords(t, suite.name));

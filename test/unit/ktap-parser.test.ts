@@ -115,3 +115,12 @@ t.test('real: run_kselftest.sh TAP of the DAMON kselftests', async (t) => {
   t.equal(wss.status, 'FAIL');
   t.match(wss.log.join('\n'), /the error rate is not acceptable/, "the failing test's own output is its log");
 });
+
+t.test('kunit scenario: one exec reads every suite of a module, split at the markers', async (t) => {
+  const { splitMarked } = await import('../../suites/kunit.js');
+  const out = '@@LAB-KUNIT@@a\nKTAP version 1\nok 1 x\n@@LAB-KUNIT@@b\ncat: /sys/kernel/debug/kunit/b/results: No such file\n@@LAB-KUNIT@@unreadable\n';
+  const parts = splitMarked(out);
+  t.same([...parts.keys()], ['a', 'b']);
+  t.equal(parts.get('a'), 'KTAP version 1\nok 1 x');
+  t.match(parts.get('b')!, /^@@LAB-KUNIT@@unreadable$/m, 'the failed read is marked in its part');
+});
