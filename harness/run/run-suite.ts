@@ -201,7 +201,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
         await clock.time('boot', async () => {
           guest = await boot({
-            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
+            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
             onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
           recordPlan(guest.plan);

@@ -16,6 +16,11 @@ export const SuiteSpecSchema = z
     cmdline: z.array(z.string()).default([]),
     /** Modules loaded by the guest's init before SSH comes up. */
     modules: z.array(z.string()).default([]),
+    /**
+     * TCG guests only: run tlb-churn (a 1 ms ticker per CPU) so the accessed bits DAMON reads behave as on
+     * hardware. Suites that monitor no accesses (KUnit) turn it off: it slows everything else in the guest.
+     */
+    tlb_churn: z.boolean().default(true),
     /** Workload programs (suites/workloads/<name>.c) put into the image. */
     workloads: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
     /** Host and guest capabilities the suite needs; an unmet one makes every check SKIP with the exact reason. */

@@ -50,7 +50,9 @@ export function buildDomainXml(inp: DomainPlanInputs): DomainPlan {
   const pmu = accel === 'kvm' ? `\n    <pmu state='${guest.pmu === 'none' ? 'off' : 'on'}'/>` : '';
   const qemuArgs = inp.sshPort === undefined ? [] : [
     '-netdev', `user,id=labnet,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
-    '-device', 'virtio-net-pci,netdev=labnet,romfile=',
+    // An explicit slot: left to QEMU, the NIC takes the first free one before libvirt's own devices
+    // (the root disk's virtio-blk) are placed, and the domain does not start.
+    '-device', 'virtio-net-pci,netdev=labnet,romfile=,addr=0x10',
   ];
   const xml = `<domain type='${accel === 'kvm' ? 'kvm' : 'qemu'}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>${esc(inp.name)}</name>

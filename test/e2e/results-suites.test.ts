@@ -18,6 +18,7 @@ t.test('damon-kunit: built-in DAMON suites from the boot console and a test modu
   ]);
   t.ok(summary.tests.every((x) => x.status === 'PASS'), JSON.stringify(summary.tests.filter((x) => x.status !== 'PASS')));
   t.ok(summary.kernel?.buildId && summary.kernel.series === 'lab-fixture' && summary.kernel.configSha, 'run metadata: build id, series, config hash');
+  t.notMatch(summary.guest?.cmdline ?? '', /lab\.tlb_churn/, 'KUnit monitors nothing: no TLB churn');
 
   // The saved console parses to the same cases: the boot-time run, and the module's run printed when it loaded.
   const parsed = await lab(['parse', join(dir, 'console.log'), '--json']);
