@@ -58,6 +58,8 @@ export interface RunOptions {
   host?: string;
   /** The lab config holding the hosts inventory (default: $LAB_CONFIG or ~/.config/damon-lab/lab.yaml). */
   labConfig?: string;
+  /** Stop the guest at once after the suite (QMP quit, no poweroff inside it): runs that only want a verdict. */
+  quickStop?: boolean;
   /** Keep the guest's run dir (QMP socket, console) after the run. */
   keep?: boolean;
   log?: (line: string) => void;
@@ -236,7 +238,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   } finally {
     if (guest) {
       const g = guest;
-      const how = await clock.time('shutdown', () => (runError?.exitCode === ExitCode.interrupted ? g.kill().then(() => 'killed' as const) : g.shutdown()), (h) => h);
+      const how = await clock.time('shutdown', () => (runError?.exitCode === ExitCode.interrupted ? g.kill().then(() => 'killed' as const) : g.shutdown({ quick: opts.quickStop === true })), (h) => h);
       summary.guest!.shutdown = how;
     }
     await conn?.close();
