@@ -14,7 +14,7 @@ import { listArtifacts } from '../build/build-kernel.js';
 import { stepSeries, writeStepSeries } from '../bisect/step-series.js';
 import { BISECT_WORKTREE } from '../bisect/bisect.js';
 import { loadSeries } from '../suites/suite-catalog.js';
-import { argvAfter, fmtSeconds } from './stats.js';
+import { argvAfter, fmtSeconds, median } from './stats.js';
 
 const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
 const jobs = `-j${availableParallelism()}`;
@@ -61,44 +61,67 @@ export async function bisectBench(): Promise<void> {
     const evicted = evictArtifacts(cache, commits, configText);
     console.log(`untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: both trees built at the good end, ${evicted} cached kernel(s) of this history evicted`);
 
-    const reports = join(work, 'reports');
-    const t0 = performance.now();
-    const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile], { reject: false, all: true, env: { LAB_REPORTS: reports } });
-    const labSeconds = (performance.now() - t0) / 1000;
-    if (r.exitCode !== 0) throw new Error(`lab bisect exited ${r.exitCode}:\n${r.all.slice(-3000)}`);
-    if (process.env.LAB_BENCH_LOG) writeFileSync(process.env.LAB_BENCH_LOG, r.all);
-    const id = readdirSync(reports).find((d) => d.startsWith('bisect-'))!;
-    const b = JSON.parse(readFileSync(join(reports, id, 'bisect.json'), 'utf8')) as BisectRecord;
-    const tested = [b.verification.good!, b.verification.bad!, ...b.steps];
+    // Repetitions, lab and raw side by side in each, so drift in the machine's speed hits both: each
+    // side starts a repetition where its last one ended (the same commit), the lab's kernels evicted.
+    const reps = Math.max(1, Number(process.env.LAB_BENCH_REPS ?? 3));
+    const labTimes: number[] = [];
+    const rawTimes: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      if (rep) evictArtifacts(cache, commits, configText);
+      const reports = join(work, `reports-${rep}`);
+      const t0 = performance.now();
+      const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile], { reject: false, all: true, env: { LAB_REPORTS: reports } });
+      const labSeconds = (performance.now() - t0) / 1000;
+      if (r.exitCode !== 0) throw new Error(`lab bisect exited ${r.exitCode}:\n${r.all.slice(-3000)}`);
+      if (process.env.LAB_BENCH_LOG) writeFileSync(process.env.LAB_BENCH_LOG, r.all);
+      const id = readdirSync(reports).find((d) => d.startsWith('bisect-'))!;
+      const b = JSON.parse(readFileSync(join(reports, id, 'bisect.json'), 'utf8')) as BisectRecord;
+      const tested = [b.verification.good!, b.verification.bad!, ...b.steps];
 
-    // The raw side: a checkout of the same tree, the lab's final .config, and the initramfs the lab booted.
-    const firstRun = tested.flatMap((s) => s.runs).find((x) => x.runId)!;
-    const summary = JSON.parse(readFileSync(join(reports, firstRun.runId!, 'summary.json'), 'utf8')) as RunSummary;
-    const accel = argvAfter(summary.guest!.argv!, ['-accel', '-cpu']);
-    const raw: number[] = [];
-    for (const step of tested) {
-      const s0 = performance.now();
-      await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', step.commit!]);
-      const built = await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { reject: false, env, all: true });
-      if (built.exitCode === 0) {
-        const stage = join(work, 'stage');
-        rmSync(stage, { recursive: true, force: true });
-        await execa(make[0]!, [...make.slice(1), 'modules_install', `INSTALL_MOD_PATH=${stage}`, 'INSTALL_MOD_STRIP=1'], { env });
-        const initrd = join(work, 'initrd.cpio');
-        writeFileSync(initrd, Buffer.concat([readFileSync(summary.image!.path), modulesCpio(stage)]));
-        const verdict = await bootToKunitResult({ kernel: join(obj, 'vmlinux'), initrd, accel });
-        if (verdict !== (step.verdict === 'bad' ? 'not ok' : 'ok')) console.log(`  note: raw step ${step.commit!.slice(0, 12)} read "${verdict}", the lab said ${step.verdict}`);
+      // The raw side: a checkout of the same tree, the lab's final .config, and the initramfs the lab booted.
+      const firstRun = tested.flatMap((s) => s.runs).find((x) => x.runId)!;
+      const summary = JSON.parse(readFileSync(join(reports, firstRun.runId!, 'summary.json'), 'utf8')) as RunSummary;
+      const accel = argvAfter(summary.guest!.argv!, ['-accel', '-cpu']);
+      const raw: number[] = [];
+      let rawAgrees = true;
+      for (const step of tested) {
+        const s0 = performance.now();
+        await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', step.commit!]);
+        const built = await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { reject: false, env, all: true });
+        if (built.exitCode === 0) {
+          const stage = join(work, 'stage');
+          rmSync(stage, { recursive: true, force: true });
+          await execa(make[0]!, [...make.slice(1), 'modules_install', `INSTALL_MOD_PATH=${stage}`, 'INSTALL_MOD_STRIP=1'], { env });
+          const initrd = join(work, 'initrd.cpio');
+          writeFileSync(initrd, Buffer.concat([readFileSync(summary.image!.path), modulesCpio(stage)]));
+          const verdict = await bootToKunitResult({ kernel: join(obj, 'vmlinux'), initrd, accel });
+          if (verdict !== (step.verdict === 'bad' ? 'not ok' : 'ok')) {
+            rawAgrees = false;
+            console.log(`  note: raw step ${step.commit!.slice(0, 12)} read "${verdict}", the lab said ${step.verdict}`);
+          }
+        }
+        raw.push((performance.now() - s0) / 1000);
       }
-      raw.push((performance.now() - s0) / 1000);
+      const rawSum = raw.reduce((a, x) => a + x, 0);
+      // A repetition whose raw side read another verdict than the lab did not time the same work: shown, not counted.
+      if (rawAgrees) {
+        labTimes.push(labSeconds);
+        rawTimes.push(rawSum);
+      }
+      if (rep === 0) {
+        console.log(`candidates: ${b.candidates}; bisection steps: ${b.steps.length} (bound ⌈log2 N⌉ + 1 = ${b.stepBound}: ${b.steps.length <= b.stepBound ? 'met' : 'NOT met'}); commits built and judged, with both ends: ${tested.length}`);
+        console.log(`first bad commit: ${b.result?.kind === 'found' ? `${b.result.commit.slice(0, 12)} ${b.result.subject}` : 'not found'}`);
+      }
+      console.log(`rep ${rep + 1}: lab ${fmtSeconds(labSeconds)} [steps ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}; builds ${tested.map((s) => s.build.seconds.toFixed(1)).join(' ')}]  raw ${fmtSeconds(rawSum)} [steps ${raw.map((x) => x.toFixed(1)).join(' ')}]  ratio ${(labSeconds / rawSum).toFixed(2)}${rawAgrees ? '' : ' (not counted: the raw side read another verdict)'}`);
     }
-    const rawSum = raw.reduce((a, x) => a + x, 0);
-    console.log(`candidates: ${b.candidates}; bisection steps: ${b.steps.length} (bound ⌈log2 N⌉ + 1 = ${b.stepBound}: ${b.steps.length <= b.stepBound ? 'met' : 'NOT met'}); commits built and judged, with both ends: ${tested.length}`);
-    console.log(`first bad commit: ${b.result?.kind === 'found' ? `${b.result.commit.slice(0, 12)} ${b.result.subject}` : 'not found'}`);
-    console.log(`lab bisect                      ${fmtSeconds(labSeconds)}  [steps: ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}; of which builds: ${tested.map((s) => s.build.seconds.toFixed(1)).join(' ')}]`);
-    console.log(`raw steps, summed               ${fmtSeconds(rawSum)}  [steps: ${raw.map((x) => x.toFixed(1)).join(' ')}]`);
-    console.log(`ratio lab/raw: ${(labSeconds / rawSum).toFixed(2)} (target ≤ 1.20: ${labSeconds / rawSum <= 1.2 ? 'met' : 'NOT met'})`);
+    if (!labTimes.length) throw new Error('no repetition where the raw side agreed with the lab');
+    const lab = median(labTimes);
+    const rawMedian = median(rawTimes);
+    console.log(`lab bisect, median of ${labTimes.length}        ${fmtSeconds(lab)}`);
+    console.log(`raw steps summed, median of ${rawTimes.length}  ${fmtSeconds(rawMedian)}`);
+    console.log(`ratio lab/raw: ${(lab / rawMedian).toFixed(2)} (target ≤ 1.20: ${lab / rawMedian <= 1.2 ? 'met' : 'NOT met'})`);
   } finally {
-    await removeBenchBuilds(join(work, 'reports'));
+    for (const d of existsSync(work) ? readdirSync(work).filter((x) => x.startsWith('reports-')) : []) await removeBenchBuilds(join(work, d));
     rmSync(work, { recursive: true, force: true });
   }
 }
