@@ -135,7 +135,7 @@ export const commands: Record<string, Command> = {
       if (typeof v.series !== 'string') throw new UsageError('lab build needs --series NAME', `known series: ${knownSeries().join(', ')}`);
       const { spec, file } = loadSeries(v.series);
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}), cache, log: v.quiet ? () => {} : err });
+      const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
       out(`${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`);
       out(`artifact: ${r.artifactDir}`);
       return ExitCode.ok;

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
 import { execa } from 'execa';
 import { InfraError } from '../util/errors.js';
-import { hashParts } from '../util/hash.js';
+import { hashFile } from '../util/hash.js';
 import { shq } from '../guest/shell-quote.js';
 import { knownHostKey, type LibvirtUri } from './libvirt-uri.js';
 import { homedir } from 'node:os';
@@ -53,13 +53,13 @@ export function localLink(name: string): HostLink {
 }
 
 /** Content name for a file put on a host: the first 16 hex of its hash, then its own name. */
-function contentName(localPath: string): string {
+async function contentName(localPath: string): Promise<string> {
   const st = statSync(localPath);
-  // Kernels and images are big: hash their bytes once per (path, size, mtime) in this process.
+  // Root disks are hundreds of MiB: hashed as a stream, once per (path, size, mtime) in this process.
   const key = `${localPath}:${st.size}:${st.mtimeMs}`;
   let h = hashCache.get(key);
   if (!h) {
-    h = hashParts([['file', readFileSync(localPath)]]).slice(0, 16);
+    h = (await hashFile(localPath)).slice(0, 16);
     hashCache.set(key, h);
   }
   return `${h}-${basename(localPath)}`;
@@ -95,7 +95,7 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
     name, local: false,
     exec: (argv) => run(argv.map(shq).join(' ')),
     async put(localPath, dir) {
-      const path = `${dir}/${contentName(localPath)}`;
+      const path = `${dir}/${await contentName(localPath)}`;
       if ((await run(`test -f ${shq(path)}`)).code === 0) return { path, copied: false };
       // Through exec and cat, not sftp: a host's sshd need not offer the sftp subsystem.
       // Written beside and renamed: a copy cut short never passes for the file.

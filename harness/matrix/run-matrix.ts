@@ -101,6 +101,10 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     loadGuest(c.guest);
   }
   for (const k of plan.kernels) if (k.series) loadSeries(k.series);
+  if (o.spec.hosts.length) {
+    const { config, file } = loadLabConfig(o.labConfig);
+    for (const n of o.spec.hosts) findHost(config, n, file);
+  }
 
   const id = newRunId(`matrix-${o.spec.name}`);
   const dir = join(reportsRoot(), id);
@@ -141,7 +145,8 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   if (o.spec.hosts.length && !labAbort.aborted) {
     const placed = await placeOnHosts(queue, o, summary, kernelOf);
     for (const [cellId, p] of placed.placement) {
-      if ('skip' in p) Object.assign(summary.cells.find((x) => x.id === cellId)!, { status: 'SKIP', exitCode: ExitCode.ok, reason: p.skip });
+      // Unmet requires: on every host is SKIP; with a host unreachable the cell could not be judged: ERROR.
+      if ('skip' in p) Object.assign(summary.cells.find((x) => x.id === cellId)!, placed.unreachable ? { status: 'ERROR', exitCode: ExitCode.infrastructure, reason: p.skip } : { status: 'SKIP', exitCode: ExitCode.ok, reason: p.skip });
     }
     for (const h of placed.hosts) lanes.push({ host: h, cells: queue.filter((c) => (placed.placement.get(c.id) as { host?: string } | undefined)?.host === h.name), limit: h.max_guests });
     save();
@@ -214,7 +219,7 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
  * host boot), places the cells by their suites' requires:, and puts each placed kernel on its host
  * once, before any cell starts (the cells' own runs then find them there).
  */
-async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, summary: MatrixSummary, kernelOf: ReadonlyMap<string, KernelResult>): Promise<{ hosts: HostSpec[]; placement: Map<string, Placement> }> {
+async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, summary: MatrixSummary, kernelOf: ReadonlyMap<string, KernelResult>): Promise<{ hosts: HostSpec[]; placement: Map<string, Placement>; unreachable: boolean }> {
   const { config, file } = loadLabConfig(o.labConfig);
   const specs = o.spec.hosts.map((n) => findHost(config, n, file));
   const probeKernel = (await debianDefaultKernel(o.cache)).vmlinuz;
@@ -235,7 +240,14 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
       o.log(`host ${spec.name}: unreachable: ${e.message.split('\n')[0]}`);
     }
   }
-  const placement = placeCells(queue.map((c) => ({ id: c.id, requires: loadSuite(c.suite).requires, guest: loadGuest(c.guest) })), probed);
+  // With no host reachable there is nothing to place on; the reason names what went wrong with each.
+  const unreachable = summary.hosts.filter((h) => h.error).map((h) => `${h.name}: ${h.error}`);
+  const placement = probed.length
+    ? placeCells(queue.map((c) => ({ id: c.id, requires: loadSuite(c.suite).requires, guest: loadGuest(c.guest) })), probed)
+    : new Map<string, Placement>(queue.map((c) => [c.id, { skip: `no host reachable (${unreachable.join(' | ')})` }]));
+  if (probed.length && unreachable.length) {
+    for (const [id, p] of placement) if ('skip' in p) placement.set(id, { skip: `${p.skip}; unreachable: ${unreachable.join(' | ')}` });
+  }
   try {
     for (const h of probed) {
       const conn = conns.get(h.spec.name)!;
@@ -251,7 +263,7 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
   } finally {
     for (const c of conns.values()) await c.close();
   }
-  return { hosts: probed.map((p) => p.spec), placement };
+  return { hosts: probed.map((p) => p.spec), placement, unreachable: unreachable.length > 0 };
 }
 
 async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: MatrixRunOptions, cellsDir: string, running: Set<ResultPromise>, host?: HostSpec): Promise<Partial<CellResult>> {

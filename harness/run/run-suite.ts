@@ -6,7 +6,7 @@ import { raceAbort } from '../util/abort.js';
 import { probe } from '../util/process.js';
 import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
 import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
-import { resolveAccel } from '../host/accel.js';
+import { hostAccel, resolveAccel } from '../host/accel.js';
 import { debianDefaultKernel } from '../kernel/debian-kernel.js';
 import { probeHostCapabilities, unmetReason, type HostCapabilities } from '../host/capabilities.js';
 import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
@@ -21,7 +21,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startGuest, type BootRequest, type GuestPlan, type RunningGuest } from '../vm/boot-guest.js';
 import { startLibvirtGuest } from '../vm/libvirt-guest.js';
 import { connectHost, findHost, loadLabConfig, probeHost, type HostConnection } from '../hosts/host-connection.js';
-import type { ProbedHost } from '../hosts/placement.js';
 import type { Accel } from '../vm/qemu-argv.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
@@ -271,10 +270,3 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   return { summary, reportDir };
 }
 
-/** Pure: the guest's accel wish on a libvirt host, given what the host's probe found. */
-export function hostAccel(wish: 'auto' | 'kvm' | 'tcg', host: ProbedHost): { accel: Accel; reason: string } {
-  if (wish === 'tcg') return { accel: 'tcg', reason: 'guest asks for tcg' };
-  if (host.accel === 'kvm') return { accel: 'kvm', reason: `${host.spec.name}: ${host.accelReason}` };
-  if (wish === 'kvm') throw new InfraError(`guest asks for accel: kvm, but host ${host.spec.name} cannot give it: ${host.accelReason}`, 'use accel: auto or another host');
-  return { accel: 'tcg', reason: host.accelReason };
-}

@@ -116,7 +116,7 @@ export class RunningGuest {
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
-      if (/KVM internal error/.test(this.machine.stderr())) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+      this.throwOnKvmError();
       if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
       await sleep(20);
     }
@@ -129,11 +129,16 @@ export class RunningGuest {
   async waitConsoleRun(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (!this.exited && Date.now() < deadline) {
-      if (/KVM internal error/.test(this.machine.stderr())) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+      this.throwOnKvmError();
       await raceAbort(this.waitExit(Math.min(200, Math.max(1, deadline - Date.now()))));
     }
     this.follower.poll();
     return this.exited;
+  }
+
+  /** QEMU says "KVM internal error" (nested hosts): the guest will never come up under KVM here. */
+  private throwOnKvmError(): void {
+    if (/KVM internal error/.test(this.machine.stderr())) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
   }
 
   bootFailure(what: string): InfraError {

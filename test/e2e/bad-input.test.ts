@@ -48,3 +48,32 @@ t.test('a boot timeout: exit 3 with the console tail', async (t) => {
   // No SSH yet, so the stop escalates past poweroff straight to QMP quit (or a kill).
   t.match(onlyReport(reports).summary.guest?.shutdown, /^(qmp-quit|killed)$/);
 });
+
+t.test('libvirt hosts: an unknown host is exit 2 before anything runs; an unreachable one makes its cells ERROR, not SKIP', async (t) => {
+  const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'lab-hosts-'));
+  const config = join(dir, 'lab.yaml');
+  // A host whose libvirt socket does not exist: unreachable, whatever runs on this machine.
+  writeFileSync(config, `hosts:\n  - name: gone\n    uri: "qemu+ssh://root@127.0.0.1:1/system?keyfile=${join(dir, 'nokey')}"\n`);
+  const unknown = join(dir, 'unknown.yaml');
+  writeFileSync(unknown, 'name: unknown-host\nkernels: [debian]\nguests: [default]\nsuites: [damon-smoke]\nhosts: [nosuch]\n');
+  const reports = newReportsDir();
+  const r = await lab(['matrix', 'run', unknown, '--lab-config', config], { reports });
+  t.equal(r.exitCode, 2, r.all);
+  t.match(r.stderr, /lab\.yaml: no host 'nosuch' in the hosts inventory \(known: gone\)/);
+  t.same(readdirSync(reports), [], 'no report for a matrix that never started');
+
+  const run = await lab(['run', 'damon-smoke', '--host', 'gone', '--lab-config', config], { reports: newReportsDir() });
+  t.equal(run.exitCode, 3, run.all);
+  t.match(run.all, /host gone: .*(cannot connect to libvirt|@unraid\/libvirt)/);
+
+  const unreachable = join(dir, 'unreachable.yaml');
+  writeFileSync(unreachable, 'name: unreachable-host\nkernels: [debian]\nguests: [default]\nsuites: [damon-smoke]\nhosts: [gone]\n');
+  const mreports = newReportsDir();
+  const m = await lab(['matrix', 'run', unreachable, '--lab-config', config], { reports: mreports });
+  t.equal(m.exitCode, 1, m.all);
+  const s = JSON.parse(readFileSync(join(mreports, readdirSync(mreports)[0]!, 'summary.json'), 'utf8')) as { cells: Array<{ status: string; reason?: string }> };
+  t.equal(s.cells[0]!.status, 'ERROR');
+  t.match(s.cells[0]!.reason, /no host reachable \(gone: /);
+});

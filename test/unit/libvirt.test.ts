@@ -106,7 +106,7 @@ t.test('lab.example.yaml is a valid lab config', async (t) => {
 });
 
 t.test('accel on a libvirt host: the guest wish against what the host probe found', async (t) => {
-  const { hostAccel } = await import('../../harness/run/run-suite.js');
+  const { hostAccel } = await import('../../harness/host/accel.js');
   const kvmHost = host('amd1', 'kvm', amdCpuinfo);
   const tcgHost = host('tcg1', 'tcg', intelCpuinfo);
   t.same(hostAccel('auto', kvmHost), { accel: 'kvm', reason: 'amd1: probe booted' });
