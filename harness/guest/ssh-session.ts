@@ -53,6 +53,10 @@ export class GuestSsh {
         // The guest's host key is the one the lab baked into the image; anything else is not our guest.
         hostVerifier: (key: Buffer) => key.equals(expected),
       });
+      // ssh2 leaves Nagle on. An SSH exchange is small messages each waiting on the last, and with Nagle
+      // every one of them waited out a delayed ACK (~40 ms): a connect took 300 ms and an exec 110 ms in
+      // a TCG guest, against 150 ms and 20 ms without it.
+      client.setNoDelay(true);
     });
   }
 

@@ -79,6 +79,7 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
     const knownHosts = target.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
     const hostVerifier = (key: Buffer) => target.noVerify === true || (existsSync(knownHosts) && knownHostKey(readFileSync(knownHosts, 'utf8'), target.host, target.port, key.toString('base64')));
     c.connect({ host: target.host, port: target.port, username: target.user, privateKey: readFileSync(target.keyfile!), readyTimeout: timeoutMs, keepaliveInterval: 5000, hostVerifier });
+    c.setNoDelay(true); // small request/answer messages: no Nagle wait on each (see GuestSsh.connect)
   });
   const run = (cmd: string): Promise<{ code: number; stdout: string; stderr: string }> =>
     new Promise((resolve, reject) => {

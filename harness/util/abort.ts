@@ -40,3 +40,16 @@ export function raceAbort<T>(p: Promise<T>): Promise<T> {
 export function sleep(ms: number): Promise<void> {
   return raceAbort(new Promise((resolve) => setTimeout(resolve, ms)));
 }
+
+/**
+ * Settles like `p`, or with `undefined` after `ms`, whichever is first; the timer is cleared either way,
+ * so a bounded wait at the end of a command does not hold the process open for its full length.
+ */
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { InfraError } from '../util/errors.js';
-import { raceAbort, sleep } from '../util/abort.js';
+import { raceAbort, sleep, withTimeout } from '../util/abort.js';
 import { ConsoleWatcher, type ConsoleFinding } from '../results/console-watcher.js';
 import { GuestSsh } from '../guest/ssh-session.js';
 import type { LabKeys } from '../guest/lab-keys.js';
@@ -187,7 +187,7 @@ export class RunningGuest {
     }
     this.ssh?.close();
     if (!this.exited) {
-      await Promise.race([this.machine.quit().catch(() => {}), sleep(1000)]);
+      await withTimeout(this.machine.quit().catch(() => {}), 1000);
       if (await this.waitExit(3000)) how = 'qmp-quit';
     }
     if (!this.exited) {
@@ -238,7 +238,7 @@ function qemuMachine(child: ResultPromise, qmpSocket: string): GuestMachine {
     stderr: () => stderr,
     async quit() {
       const qmp = await QmpClient.connect(qmpSocket, 1000);
-      await Promise.race([qmp.execute('quit').catch(() => {}), sleep(1000)]);
+      await withTimeout(qmp.execute('quit').catch(() => {}), 1000);
       qmp.close();
     },
     async kill() {
