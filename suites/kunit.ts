@@ -3,11 +3,15 @@ import { parseKtap, countLeaves, type KtapTest } from '../harness/results/ktap-p
 import { ktapRecords } from '../harness/results/ktap-records.js';
 import { shq } from '../harness/guest/shell-quote.js';
 import type { Scenario } from '../harness/suites/scenario.js';
+import type { GuestSsh } from '../harness/guest/ssh-session.js';
+import type { KernelArtifact } from '../harness/kernel/kernel-artifact.js';
 
 /**
  * KUnit in a guest, read the way kunit_tool reads it: built-in suites ran at boot (filtered by the
  * suite's kunit.filter_glob=) and printed KTAP on the console; test modules are loaded with modprobe
- * and their results read from /sys/kernel/debug/kunit/<suite>/results.
+ * and their results read from /sys/kernel/debug/kunit/<suite>/results. The guest's init does that at
+ * boot, before the network (atBoot), and prints the results on the console, so a run needs no SSH; a
+ * module whose results did not come through intact is loaded again over SSH.
  */
 const Params = z
   .object({
@@ -21,6 +25,95 @@ const Params = z
   .strict();
 
 const MARK = '@@LAB-KUNIT@@';
+
+type TestModule = z.infer<typeof Params>['modules'][number];
+
+/**
+ * Pure: the init's boot script for these test modules. Each suite's results go on one console line with
+ * their byte count and in base64, so that a line the kernel's own console output broke into is noticed
+ * (and read again over SSH) rather than parsed as something else; the printed KTAP stays once on the
+ * console, as the kernel printed it.
+ */
+export function kunitBootScript(modules: readonly Pick<TestModule, 'module' | 'suites'>[]): string {
+  return [
+    '# KUnit test modules: each loaded, its suites\' debugfs results printed, unloaded.',
+    'oneline() { tr "\\n" " " < "$1"; }',
+    'kunit_module() {',
+    '\tm=$1',
+    '\tshift',
+    '\tif ! modprobe "$m" > /tmp/kunit-err 2>&1; then',
+    '\t\techo "LAB-KUNIT-MODPROBE-FAILED $m $(oneline /tmp/kunit-err)"',
+    '\t\treturn 1',
+    '\tfi',
+    '\tfor s in "$@"; do',
+    '\t\tif cat "/sys/kernel/debug/kunit/$s/results" > /tmp/kunit-results 2> /tmp/kunit-err; then',
+    '\t\t\techo "LAB-KUNIT-RESULTS $s $(wc -c < /tmp/kunit-results) $(base64 -w 0 /tmp/kunit-results)"',
+    '\t\telse',
+    '\t\t\techo "LAB-KUNIT-UNREADABLE $s $(oneline /tmp/kunit-err)"',
+    '\t\tfi',
+    '\tdone',
+    '\trmmod "$m" 2> /dev/null',
+    '\treturn 0',
+    '}',
+    ...modules.map((m) => ['kunit_module', m.module, ...m.suites].map(shq).join(' ')),
+    '',
+  ].join('\n');
+}
+
+export interface BootResults {
+  /** Suite → its debugfs results, for every line that came through intact. */
+  results: Map<string, string>;
+  /** Suite → why its results could not be read. */
+  unreadable: Map<string, string>;
+  /** Module → modprobe's error. */
+  modprobeFailed: Map<string, string>;
+}
+
+/** Pure: what the boot script printed, read back from the console. */
+export function bootResults(consoleText: string): BootResults {
+  const out: BootResults = { results: new Map(), unreadable: new Map(), modprobeFailed: new Map() };
+  for (const raw of consoleText.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    let m = /^LAB-KUNIT-RESULTS (\S+) +(\d+) ([A-Za-z0-9+/]*={0,2})$/.exec(line);
+    if (m) {
+      const data = Buffer.from(m[3]!, 'base64');
+      if (data.length === Number(m[2])) out.results.set(m[1]!, data.toString('utf8'));
+      continue;
+    }
+    m = /^LAB-KUNIT-UNREADABLE (\S+) ?(.*)$/.exec(line);
+    if (m) {
+      out.unreadable.set(m[1]!, m[2]!.trim() || 'no such file');
+      continue;
+    }
+    m = /^LAB-KUNIT-MODPROBE-FAILED (\S+) ?(.*)$/.exec(line);
+    if (m) out.modprobeFailed.set(m[1]!, m[2]!.trim());
+  }
+  return out;
+}
+
+/** Pure: the console up to the kernel starting init (all of it when it never did). */
+export function beforeInit(consoleText: string): string {
+  const m = /^.*Run \S+ as init process/m.exec(consoleText);
+  return m ? consoleText.slice(0, m.index) : consoleText;
+}
+
+/** The suites' results of one module over SSH, in one round trip: load, read every suite, unload. */
+async function readOverSsh(ssh: GuestSsh, m: TestModule): Promise<Map<string, string>> {
+  const reads = m.suites.map((s) => `echo ${MARK}${s}; cat ${shq(`/sys/kernel/debug/kunit/${s}/results`)} || echo ${MARK}unreadable`).join('; ');
+  const r = await ssh.exec(`modprobe ${shq(m.module)} || exit 90; ${reads}; rmmod ${shq(m.module)}`);
+  if (r.code === 90) throw new Error(`modprobe ${m.module} failed: ${r.stderr.trim()}`);
+  const parts = splitMarked(r.stdout);
+  for (const s of m.suites) {
+    const text = parts.get(s);
+    if (text === undefined || /^@@LAB-KUNIT@@unreadable$/m.test(text)) throw new Error(`cannot read /sys/kernel/debug/kunit/${s}/results: ${r.stderr.trim() || 'no such file'}`);
+  }
+  return parts;
+}
+
+/** The test modules this kernel has (a module whose config symbol is unset is SKIP, not loaded). */
+function builtModules(p: z.infer<typeof Params>, config: KernelArtifact['config']): TestModule[] {
+  return p.modules.filter((m) => !m.config || config.get(m.config) === 'm' || config.get(m.config) === 'y');
+}
 
 /** Pure: the output of the combined read, split at the markers into suite name → its text. */
 export function splitMarked(out: string): Map<string, string> {
@@ -42,12 +135,18 @@ const scenario: Scenario = {
   checks: ['kunit_results_found'],
   // Built-in suites are read from the console: on a console-only kernel the boot log is the whole run.
   console: true,
+  atBoot({ suite, kernel }) {
+    const modules = builtModules(Params.parse(suite.params), kernel.config);
+    return modules.length ? kunitBootScript(modules) : undefined;
+  },
   async run({ suite, kernel, ssh, consoleOnly, checks, log, console, saveArtifact }) {
     const p = Params.parse(suite.params);
     const trees: KtapTest[] = [];
     await checks.check('kunit_results_found', async () => {
       if (p.builtin_suites.length) {
-        const boot = parseKtap(console());
+        // Built-in suites run before the kernel starts init; what comes after (a test module's KTAP, printed
+        // as it loads at boot) is read from debugfs below, not counted twice.
+        const boot = parseKtap(beforeInit(console()));
         const names = boot.children.map((c) => c.name);
         const missing = p.builtin_suites.filter((s) => !names.includes(s));
         log(`built-in: ${names.join(', ') || 'none'} (${countLeaves(boot).total} cases)`);
@@ -55,25 +154,31 @@ const scenario: Scenario = {
         // Every suite that ran is reported (the filter glob chose them), the named ones are required.
         trees.push(boot);
       }
+      const built = builtModules(p, kernel.config);
+      const atBoot = consoleOnly ? undefined : bootResults(console());
       for (const m of p.modules) {
         // A test module the kernel was not built with is SKIP (with the symbol), not a failure.
-        if (m.config && kernel.config.get(m.config) !== 'm' && kernel.config.get(m.config) !== 'y') {
+        if (!built.includes(m)) {
           for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.config} is not set in this kernel` }]);
           continue;
         }
         if (consoleOnly) {
-          for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.module} is loaded over SSH, and ${consoleOnly}` }]);
+          for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.module} is loaded by the lab's init (or over SSH), and ${consoleOnly}` }]);
           continue;
         }
-        // One round trip per module (load, every suite's results, unload): each exec is a fork and a
-        // channel in a TCG guest, and a bisection pays them on every step.
-        const reads = m.suites.map((s) => `echo ${MARK}${s}; cat ${shq(`/sys/kernel/debug/kunit/${s}/results`)} || echo ${MARK}unreadable`).join('; ');
-        const r = await ssh.exec(`modprobe ${shq(m.module)} || exit 90; ${reads}; rmmod ${shq(m.module)}`);
-        if (r.code === 90) throw new Error(`modprobe ${m.module} failed: ${r.stderr.trim()}`);
-        const parts = splitMarked(r.stdout);
+        const failed = atBoot!.modprobeFailed.get(m.module);
+        if (failed !== undefined) throw new Error(`modprobe ${m.module} failed: ${failed}`);
         for (const s of m.suites) {
-          const text = parts.get(s);
-          if (text === undefined || /^@@LAB-KUNIT@@unreadable$/m.test(text)) throw new Error(`cannot read /sys/kernel/debug/kunit/${s}/results: ${r.stderr.trim() || 'no such file'}`);
+          const why = atBoot!.unreadable.get(s);
+          if (why !== undefined) throw new Error(`cannot read /sys/kernel/debug/kunit/${s}/results: ${why}`);
+        }
+        let parts = atBoot!.results;
+        if (!m.suites.every((s) => parts.has(s))) {
+          log(`${m.module}: its results did not come through the console intact; loading it again over SSH`);
+          parts = await readOverSsh(ssh, m);
+        }
+        for (const s of m.suites) {
+          const text = parts.get(s)!;
           saveArtifact(`kunit-${s}.ktap`, text);
           const tree = parseKtap(text);
           // debugfs holds one suite's KTAP at the top level: name the tree after the suite.

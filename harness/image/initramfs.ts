@@ -24,6 +24,8 @@ export interface InitramfsInputs {
   allModules?: boolean;
   /** A kselftest install folder (kselftest-install's INSTALL_PATH), put at /opt/kselftest. */
   kselftestDir?: string;
+  /** A script the init runs at boot before the network (the scenario's atBoot), output on the console. */
+  bootScript?: string;
   busybox: string;
   dropbear: string;
 }
@@ -99,6 +101,7 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
     loadModules = wanted.filter((m) => !unknown.includes(m));
   }
   entries.push({ kind: 'file', path: 'etc/lab/modules', data: Buffer.from(loadModules.join('\n') + (loadModules.length ? '\n' : '')) });
+  if (inp.bootScript !== undefined) entries.push({ kind: 'file', path: 'etc/lab/boot.sh', data: Buffer.from(inp.bootScript), mode: 0o755 });
 
   const ordered = withParents(entries);
   const key = hashParts(ordered.map((e): [string, string | Buffer] => {

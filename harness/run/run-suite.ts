@@ -26,7 +26,7 @@ import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-
 import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
 import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
-import { sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
+import { sshOnDemand, sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
 import { clipExcerpt, rollUp, type TestRecord } from '../results/model.js';
 import { writeReport } from '../report/write-report.js';
@@ -192,9 +192,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           return out;
         });
         const keys = await ensureLabKeys(cache);
+        // A scenario with boot work reads it from the console: the run starts it when the work is done and
+        // connects SSH only if it asks, rather than waiting for the network and sshd first.
+        const bootScript = scenario.atBoot?.({ suite, kernel: kernel! });
         const image = await clock.time(
           'image',
-          () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
+          () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), ...(bootScript !== undefined ? { bootScript } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
           (i) => (i.cached ? 'cached' : 'built'),
         );
         const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
@@ -206,12 +209,15 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
             onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
           recordPlan(guest.plan);
-          const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000));
+          const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
           if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
-        });
-        await clock.time('ssh', () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey));
+        }, () => (bootScript !== undefined ? 'until the boot script is done' : undefined));
+        const connect = () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey);
+        const ssh = bootScript !== undefined
+          ? sshOnDemand(() => raceAbort(guest!.waitReady(guestSpec.boot_timeout * 1000)).then(connect))
+          : await clock.time('ssh', connect);
         await clock.time('suite', async () => {
-          const ctx = scenarioContext(guest!, { ssh: guest!.ssh! });
+          const ctx = scenarioContext(guest!, { ssh });
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);

@@ -34,7 +34,28 @@ export interface Scenario {
    * runs with no SSH. Other scenarios are SKIP on such a kernel, with the reason.
    */
   console?: boolean;
+  /**
+   * A shell script the guest's init runs at boot, before the network and SSH come up, with its output on
+   * the console; or nothing. A scenario that gives one reads that output from the console, so the run
+   * starts it as soon as the script is done and connects SSH only if the scenario asks for it.
+   */
+  atBoot?(o: { suite: SuiteSpec; kernel: KernelArtifact }): string | undefined;
   run(ctx: ScenarioContext): Promise<void>;
+}
+
+/**
+ * An ssh that connects on first use: runs whose scenario read its results from the console never wait
+ * for the guest's sshd. Every GuestSsh call is async, so each can wait for the connection first.
+ */
+export function sshOnDemand(connect: () => Promise<GuestSsh>): GuestSsh {
+  let connecting: Promise<GuestSsh> | undefined;
+  return new Proxy({} as GuestSsh, {
+    get: (_target, prop) => {
+      if (prop === 'then') return undefined;
+      if (prop === 'close') return () => { void connecting?.then((s) => s.close(), () => {}); };
+      return (...args: unknown[]) => (connecting ??= connect()).then((s) => (s[prop as keyof GuestSsh] as (...a: unknown[]) => unknown).apply(s, args));
+    },
+  });
 }
 
 /** The ssh of a console-only run: any use is an infrastructure error that says why there is none. */

@@ -32,6 +32,8 @@ export interface BootRequest {
 
 // Matched with the word after the release, so a line the follower read halfway is never taken for it.
 const READY = /LAB-READY (\S+) uptime=/;
+/** The init ran the image's boot script (see images/initramfs/init.sh); the network is still to come. */
+const BOOT_DONE = /LAB-BOOT-DONE (\S+) rc=/;
 
 /** What a guest runs on: a QEMU process here, or a libvirt domain on this or another host. */
 export interface GuestMachine {
@@ -103,12 +105,16 @@ export class RunningGuest {
     return this.watcher.tail(lines);
   }
 
-  /** Waits until init prints LAB-READY, QEMU exits, the kernel panics, or the timeout passes. */
-  async waitReady(timeoutMs: number): Promise<string> {
+  /**
+   * Waits until init prints LAB-READY (or, with `until: 'boot-script'`, the end of the image's boot
+   * script), QEMU exits, the kernel panics, or the timeout passes. Returns the release init printed.
+   */
+  async waitReady(timeoutMs: number, until: 'ssh' | 'boot-script' = 'ssh'): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    const marker = until === 'ssh' ? READY : BOOT_DONE;
     for (;;) {
       this.follower.poll();
-      const m = READY.exec(this.watcher.tail(200));
+      const m = marker.exec(this.watcher.tail(200));
       if (m) return m[1]!;
       // The initramfs init says so when the root disk does not mount (no virtio-blk or ext4 in the kernel).
       const rootfs = /LAB-ROOTFS-FAILED (.*)/.exec(this.watcher.tail(200));

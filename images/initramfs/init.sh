@@ -1,7 +1,8 @@
 #!/bin/sh
 # /init of the lab's initramfs guest: mount the kernel filesystems, load the modules the image lists,
-# bring up user-mode networking and start dropbear. It prints LAB-READY on the console when sshd
-# listens, so the host waits for that line instead of polling the port.
+# run the suite's boot script if the image has one, bring up user-mode networking and start dropbear.
+# It prints LAB-READY on the console when sshd listens, so the host waits for that line instead of
+# polling the port.
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /run /tmp /var/log
@@ -22,6 +23,14 @@ while read -r mod; do
 	[ -n "$mod" ] || continue
 	modprobe "$mod" || echo "LAB-MODPROBE-FAILED $mod"
 done < /etc/lab/modules
+
+# The suite's boot work (KUnit test modules, say), before the network: its output goes to the console,
+# where the host reads it without waiting for SSH. LAB-BOOT-DONE tells the host it is complete.
+if [ -f /etc/lab/boot.sh ]; then
+	sh /etc/lab/boot.sh
+	rc=$?
+	echo "LAB-BOOT-DONE $(cat /proc/sys/kernel/osrelease) rc=$rc"
+fi
 
 # A rootfs guest (lab.rootfs=/dev/vda): the disk becomes / after the kernel's modules, the kselftests
 # and the workloads are copied in (the disk runs in snapshot mode: the cached image stays untouched).
