@@ -213,9 +213,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
         }, () => (bootScript !== undefined ? 'until the boot script is done' : undefined));
         const connect = () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey);
-        const ssh = bootScript !== undefined
-          ? sshOnDemand(() => raceAbort(guest!.waitReady(guestSpec.boot_timeout * 1000)).then(connect))
-          : await clock.time('ssh', connect);
+        const onDemand = bootScript !== undefined ? sshOnDemand(() => raceAbort(guest!.waitReady(guestSpec.boot_timeout * 1000)).then(connect)) : undefined;
+        const ssh = onDemand ? onDemand.ssh : await clock.time('ssh', connect);
         await clock.time('suite', async () => {
           const ctx = scenarioContext(guest!, { ssh });
           let timer: NodeJS.Timeout | undefined;
@@ -227,6 +226,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           } finally {
             clearTimeout(timer);
           }
+          const unreachable = onDemand?.failure();
+          if (unreachable) throw unreachable;
         });
       }
     }

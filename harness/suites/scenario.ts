@@ -46,16 +46,23 @@ export interface Scenario {
 /**
  * An ssh that connects on first use: runs whose scenario read its results from the console never wait
  * for the guest's sshd. Every GuestSsh call is async, so each can wait for the connection first.
+ * `failure()` is the connection's error, if it failed: a guest that never answered SSH is the run's
+ * infrastructure failure, not the failure of the check that happened to ask first.
  */
-export function sshOnDemand(connect: () => Promise<GuestSsh>): GuestSsh {
+export function sshOnDemand(connect: () => Promise<GuestSsh>): { ssh: GuestSsh; failure: () => Error | undefined } {
   let connecting: Promise<GuestSsh> | undefined;
-  return new Proxy({} as GuestSsh, {
+  let failed: Error | undefined;
+  const ssh = new Proxy({} as GuestSsh, {
     get: (_target, prop) => {
       if (prop === 'then') return undefined;
       if (prop === 'close') return () => { void connecting?.then((s) => s.close(), () => {}); };
-      return (...args: unknown[]) => (connecting ??= connect()).then((s) => (s[prop as keyof GuestSsh] as (...a: unknown[]) => unknown).apply(s, args));
+      return (...args: unknown[]) => {
+        connecting ??= connect().catch((e: Error) => { failed = e; throw e; });
+        return connecting.then((s) => (s[prop as keyof GuestSsh] as (...a: unknown[]) => unknown).apply(s, args));
+      };
     },
   });
+  return { ssh, failure: () => failed };
 }
 
 /** The ssh of a console-only run: any use is an infrastructure error that says why there is none. */
