@@ -17,6 +17,11 @@ const Params = z
   .object({
     /** Built-in suites that must appear in the boot log (all that ran are reported). */
     builtin_suites: z.array(z.string()).default([]),
+    /**
+     * When the test modules load: `boot` (the guest's init, before the network; the run needs no SSH) or
+     * `ssh` (over SSH once the guest is up, for a test that wants the whole guest running first).
+     */
+    load_modules: z.enum(['boot', 'ssh']).default('boot'),
     /** Test modules to load, each with the suites it registers. */
     modules: z
       .array(z.object({ module: z.string(), suites: z.array(z.string()).min(1), config: z.string().regex(/^CONFIG_/).optional() }).strict())
@@ -136,8 +141,9 @@ const scenario: Scenario = {
   // Built-in suites are read from the console: on a console-only kernel the boot log is the whole run.
   console: true,
   atBoot({ suite, kernel }) {
-    const modules = builtModules(Params.parse(suite.params), kernel.config);
-    return modules.length ? kunitBootScript(modules) : undefined;
+    const p = Params.parse(suite.params);
+    const modules = builtModules(p, kernel.config);
+    return modules.length && p.load_modules === 'boot' ? kunitBootScript(modules) : undefined;
   },
   async run({ suite, kernel, ssh, consoleOnly, checks, log, console, saveArtifact }) {
     const p = Params.parse(suite.params);
@@ -174,7 +180,7 @@ const scenario: Scenario = {
         }
         let parts = atBoot!.results;
         if (!m.suites.every((s) => parts.has(s))) {
-          log(`${m.module}: its results did not come through the console intact; loading it again over SSH`);
+          if (p.load_modules === 'boot') log(`${m.module}: its results did not come through the console intact; loading it again over SSH`);
           parts = await readOverSsh(ssh, m);
         }
         for (const s of m.suites) {

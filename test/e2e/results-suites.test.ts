@@ -1,4 +1,5 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lab, newReportsDir, onlyReport } from './lab-cli.js';
 
@@ -27,6 +28,26 @@ t.test('damon-kunit: built-in DAMON suites from the boot console and a test modu
   const cases = summary.tests.filter((x) => x.name !== 'kunit_results_found' && x.name !== 'console_clean');
   t.equal(tree.counts.total, cases.length);
   t.equal(tree.counts.PASS, cases.length);
+});
+
+t.test('damon-kunit: the test module at boot needs no SSH; load_modules: ssh loads it over SSH after boot', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit', '--series', 'lab-fixture'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const boot = onlyReport(reports);
+  t.notOk(boot.summary.stages.some((s) => s.stage === 'ssh'), 'no SSH stage');
+  t.equal(boot.summary.guest?.shutdown, 'qmp-quit', 'nothing to power off over SSH');
+  t.match(readFileSync(join(boot.dir, 'console.log'), 'utf8'), /^LAB-KUNIT-RESULTS damon_lab_fixture \d+ /m);
+
+  const overSsh = newReportsDir();
+  const suite = new URL('../fixtures/suites/kunit-modules-over-ssh.yaml', import.meta.url).pathname;
+  const s = await lab(['run', suite, '--series', 'lab-fixture'], { reports: overSsh });
+  t.equal(s.exitCode, 0, s.all);
+  const { dir, summary } = onlyReport(overSsh);
+  t.ok(summary.stages.some((x) => x.stage === 'ssh'), 'an SSH stage');
+  t.notMatch(readFileSync(join(dir, 'console.log'), 'utf8'), /LAB-KUNIT-RESULTS/, 'no boot script ran');
+  t.same(summary.tests.filter((x) => x.path.startsWith('kunit-modules-over-ssh.damon_lab_fixture.')).map((x) => x.status), ['PASS', 'PASS', 'PASS']);
+  t.match(readFileSync(join(dir, 'kunit-damon_lab_fixture.ktap'), 'utf8'), /# Subtest: damon_lab_fixture/, 'the debugfs results, kept');
 });
 
 // The console-only kernel (kernel/series/kunit-console.yaml): no network, no modules, no init. The guest
