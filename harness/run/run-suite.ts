@@ -211,18 +211,27 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           recordPlan(guest.plan);
           const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
           if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
-        }, () => (bootScript !== undefined ? 'until the boot script is done' : undefined));
+        }, () => (bootScript !== undefined ? 'until the boot script starts' : undefined));
         const connect = () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey);
         const onDemand = bootScript !== undefined ? sshOnDemand(() => raceAbort(guest!.waitReady(guestSpec.boot_timeout * 1000)).then(connect)) : undefined;
-        const ssh = onDemand ? onDemand.ssh : await clock.time('ssh', connect);
+        const connected = onDemand ? undefined : await clock.time('ssh', connect);
         await clock.time('suite', async () => {
-          const ctx = scenarioContext(guest!, { ssh });
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s`)), suite.timeout * 1000);
+            timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s${onDemand ? ' (the boot script counts)' : ''}`)), suite.timeout * 1000);
           });
+          const suiteRun = async () => {
+            let ssh = connected!;
+            if (onDemand) {
+              // The boot script's time is the suite's: a test module that hangs is the suite's timeout, and
+              // one that panics the kernel is its failure (the console says so), not a boot failure.
+              const done = await guest!.waitBootScript();
+              ssh = done ? onDemand.ssh : sshUnavailable(`the guest ended while its boot script ran (${guest!.plan.consoleLog})`);
+            }
+            await scenario.run(scenarioContext(guest!, { ssh }));
+          };
           try {
-            await raceAbort(Promise.race([scenario.run(ctx), timeout]));
+            await raceAbort(Promise.race([suiteRun(), timeout]));
           } finally {
             clearTimeout(timer);
           }

@@ -1,5 +1,5 @@
 import { InfraError } from '../util/errors.js';
-import type { GuestSsh } from '../guest/ssh-session.js';
+import { GuestSsh } from '../guest/ssh-session.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import type { SuiteSpec } from '../schema/suite.js';
 import type { SeriesSpec } from '../schema/series.js';
@@ -11,7 +11,10 @@ export interface ScenarioContext {
   kernel: KernelArtifact;
   /** The series the kernel was built from, when it was (its ops_module, say). */
   series?: SeriesSpec;
-  /** The guest's shell. In a console-only run (consoleOnly set) every call throws, naming why. */
+  /**
+   * The guest's shell. In a console-only run (consoleOnly set) every call throws, naming why; in a run
+   * with boot work (atBoot) the first call connects, waiting for sshd (see sshOnDemand).
+   */
   ssh: GuestSsh;
   /** Set when the kernel cannot be reached over SSH and the run reads the console alone: the reason. */
   consoleOnly?: string;
@@ -45,7 +48,9 @@ export interface Scenario {
 
 /**
  * An ssh that connects on first use: runs whose scenario read its results from the console never wait
- * for the guest's sshd. Every GuestSsh call is async, so each can wait for the connection first.
+ * for the guest's sshd. Its methods (exec, run, check, upload, download) are async, so each waits for
+ * the connection first (up to boot_timeout for sshd, then the connect; timed in the suite stage); close
+ * closes a connection if one was made; nothing else is offered.
  * `failure()` is the connection's error, if it failed: a guest that never answered SSH is the run's
  * infrastructure failure, not the failure of the check that happened to ask first.
  */
@@ -54,8 +59,9 @@ export function sshOnDemand(connect: () => Promise<GuestSsh>): { ssh: GuestSsh; 
   let failed: Error | undefined;
   const ssh = new Proxy({} as GuestSsh, {
     get: (_target, prop) => {
-      if (prop === 'then') return undefined;
       if (prop === 'close') return () => { void connecting?.then((s) => s.close(), () => {}); };
+      // Not 'then' (it is no promise), not symbols or fields (inspecting it must not connect).
+      if (typeof prop !== 'string' || prop === 'constructor' || typeof (GuestSsh.prototype as unknown as Record<string, unknown>)[prop] !== 'function') return undefined;
       return (...args: unknown[]) => {
         connecting ??= connect().catch((e: Error) => { failed = e; throw e; });
         return connecting.then((s) => (s[prop as keyof GuestSsh] as (...a: unknown[]) => unknown).apply(s, args));

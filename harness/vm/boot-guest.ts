@@ -32,7 +32,8 @@ export interface BootRequest {
 
 // Matched with the word after the release, so a line the follower read halfway is never taken for it.
 const READY = /LAB-READY (\S+) uptime=/;
-/** The init ran the image's boot script (see images/initramfs/init.sh); the network is still to come. */
+/** The init starts, and has run, the image's boot script (images/initramfs/init.sh); the network comes after. */
+const BOOT_SCRIPT = /LAB-BOOT-SCRIPT (\S+)/;
 const BOOT_DONE = /LAB-BOOT-DONE (\S+) rc=/;
 
 /** What a guest runs on: a QEMU process here, or a libvirt domain on this or another host. */
@@ -106,12 +107,12 @@ export class RunningGuest {
   }
 
   /**
-   * Waits until init prints LAB-READY (or, with `until: 'boot-script'`, the end of the image's boot
-   * script), QEMU exits, the kernel panics, or the timeout passes. Returns the release init printed.
+   * Waits until init prints LAB-READY (or, with `until: 'boot-script'`, starts the image's boot script),
+   * QEMU exits, the kernel panics, or the timeout passes. Returns the release init printed.
    */
   async waitReady(timeoutMs: number, until: 'ssh' | 'boot-script' = 'ssh'): Promise<string> {
     const deadline = Date.now() + timeoutMs;
-    const marker = until === 'ssh' ? READY : BOOT_DONE;
+    const marker = until === 'ssh' ? READY : BOOT_SCRIPT;
     for (;;) {
       this.follower.poll();
       const m = marker.exec(this.watcher.tail(200));
@@ -124,6 +125,21 @@ export class RunningGuest {
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
       this.throwOnKvmError();
       if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
+      await sleep(20);
+    }
+  }
+
+  /**
+   * Waits for the end of the image's boot script: true when init said it is done, false when QEMU ended
+   * first (a test module panicked the kernel, say). No deadline of its own: the suite's timeout bounds it,
+   * and the loop ends with QEMU when the run stops the guest.
+   */
+  async waitBootScript(): Promise<boolean> {
+    for (;;) {
+      this.follower.poll();
+      if (BOOT_DONE.test(this.watcher.tail(200))) return true;
+      if (this.exited) return false;
+      this.throwOnKvmError();
       await sleep(20);
     }
   }

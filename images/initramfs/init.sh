@@ -25,8 +25,10 @@ while read -r mod; do
 done < /etc/lab/modules
 
 # The suite's boot work (KUnit test modules, say), before the network: its output goes to the console,
-# where the host reads it without waiting for SSH. LAB-BOOT-DONE tells the host it is complete.
+# where the host reads it without waiting for SSH. LAB-BOOT-SCRIPT says the kernel booted and the work
+# begins (its time is the suite's, not the boot's); LAB-BOOT-DONE that it is complete.
 if [ -f /etc/lab/boot.sh ]; then
+	echo "LAB-BOOT-SCRIPT $(cat /proc/sys/kernel/osrelease)"
 	sh /etc/lab/boot.sh
 	rc=$?
 	echo "LAB-BOOT-DONE $(cat /proc/sys/kernel/osrelease) rc=$rc"

@@ -49,3 +49,34 @@ t.test('a real guest: exec with exit codes and stderr, upload and download, DAMO
   t.equal((err as DamonSysfsError).path, '/sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/operations');
   t.match((err as DamonSysfsError).error, /Invalid argument/);
 });
+
+t.test("a real guest's boot script: run before the network, then SSH; a panic in it ends the wait without a boot failure", async (t) => {
+  const cache = cacheRoot();
+  const kernel = await debianDefaultKernel(cache);
+  const keys = await ensureLabKeys(cache);
+  const boot = await bootableKernel(kernel.vmlinuz, kernel.config);
+  const start = async (bootScript: string) => {
+    const image = await buildInitramfs(cache, { kernel, keys, modules: [], workloads: {}, bootScript, busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' });
+    const guest = await startGuest({ guest: GuestSpecSchema.parse({ name: 't', accel: 'tcg' }), accel: 'tcg', qemu: 'qemu-system-x86_64', kernel: boot.path, initrd: image.path });
+    t.teardown(async () => {
+      await guest.shutdown();
+      guest.removeRunDir();
+    });
+    return guest;
+  };
+
+  const ok = await start('echo "boot work: $(cat /proc/sys/kernel/osrelease)"\n');
+  t.equal(await ok.waitReady(60000, 'boot-script'), kernel.release, 'the script starts: the kernel booted');
+  t.equal(await ok.waitBootScript(), true);
+  t.match(ok.consoleText(), new RegExp(`^boot work: ${kernel.release.replace(/[.+]/g, '\\$&')}`, 'm'));
+  t.ok(ok.consoleText().indexOf('boot work:') < ok.consoleText().indexOf('LAB-READY') || !ok.consoleText().includes('LAB-READY'), 'before the network and sshd');
+  t.match(ok.consoleText(), /LAB-BOOT-DONE \S+ rc=0/);
+  t.equal(await ok.waitReady(60000), kernel.release, 'then the network and sshd');
+  const ssh = await ok.connectSsh(keys, 15000);
+  t.equal((await ssh.exec('echo up')).stdout, 'up\n');
+
+  const crash = await start('echo c > /proc/sysrq-trigger\n');
+  t.equal(await crash.waitReady(60000, 'boot-script'), kernel.release);
+  t.equal(await crash.waitBootScript(), false, 'QEMU ended (panic=-1, -no-reboot) before the script was done');
+  t.ok(crash.watcher.findings.some((f) => f.kind === 'panic'), 'the console has the panic');
+});

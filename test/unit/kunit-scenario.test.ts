@@ -42,23 +42,27 @@ t.test('a results line the kernel printed into is not taken; failures are named'
 });
 
 t.test('the boot script is valid sh, quotes names, and reports a failed modprobe', async (t) => {
-  const script = kunitBootScript([{ module: 'a_test', suites: ['a', "it's"] }]);
-  t.match(script, /^kunit_module a_test a 'it'\\''s'$/m);
+  const script = kunitBootScript([{ module: 'a_test', suites: ['a', "it's"] }, { module: 'b_test', suites: ['b'] }]);
+  t.match(script, /^kunit_module a_test a 'it'\\''s' \|\| rc=1$/m);
   execFileSync('sh', ['-n', '-c', script]);
   // Run it on the host with a modprobe that fails: the failure line, as bootResults reads it.
   const bin = mkdtempSync(join(tmpdir(), 'kunit-boot-'));
-  writeFileSync(join(bin, 'modprobe'), '#!/bin/sh\necho "modprobe: module $1 not found in modules.dep" >&2\nexit 1\n');
+  // a_test fails to load; b_test loads, but this host has no debugfs results for it.
+  writeFileSync(join(bin, 'modprobe'), '#!/bin/sh\n[ "$1" = b_test ] && exit 0\necho "modprobe: module $1 not found in modules.dep" >&2\nexit 1\n');
+  writeFileSync(join(bin, 'rmmod'), '#!/bin/sh\nexit 0\n');
+  chmodSync(join(bin, 'rmmod'), 0o755);
   chmodSync(join(bin, 'modprobe'), 0o755);
   const r = spawnSync('sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
-  t.equal(r.status, 1, 'its status says a module failed (LAB-BOOT-DONE rc=1)');
+  t.equal(r.status, 1, 'its status says a module failed (LAB-BOOT-DONE rc=1), though the last one did not');
   const out = r.stdout;
   t.equal(bootResults(out).modprobeFailed.get('a_test'), 'modprobe: module a_test not found in modules.dep');
+  t.match(bootResults(out).unreadable.get('b'), /kunit\/b\/results/);
 });
 
 t.test('damon-kunit reads the module from the console, and over SSH when its line was broken', async (t) => {
   const suite = loadSuite('damon-kunit');
   const kernel = { release: '6.12.118-lab', config: parseKernelConfig('CONFIG_DAMON_LAB_FIXTURE_KUNIT_TEST=m\n') } as unknown as KernelArtifact;
-  t.match(scenario.atBoot!({ suite, kernel }), /^kunit_module damon_lab_fixture_test damon_lab_fixture$/m);
+  t.match(scenario.atBoot!({ suite, kernel }), /^kunit_module damon_lab_fixture_test damon_lab_fixture \|\| rc=1$/m);
   const none = { release: 'x', config: parseKernelConfig('') } as unknown as KernelArtifact;
   t.equal(scenario.atBoot!({ suite, kernel: none }), undefined, 'no test module in the kernel: no boot script');
 
@@ -74,6 +78,14 @@ t.test('damon-kunit reads the module from the console, and over SSH when its lin
   t.same(direct.execs, [], 'no SSH');
   t.same(direct.records.filter((r) => r.path.startsWith('damon-kunit.damon_lab_fixture.')).map((r) => r.status), ['PASS', 'PASS', 'PASS']);
   t.equal(direct.records.filter((r) => r.path.startsWith('damon-kunit.damon_lab_fixture.')).length, 3, 'counted once');
+
+  // Built in (=y): its suite ran at boot and is counted from the boot log once; nothing is loaded.
+  const y = { release: '6.12.118-lab', config: parseKernelConfig('CONFIG_DAMON_LAB_FIXTURE_KUNIT_TEST=y\n') } as unknown as KernelArtifact;
+  t.equal(scenario.atBoot!({ suite, kernel: y }), undefined, 'no boot script for a built-in test module');
+  const bootWithFixture = bootConsole.replace(/^(.*)Run \/init as init process/m, (_m, pre: string) => ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: damon_lab_fixture', '    1..1', '    ok 1 damon_lab_fixture_test_half', 'ok 1 damon_lab_fixture', `${pre}Run /init as init process`].join('\n'));
+  const yChecks = new CheckRecorder('damon-kunit');
+  await scenario.run({ suite, kernel: y, ssh: {} as GuestSsh, checks: yChecks, log: () => {}, console: () => bootWithFixture, saveArtifact: () => {}, addPlot: () => {} });
+  t.same(yChecks.records.filter((r) => r.path.startsWith('damon-kunit.damon_lab_fixture.')).map((r) => r.path), ['damon-kunit.damon_lab_fixture.damon_lab_fixture_test_half'], 'counted once, from the boot log');
 
   const line = bootConsole.split('\n').find((l) => l.startsWith('LAB-KUNIT-RESULTS'))!;
   const fallback = await run(bootConsole.replace(line, `${line.slice(0, 40)}[    1.6] x\n${line.slice(40)}`));

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { inspect } from 'node:util';
 import { sshOnDemand } from '../../harness/suites/scenario.js';
 import { InfraError } from '../../harness/util/errors.js';
 import type { GuestSsh } from '../../harness/guest/ssh-session.js';
@@ -16,6 +17,16 @@ t.test('ssh on demand: no connection until a call; one connection for every call
   await new Promise((r) => setImmediate(r));
   t.same(calls, ['a', 'b', 'close']);
   t.equal(failure(), undefined);
+});
+
+t.test('ssh on demand: inspecting it connects nothing', async (t) => {
+  let connects = 0;
+  const { ssh } = sshOnDemand(async () => { connects++; throw new Error('no'); });
+  t.equal((ssh as unknown as { then?: unknown }).then, undefined, 'not a thenable');
+  t.equal((ssh as unknown as { port?: unknown }).port, undefined);
+  t.type(inspect(ssh), 'string');
+  t.equal(`${String((ssh as unknown as Record<symbol, unknown>)[Symbol.toPrimitive])}`, 'undefined');
+  t.equal(connects, 0);
 });
 
 t.test('ssh on demand: a connection that fails is kept as the run\'s failure', async (t) => {
