@@ -36,6 +36,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // A command is done: any child it still tracks (a QEMU some path forgot) goes now, so its pipes do
+    // not hold this process open until a SIGKILL from outside, which would leave the QEMU behind.
+    killAllNow();
   },
   (e: unknown) => {
     if (e instanceof LabError) {

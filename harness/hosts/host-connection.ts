@@ -106,13 +106,17 @@ async function probeHostKvm(conn: HostConnection, vmlinuz: string): Promise<{ us
   }
   const deadline = Date.now() + 20000;
   let text = '';
-  while (Date.now() < deadline && !guest.hasExited) {
-    text = guest.consoleText();
-    if (/Kernel panic - not syncing|Freeing unused kernel image|Run \/init/.test(text)) break;
-    await sleep(200);
+  try {
+    while (Date.now() < deadline && !guest.hasExited) {
+      text = guest.consoleText();
+      if (/Kernel panic - not syncing|Freeing unused kernel image|Run \/init/.test(text)) break;
+      await sleep(200);
+    }
+  } finally {
+    // Ctrl-C too: the probe's domain must not outlive it.
+    await guest.kill();
+    guest.removeRunDir();
   }
-  await guest.kill();
-  guest.removeRunDir();
   return judgeKvmProbe(`${guest.consoleText()}\n${guest.qemuStderr}`, Date.now() >= deadline);
 }
 

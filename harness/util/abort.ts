@@ -38,7 +38,12 @@ export function raceAbort<T>(p: Promise<T>): Promise<T> {
 }
 
 export function sleep(ms: number): Promise<void> {
-  return raceAbort(new Promise((resolve) => setTimeout(resolve, ms)));
+  return raceAbort(delay(ms));
+}
+
+/** A wait that Ctrl-C does not cut short: for watchers and cleanup, which must run to their end. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -289,7 +289,15 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     trackChild(child.pid, 'qemu guest');
     void GuestSsh.preload();
     const guest = new RunningGuest({ consoleLog: plan.consoleLog, cmdline: plan.cmdline, argv: plan.argv, ...(sshPort === undefined ? {} : { sshPort }) }, req.accel, runDir, qemuMachine(child, plan.qmpSocket), req.onFinding);
-    await sleep(100);
+    try {
+      await sleep(100);
+    } catch (e) {
+      // Interrupted before the caller has the guest to stop: stop it here. (It used to live on, and its
+      // open stderr pipe kept the interrupted lab process from exiting until something SIGKILLed it.)
+      await guest.kill();
+      guest.removeRunDir();
+      throw e;
+    }
     if (guest.hasExited && /Could not set up host forwarding rule/.test(guest.qemuStderr) && attempt < 2) {
       guest.removeRunDir();
       continue;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InfraError } from '../util/errors.js';
-import { sleep } from '../util/abort.js';
+import { delay } from '../util/abort.js';
 import { GuestSsh } from '../guest/ssh-session.js';
 import type { HostConnection } from '../hosts/host-connection.js';
 import { RunningGuest, type BootRequest, type GuestMachine } from './boot-guest.js';
@@ -33,7 +33,7 @@ function libvirtMachine(conn: HostConnection, dom: { getInfo(): Promise<{ state:
       } catch {
         break; // "Domain not found": the transient domain is gone
       }
-      await sleep(200);
+      await delay(200); // a watcher: it must see the domain end, Ctrl-C or not
     }
     const log = await conn.link.exec(['tail', '-n', '20', `/var/log/libvirt/qemu/${name}.log`]).catch(() => undefined);
     stderr = log?.code === 0 ? log.stdout : '';
@@ -82,7 +82,7 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
     }
     const stopFollow = conn.link.local ? () => {} : await conn.link.follow(`${hostRunDir}/console.log`, consoleLog);
     const machine = libvirtMachine(conn, dom, name, async () => {
-      await sleep(300); // the last console bytes on their way
+      await delay(300); // the last console bytes on their way
       stopFollow();
       if (!conn.link.local) await conn.link.exec(['rm', '-rf', hostRunDir]).catch(() => {});
     });

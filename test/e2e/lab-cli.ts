@@ -37,6 +37,29 @@ export function qemuChildrenOf(pid: number): number[] {
   return out;
 }
 
+/** Every live QEMU on the machine, whoever's child it is now (an orphan's parent is init). */
+export function liveQemus(): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return (/\((.*)\)/.exec(stat)?.[1] ?? '').startsWith('qemu-system') && alive(p);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The QEMUs alive now that were not in `before`, once `ms` have passed for stragglers to go. */
+export async function newQemusLeft(before: readonly number[], ms = 5000): Promise<number[]> {
+  const end = Date.now() + ms;
+  let left = liveQemus().filter((p) => !before.includes(p));
+  while (left.length && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = liveQemus().filter((p) => !before.includes(p));
+  }
+  return left;
+}
+
 export function alive(pid: number): boolean {
   return existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
 }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { alive, lab, labBin, newReportsDir, repo } from './lab-cli.js';
+import { alive, lab, labBin, liveQemus, newQemusLeft, newReportsDir, repo } from './lab-cli.js';
 import type { MatrixSummary } from '../../harness/matrix/run-matrix.js';
 import type { RunSummary } from '../../harness/run/run-summary.js';
 
@@ -65,6 +65,7 @@ t.test('lab matrix run: 2 kernels × 2 guests × 1 suite on the local pool, then
 });
 
 t.test('lab matrix run: Ctrl-C stops every cell and leaves no QEMU behind', async (t) => {
+  const before = liveQemus();
   const reports = newReportsDir();
   const child = execa('node', [labBin, 'matrix', 'run', MATRIX, '--jobs', '2'], { reject: false, all: true, env: { LAB_REPORTS: reports }, cwd: repo });
   let seen: number[] = [];
@@ -80,6 +81,8 @@ t.test('lab matrix run: Ctrl-C stops every cell and leaves no QEMU behind', asyn
   await new Promise((res) => setTimeout(res, 500));
   t.ok(seen.every((p) => !alive(p)), 'every QEMU is gone');
   t.same(qemuDescendants(child.pid!), []);
+  // Not only those it saw: a cell interrupted just as its QEMU started once left that one behind, orphaned.
+  t.same(await newQemusLeft(before), [], 'no QEMU left anywhere');
   const s = JSON.parse(readFileSync(join(matrixDir(reports), 'summary.json'), 'utf8')) as MatrixSummary;
   t.equal(s.interrupted, true, 'the partial aggregate report says so');
 });

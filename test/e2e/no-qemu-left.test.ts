@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execa } from 'execa';
-import { lab, labBin, newReportsDir, onlyReport, qemuChildrenOf, alive, repo } from './lab-cli.js';
+import { lab, labBin, liveQemus, newQemusLeft, newReportsDir, onlyReport, qemuChildrenOf, alive, repo } from './lab-cli.js';
 
 async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -13,6 +13,7 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   t.test(`${signal} during boot stops QEMU, exits 130 and keeps a partial report`, async (t) => {
+    const before = liveQemus();
     const reports = newReportsDir();
     const child = execa('node', [labBin, 'run', 'damon-smoke'], { reject: false, all: true, env: { LAB_REPORTS: reports }, cwd: repo });
     let qemus: number[] = [];
@@ -23,6 +24,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const r = await child;
     t.equal(r.exitCode, 130, r.all);
     t.ok(qemus.every((p) => !alive(p)), `QEMU ${qemus.join(',')} is gone`);
+    t.same(await newQemusLeft(before), [], 'no QEMU left anywhere');
     const { summary } = onlyReport(reports);
     t.equal(summary.exitCode, 130);
     t.match(summary.error?.message, new RegExp(`interrupted by ${signal}`));
