@@ -117,14 +117,13 @@ async function readOverSsh(ssh: GuestSsh, m: TestModule): Promise<Map<string, st
   return parts;
 }
 
-/** The test modules this kernel has (a module whose config symbol is unset is SKIP, not loaded). */
-function builtModules(p: z.infer<typeof Params>, config: KernelArtifact['config']): TestModule[] {
-  return p.modules.filter((m) => !m.config || config.get(m.config) === 'm' || config.get(m.config) === 'y');
-}
-
-/** Built in (=y): its suites ran at boot with the others, from the console; there is nothing to load. */
-function builtIn(m: TestModule, config: KernelArtifact['config']): boolean {
-  return m.config !== undefined && config.get(m.config) === 'y';
+/**
+ * What the kernel has of a test module: nothing (its config symbol unset: SKIP), built in (=y: its suites
+ * ran at boot with the others, read from the console), or a module to load (=m, or no symbol named).
+ */
+function moduleKind(m: TestModule, config: KernelArtifact['config']): 'absent' | 'built-in' | 'module' {
+  const v = m.config ? config.get(m.config) : 'm';
+  return v === 'y' ? 'built-in' : v === 'm' ? 'module' : 'absent';
 }
 
 /** Pure: the output of the combined read, split at the markers into suite name → its text. */
@@ -149,7 +148,7 @@ const scenario: Scenario = {
   console: true,
   atBoot({ suite, kernel }) {
     const p = Params.parse(suite.params);
-    const modules = builtModules(p, kernel.config).filter((m) => !builtIn(m, kernel.config));
+    const modules = p.modules.filter((m) => moduleKind(m, kernel.config) === 'module');
     return modules.length && p.load_modules === 'boot' ? kunitBootScript(modules) : undefined;
   },
   async run({ suite, kernel, ssh, consoleOnly, checks, log, console, saveArtifact }) {
@@ -158,7 +157,8 @@ const scenario: Scenario = {
     await checks.check('kunit_results_found', async () => {
       // Built-in suites run before the kernel starts init; what comes after (a test module's KTAP, printed
       // as it loads at boot) is read from debugfs below, not counted twice.
-      const boot = parseKtap(beforeInit(console()));
+      const consoleText = console();
+      const boot = parseKtap(beforeInit(consoleText));
       if (p.builtin_suites.length) {
         const names = boot.children.map((c) => c.name);
         const missing = p.builtin_suites.filter((s) => !names.includes(s));
@@ -167,15 +167,15 @@ const scenario: Scenario = {
         // Every suite that ran is reported (the filter glob chose them), the named ones are required.
         trees.push(boot);
       }
-      const built = builtModules(p, kernel.config);
-      const fromBoot = bootResults(console());
+      const fromBoot = bootResults(consoleText);
       for (const m of p.modules) {
+        const kind = moduleKind(m, kernel.config);
         // A test module the kernel was not built with is SKIP (with the symbol), not a failure.
-        if (!built.includes(m)) {
+        if (kind === 'absent') {
           for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.config} is not set in this kernel` }]);
           continue;
         }
-        if (builtIn(m, kernel.config)) {
+        if (kind === 'built-in') {
           // Its suites ran at boot with the built-in ones: counted there (once), unless the filter left them out.
           for (const s of m.suites) {
             const ran = boot.children.find((c) => c.name === s);

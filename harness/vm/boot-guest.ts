@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { InfraError } from '../util/errors.js';
-import { raceAbort, sleep, withTimeout } from '../util/abort.js';
+import { delay, raceAbort, sleep, withTimeout } from '../util/abort.js';
 import { ConsoleWatcher, type ConsoleFinding } from '../results/console-watcher.js';
 import { GuestSsh } from '../guest/ssh-session.js';
 import type { LabKeys } from '../guest/lab-keys.js';
@@ -231,9 +231,7 @@ export class RunningGuest {
 
   private async waitExit(ms: number): Promise<boolean> {
     if (this.exited) return true;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exitPromise, new Promise((r) => { timer = setTimeout(r, ms); })]);
-    clearTimeout(timer);
+    await withTimeout(this.exitPromise, ms);
     return this.exited;
   }
 
@@ -289,15 +287,9 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     trackChild(child.pid, 'qemu guest');
     void GuestSsh.preload();
     const guest = new RunningGuest({ consoleLog: plan.consoleLog, cmdline: plan.cmdline, argv: plan.argv, ...(sshPort === undefined ? {} : { sshPort }) }, req.accel, runDir, qemuMachine(child, plan.qmpSocket), req.onFinding);
-    try {
-      await sleep(100);
-    } catch (e) {
-      // Interrupted before the caller has the guest to stop: stop it here. (It used to live on, and its
-      // open stderr pipe kept the interrupted lab process from exiting until something SIGKILLed it.)
-      await guest.kill();
-      guest.removeRunDir();
-      throw e;
-    }
+    // Not cut short by Ctrl-C: the caller must get the guest to stop it. (Interrupted here, it used to live
+    // on, and its open stderr pipe kept the lab process from exiting until something SIGKILLed it.)
+    await delay(100);
     if (guest.hasExited && /Could not set up host forwarding rule/.test(guest.qemuStderr) && attempt < 2) {
       guest.removeRunDir();
       continue;
