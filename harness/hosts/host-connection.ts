@@ -43,10 +43,17 @@ export function findHost(config: LabConfig, name: string, file?: string): HostSp
   return h;
 }
 
+/**
+ * The package name held in a variable of type string: the type checker then never resolves it, so a
+ * machine where npm skipped the optional binding (no libvirt-dev) still compiles the lab. The
+ * `Hypervisor` interface above is the whole of its API the lab relies on.
+ */
+const LIBVIRT_PACKAGE: string = '@unraid/libvirt';
+
 /** The binding, or a clear error saying how to get it. */
 async function loadBinding(): Promise<{ Hypervisor: new (o: { uri: string }) => Hypervisor }> {
   try {
-    return (await import('@unraid/libvirt')) as unknown as { Hypervisor: new (o: { uri: string }) => Hypervisor };
+    return (await import(LIBVIRT_PACKAGE)) as { Hypervisor: new (o: { uri: string }) => Hypervisor };
   } catch (e) {
     throw new InfraError(`the libvirt backend needs the optional package @unraid/libvirt, which is not installed or not built (${(e as Error).message.split('\n')[0]})`, 'run `lab setup --libvirt` (installs libvirt-dev and builds the binding from source)');
   }
