@@ -40,6 +40,11 @@ export interface Command {
   run(values: Record<string, string | boolean | undefined>, positionals: string[], ctx: CommandContext): Promise<number>;
 }
 
+/** `lab parse` follows its verdict: the overall status, or any leaf that did not pass. */
+export function parseExitCode(status: string, counts: { FAIL: number; ERROR: number; MISS: number }): ExitCode {
+  return ['FAIL', 'ERROR', 'MISS'].includes(status) || counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
+}
+
 const err = (line: string) => process.stderr.write(line + '\n');
 const out = (line: string) => process.stdout.write(line + '\n');
 
@@ -252,9 +257,13 @@ export const commands: Record<string, Command> = {
       }
       const tree = parseKtap(text);
       const counts = countLeaves(tree);
-      if (counts.total === 0 && tree.children.length === 0) throw new UsageError(`${file}: no KTAP or TAP results found`);
-      out(v.json ? JSON.stringify({ status: tree.status, counts, tests: tree.children.map(ktapJson) }, null, 2) : ktapSummaryLines(tree, counts).join('\n'));
-      return counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
+      // No results at all is a verdict too: the kernel crashed before its tests, or never ran them.
+      const empty = counts.total === 0 && tree.children.length === 0;
+      const status = empty ? 'ERROR' : tree.status;
+      const reason = empty ? `${file}: no KTAP or TAP results: the kernel crashed or never ran tests?` : undefined;
+      if (v.json) out(JSON.stringify({ status, ...(reason ? { reason } : {}), counts, tests: tree.children.map(ktapJson) }, null, 2));
+      else out(empty ? `ERROR  ${reason}` : ktapSummaryLines(tree, counts).join('\n'));
+      return parseExitCode(status, counts);
     },
   },
   compare: {

@@ -5,11 +5,28 @@ import { LabError, UsageError } from '../util/errors.js';
 import { installSignalHandlers } from '../util/abort.js';
 import { killAllNow } from '../vm/reaper.js';
 import { cacheRoot } from '../util/paths.js';
+import { sweepLeftovers } from '../vm/leftovers.js';
 import { commands, usage } from './commands.js';
+import { asksForHelp, commandHelp } from './help.js';
 
 function printError(e: LabError): void {
   process.stderr.write(`lab: ${e.message}\n`);
   if (e.details) process.stderr.write(`${e.details}\n`);
+}
+
+function printHelp(name: string): number {
+  const text = commandHelp(commands, name);
+  if (text === undefined) throw new UsageError(`unknown command '${name}'`, usage());
+  process.stdout.write(text);
+  return ExitCode.ok;
+}
+
+/** What an earlier lab killed by SIGKILL left (its QEMU, run dirs, staging folders) goes first. */
+function sweepAfterKilledLabs(): void {
+  const { killed, removed } = sweepLeftovers(cacheRoot());
+  if (killed.length || removed.length) {
+    process.stderr.write(`lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${removed.length} leftover folder(s) removed\n`);
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -18,18 +35,21 @@ async function main(argv: string[]): Promise<number> {
     process.exit(ExitCode.interrupted);
   });
   const [name, ...rest] = argv;
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
+  if (!name || name === '-h' || name === '--help' || (name === 'help' && rest.length === 0)) {
     process.stdout.write(usage());
     return name ? ExitCode.ok : ExitCode.usage;
   }
-  const cmd = commands[name];
+  if (name === 'help') return printHelp(rest[0]!);
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) throw new UsageError(`unknown command '${name}'`, usage());
+  if (asksForHelp(rest)) return printHelp(name);
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${name}: ${(e as Error).message}`, cmd.help);
   }
+  sweepAfterKilledLabs();
   return cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { cache: cacheRoot() });
 }
 

@@ -25,7 +25,14 @@ export interface ExecOptions {
  * dropbear in the initramfs has no SFTP server.
  */
 export class GuestSsh {
-  private constructor(private readonly client: ssh2.Client, readonly port: number) {}
+  /** Why the connection ended when the lab did not end it; undefined while it is up or after close(). */
+  dropped: string | undefined;
+  private closing = false;
+
+  private constructor(private readonly client: ssh2.Client, readonly port: number) {
+    client.on('error', (e: Error) => { if (!this.closing) this.dropped ??= e.message; });
+    client.on('close', () => { if (!this.closing) this.dropped ??= 'connection closed by the other end'; });
+  }
 
   /**
    * ssh2 is loaded here, not at start-up: it is only needed once a guest is booting, and loading it
@@ -67,7 +74,8 @@ export class GuestSsh {
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (script.length > MAX_EXEC_REQUEST && opts.stdin === undefined) return this.exec('sh -s', { ...opts, stdin: script });
     return new Promise((resolve, reject) => {
-      this.client.exec(script, (err, stream) => {
+      if (this.dropped !== undefined) return reject(this.lostError());
+      this.execChannel(script, reject, (err, stream) => {
         if (err) return reject(new InfraError(`ssh exec failed: ${err.message}`));
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
@@ -87,8 +95,12 @@ export class GuestSsh {
           code = c ?? -1;
           signal = sig ?? undefined;
         });
+        let exited = false;
+        stream.on('exit', () => { exited = true; });
         stream.on('close', () => {
           if (timer) clearTimeout(timer);
+          // A channel torn down with no exit status: the connection went, not the command.
+          if (!exited) return reject(this.lostError());
           resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
         });
         if (opts.stdin !== undefined) stream.end(opts.stdin);
@@ -116,7 +128,8 @@ export class GuestSsh {
 
   async download(remotePath: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.client.exec(`cat ${shq(remotePath)}`, (err, stream) => {
+      if (this.dropped !== undefined) return reject(this.lostError());
+      this.execChannel(`cat ${shq(remotePath)}`, reject, (err, stream) => {
         if (err) return reject(new InfraError(`download of ${remotePath} failed: ${err.message}`));
         const out: Buffer[] = [];
         const errOut: Buffer[] = [];
@@ -133,7 +146,22 @@ export class GuestSsh {
   }
 
   close(): void {
+    this.closing = true;
     this.client.end();
+  }
+
+  /** ssh2 throws "Not connected" synchronously from exec once the socket is gone: that is a lost connection. */
+  private execChannel(script: string, reject: (e: Error) => void, cb: Parameters<ssh2.Client['exec']>[1]): void {
+    try {
+      this.client.exec(script, cb as never);
+    } catch (e) {
+      this.dropped ??= (e as Error).message;
+      reject(this.lostError());
+    }
+  }
+
+  private lostError(): InfraError {
+    return new InfraError(`the SSH connection to the guest was lost (${this.dropped ?? 'channel closed without an exit status'})`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dieWithParent } from '../vm/die-with-parent.js';
 import { execa } from 'execa';
 import { trackChild, untrackChild } from '../vm/reaper.js';
 
@@ -38,7 +39,8 @@ export async function probeKvm(qemu: string, vmlinuz: string, timeoutMs = 15000)
   }
   const argv = ['-accel', 'kvm', '-cpu', 'host', '-m', '256', '-smp', '1', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
     '-serial', 'stdio', '-kernel', vmlinuz, '-append', 'console=ttyS0 panic=-1 init=/lab-kvm-probe'];
-  const child = execa(qemu, argv, { reject: false, all: true, stdin: 'ignore', timeout: timeoutMs });
+  const [file, ...args] = dieWithParent([qemu, ...argv]);
+  const child = execa(file, args, { reject: false, all: true, stdin: 'ignore', timeout: timeoutMs });
   if (child.pid) trackChild(child.pid, 'qemu kvm probe');
   let output = '';
   let decided = false;

@@ -1,17 +1,19 @@
 /**
  * The line layer of KTAP/TAP reading: each console or file line becomes one token, with the kernel's log
- * prefixes removed and its nesting depth worked out. Depth comes from 4-space indentation (KUnit's KTAP
- * subtests) and from "# " prefixes in front of TAP lines (kselftest output nested by run_kselftest.sh).
+ * prefixes removed and its indentation measured. The column is the width of what stands before the TAP
+ * text: whitespace (KUnit's KTAP subtests, 4 or 2 spaces a level over the years, tabs as 4 columns) and
+ * "# " prefixes in front of TAP lines (kselftest output nested by run_kselftest.sh). Which column is
+ * which nesting level is the parser's business: ktap.rst allows any consistent indentation.
  */
 export type Directive = 'SKIP' | 'TODO' | 'XFAIL' | 'TIMEOUT' | 'ERROR';
 
 export type KtapToken =
-  | { kind: 'version'; depth: number; line: number; ts?: number }
-  | { kind: 'plan'; depth: number; count: number; line: number; ts?: number }
-  | { kind: 'subtest'; depth: number; name: string; line: number; ts?: number }
-  | { kind: 'result'; depth: number; ok: boolean; num: number; name: string; directive?: Directive; reason?: string; line: number; ts?: number }
-  | { kind: 'bailout'; depth: number; reason: string; line: number; ts?: number }
-  | { kind: 'diag'; depth: number; text: string; line: number; ts?: number }
+  | { kind: 'version'; col: number; line: number; ts?: number }
+  | { kind: 'plan'; col: number; count: number; line: number; ts?: number }
+  | { kind: 'subtest'; col: number; name: string; line: number; ts?: number }
+  | { kind: 'result'; col: number; ok: boolean; num: number; name: string; directive?: Directive; reason?: string; line: number; ts?: number }
+  | { kind: 'bailout'; col: number; reason: string; line: number; ts?: number }
+  | { kind: 'diag'; col: number; text: string; line: number; ts?: number }
   | { kind: 'other'; text: string; line: number; ts?: number };
 
 // "[    1.234567] ", "[    1.234567][    T1] ", "<6>[    1.234567] ", "<6>".
@@ -38,23 +40,22 @@ export function tokenizeLine(raw: string, line: number): KtapToken {
   const { text, ts } = stripKernelPrefix(raw.replace(/\r$/, ''));
   const stamp = ts !== undefined ? { ts } : {};
   const expanded = text.replace(/\t/g, '    ');
-  const spaces = expanded.length - expanded.trimStart().length;
-  let depth = Math.floor(spaces / 4);
   let rest = expanded.trimStart();
+  let col = expanded.length - rest.length;
   // kselftest nests a test's own TAP behind "# " (once per level); strip those in front of TAP lines.
   while (rest.startsWith('# ') && !SUBTEST.test(rest)) {
     const inner = rest.slice(2);
     const innerTrim = inner.trimStart();
     if (!isTapLine(innerTrim) && !(innerTrim.startsWith('# ') && isNestedTap(innerTrim))) break;
-    depth += 1 + Math.floor((inner.length - innerTrim.length) / 4);
+    col += 2 + inner.length - innerTrim.length;
     rest = innerTrim;
   }
   let m: RegExpExecArray | null;
-  if (VERSION.test(rest)) return { kind: 'version', depth, line, ...stamp };
-  if ((m = PLAN.exec(rest))) return { kind: 'plan', depth, count: Number(m[1]), line, ...stamp };
-  if ((m = SUBTEST.exec(rest))) return { kind: 'subtest', depth, name: m[1]!.trim(), line, ...stamp };
+  if (VERSION.test(rest)) return { kind: 'version', col, line, ...stamp };
+  if ((m = PLAN.exec(rest))) return { kind: 'plan', col, count: Number(m[1]), line, ...stamp };
+  if ((m = SUBTEST.exec(rest))) return { kind: 'subtest', col, name: m[1]!.trim(), line, ...stamp };
   if ((m = RESULT.exec(rest))) {
-    const tok: KtapToken = { kind: 'result', depth, ok: m[1] === 'ok', num: Number(m[2]), name: (m[3] ?? '').trim(), line, ...stamp };
+    const tok: KtapToken = { kind: 'result', col, ok: m[1] === 'ok', num: Number(m[2]), name: (m[3] ?? '').trim(), line, ...stamp };
     const d = m[4] !== undefined ? DIRECTIVE.exec(m[4].trim()) : null;
     if (d) {
       tok.directive = d[1]!.toUpperCase() as Directive;
@@ -62,8 +63,8 @@ export function tokenizeLine(raw: string, line: number): KtapToken {
     }
     return tok;
   }
-  if ((m = /^Bail out!\s*(.*)$/.exec(rest))) return { kind: 'bailout', depth, reason: m[1]!, line, ...stamp };
-  if (rest.startsWith('#')) return { kind: 'diag', depth, text: rest.replace(/^#\s?/, ''), line, ...stamp };
+  if ((m = /^Bail out!\s*(.*)$/.exec(rest))) return { kind: 'bailout', col, reason: m[1]!, line, ...stamp };
+  if (rest.startsWith('#')) return { kind: 'diag', col, text: rest.replace(/^#\s?/, ''), line, ...stamp };
   return { kind: 'other', text, line, ...stamp };
 }
 

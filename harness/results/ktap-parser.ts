@@ -20,7 +20,10 @@ export interface KtapTest {
 
 interface Open {
   test: KtapTest;
+  /** Its place in the stack (the root is 0). */
   depth: number;
+  /** The indentation column of the lines inside it. */
+  col: number;
   /** Log lines since the last result in this container: they belong to the next leaf. */
   pending: string[];
   lastTs?: number;
@@ -54,16 +57,29 @@ function statusOf(tok: Extract<KtapToken, { kind: 'result' }>): { status: TestSt
  */
 export function parseKtap(text: string): KtapTest {
   const root: KtapTest = { name: '', status: 'SKIP', children: [], log: [] };
-  const stack: Open[] = [{ test: root, depth: 0, pending: [], segmentStart: 0 }];
+  const stack: Open[] = [{ test: root, depth: 0, col: 0, pending: [], segmentStart: 0 }];
   let started = false;
   const top = () => stack[stack.length - 1]!;
+  /**
+   * The nesting level of a line at `col`: that of the open test whose lines stand there, or one deeper
+   * than the innermost open test it is indented past. Levels come from the columns actually seen, so any
+   * consistent indentation nests (KUnit has used 4 and 2 spaces), as ktap.rst allows.
+   */
+  const levelOf = (col: number): number => {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const c = stack[i]!.col;
+      if (c === col) return i;
+      if (c < col) return i + 1;
+    }
+    return 0;
+  };
 
-  const open = (depth: number, name = '', ts?: number) => {
+  const open = (depth: number, col: number, name = '', ts?: number) => {
     const parent = top();
     const t: KtapTest = { name, status: 'ERROR', children: [], log: [...parent.pending] };
     parent.pending = [];
     parent.test.children.push(t);
-    stack.push({ test: t, depth, pending: [], ...(ts !== undefined ? { lastTs: ts, startTs: ts } : {}), segmentStart: 0 });
+    stack.push({ test: t, depth, col, pending: [], ...(ts !== undefined ? { lastTs: ts, startTs: ts } : {}), segmentStart: 0 });
   };
   /** Closes the container on top; without a result line it is a crash. */
   const close = (result?: Extract<KtapToken, { kind: 'result' }>) => {
@@ -93,43 +109,46 @@ export function parseKtap(text: string): KtapTest {
   text.split('\n').forEach((raw, i) => {
     const tok = tokenizeLine(raw, i + 1);
     if (!started) {
-      if (tok.kind === 'version' || (tok.kind === 'result' && tok.depth === 0) || (tok.kind === 'plan' && tok.depth === 0)) started = true;
-      else return;
+      if (tok.kind === 'version' || ((tok.kind === 'result' || tok.kind === 'plan') && tok.col === 0)) {
+        started = true;
+        stack[0]!.col = tok.col;
+      } else return;
     }
+    const depth = tok.kind === 'other' ? 0 : levelOf(tok.col);
     switch (tok.kind) {
       case 'version': {
-        while (top().depth > tok.depth) close();
-        if (tok.depth === 0) {
+        while (top().depth > depth) close();
+        if (depth === 0) {
           // A new run at the top (e.g. a KUnit test module loaded later): its numbering starts again.
           root.children.length > 0 && finishPlan(stack[0]!);
           stack[0]!.segmentStart = root.children.length;
           delete root.plan;
-        } else if (top().depth < tok.depth) {
-          open(tok.depth, '', tok.ts);
+        } else if (top().depth < depth) {
+          open(depth, tok.col, '', tok.ts);
         }
         return;
       }
       case 'subtest': {
-        while (top().depth > tok.depth) close();
+        while (top().depth > depth) close();
         const t = top();
-        if (t.depth === tok.depth && t.depth > 0 && !t.test.name && t.test.children.length === 0) t.test.name = tok.name;
-        else open(tok.depth, tok.name, tok.ts);
+        if (t.depth === depth && t.depth > 0 && !t.test.name && t.test.children.length === 0) t.test.name = tok.name;
+        else open(depth, tok.col, tok.name, tok.ts);
         return;
       }
       case 'plan': {
-        while (top().depth > tok.depth) close();
-        if (top().depth < tok.depth) open(tok.depth, '', tok.ts);
+        while (top().depth > depth) close();
+        if (top().depth < depth) open(depth, tok.col, '', tok.ts);
         top().test.plan = tok.count;
         return;
       }
       case 'result': {
-        while (top().depth > tok.depth + 1) close();
-        if (top().depth === tok.depth + 1) {
+        while (top().depth > depth + 1) close();
+        if (top().depth === depth + 1) {
           close(tok);
           if (tok.ts !== undefined) top().lastTs = tok.ts;
           return;
         }
-        if (top().depth < tok.depth) open(tok.depth, '', tok.ts);
+        if (top().depth < depth) open(depth, tok.col, '', tok.ts);
         const c = top();
         const s = statusOf(tok);
         const leaf: KtapTest = {

@@ -179,6 +179,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           });
           recordPlan(guest.plan);
           ended = await guest.waitConsoleRun((guestSpec.boot_timeout + suite.timeout) * 1000);
+          const lost = ended ? await guest.infrastructureLoss() : undefined;
+          if (lost) throw lost;
           const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
           if (release !== kernel!.release) throw guest.bootFailure(release ? `guest ran kernel ${release}, expected ${kernel!.release}` : 'the kernel printed nothing on the console');
         }, () => 'console only, until kunit_shutdown');
@@ -209,6 +211,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
             onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
           recordPlan(guest.plan);
+          checks.watchGuest(() => guest!.infrastructureLoss());
           const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
           if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
         }, () => (bootScript !== undefined ? 'until the boot script starts' : undefined));
@@ -226,6 +229,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
               // The boot script's time is the suite's: a test module that hangs is the suite's timeout, and
               // one that panics the kernel is its failure (the console says so), not a boot failure.
               const done = await guest!.waitBootScript();
+              const lost = done ? undefined : await guest!.infrastructureLoss();
+              if (lost) throw lost;
               ssh = done ? onDemand.ssh : sshUnavailable(`the guest ended while its boot script ran (${guest!.plan.consoleLog})`);
             }
             await scenario.run(scenarioContext(guest!, { ssh }));
@@ -241,8 +246,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       }
     }
   } catch (e) {
+    // Whatever a scenario threw, a guest lost to the host (QEMU killed, SSH gone) is the run's cause.
+    const lost = guest && !(e instanceof LabError && e.exitCode === ExitCode.interrupted) ? await guest.infrastructureLoss() : undefined;
     if (e instanceof RequirementsUnmet) {
       checks.skipAll(scenario.checks, e.message);
+    } else if (lost) {
+      runError = lost;
     } else if (!(e instanceof LabError)) {
       runError = new InfraError(`internal error: ${(e as Error).stack ?? String(e)}`);
     } else runError = e;
@@ -268,12 +277,15 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   if (guest) {
     const findings = guest.watcher.findings;
     summary.console.findings = findings;
+    // A console cut short by the host's fault was not watched to its end: no verdict either way.
+    const cutShort = !findings.length && runError?.exitCode === ExitCode.infrastructure;
     tests.push({
       path: `${suite.name}.console_clean`,
       name: 'console_clean',
-      status: findings.length ? 'FAIL' : 'PASS',
+      status: findings.length ? 'FAIL' : cutShort ? 'ERROR' : 'PASS',
       durationMs: 0,
       ...(findings.length ? { reason: findings.map((f) => `${f.kind}: ${f.title}`).join('; ').slice(0, 500), log: clipExcerpt(findings.map((f) => f.excerpt).join('\n\n')) } : {}),
+      ...(cutShort ? { reason: `not judged: the run ended early (${runError!.message.split('\n')[0]})` } : {}),
     });
   }
   summary.tests = tests;
@@ -283,6 +295,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   summary.finishedAt = new Date().toISOString();
   writeReport(reportDir, summary, guest?.plan.consoleLog);
   if (guest && !opts.keep) guest.removeRunDir();
+  else if (guest) guest.keepRunDir();
   return { summary, reportDir };
 }
 

@@ -1,3 +1,4 @@
+import type { LabError } from '../util/errors.js';
 import { clipExcerpt, type Metric, type TestRecord, type TestStatus } from '../results/model.js';
 
 /** Thrown inside a check to mark it SKIP with a reason. */
@@ -11,11 +12,23 @@ export class SkipCheck extends Error {}
 export class CheckRecorder {
   readonly records: TestRecord[] = [];
   private broken: string | undefined;
+  private guestLoss: (() => Promise<LabError | undefined>) | undefined;
+  private lost: LabError | undefined;
 
   constructor(private readonly suite: string, private readonly onRecord: (r: TestRecord) => void = () => {}) {}
 
+  /**
+   * Asked whenever a check fails: the guest's loss to the infrastructure (QEMU killed, SSH dropped), if
+   * that is what happened. Such a failure is the host's, not the kernel's: the check is ERROR with the
+   * cause, the loss is thrown to end the scenario (the run exits 3), and any later check is ERROR.
+   */
+  watchGuest(loss: () => Promise<LabError | undefined>): void {
+    this.guestLoss = loss;
+  }
+
   /** Runs fn as the next check of the chain; returns its value, or undefined when it did not pass. */
   async check<T>(name: string, fn: () => Promise<T>, metrics?: (v: T) => Metric[]): Promise<T | undefined> {
+    if (this.lost) return this.notRun(name, this.lost.message);
     if (this.broken) {
       this.add(name, 'ERROR', 0, `not run: '${this.broken}' did not pass`);
       return undefined;
@@ -25,7 +38,13 @@ export class CheckRecorder {
 
   /** Runs fn whatever happened before (e.g. stopping the kdamond, or an independent measurement). */
   async always<T>(name: string, fn: () => Promise<T>, metrics?: (v: T) => Metric[]): Promise<T | undefined> {
+    if (this.lost) return this.notRun(name, this.lost.message);
     return this.attempt(name, fn, metrics, false);
+  }
+
+  private notRun(name: string, why: string): undefined {
+    this.add(name, 'ERROR', 0, `not run: ${why.split('\n')[0]}`);
+    return undefined;
   }
 
   /** Adds records parsed from test output (KUnit, kselftest), as they are. */
@@ -60,6 +79,12 @@ export class CheckRecorder {
       const err = e as Error;
       // An interrupted run is not a test failure: let it propagate so the run reports the interruption.
       if (err.name === 'InterruptedError') throw e;
+      const loss = await this.guestLoss?.();
+      if (loss) {
+        this.lost = loss;
+        this.add(name, 'ERROR', ms, loss.message, [loss.message, loss.details, `(the check saw: ${err.message})`].filter(Boolean).join('\n'));
+        throw loss;
+      }
       const infra = err.name === 'InfraError';
       this.add(name, infra ? 'ERROR' : 'FAIL', ms, err.message.split('\n')[0], err.message);
       if (chained) this.broken = name;

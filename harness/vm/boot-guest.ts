@@ -14,6 +14,8 @@ import { FileFollower } from './console-tail.js';
 import { freeLoopbackPort } from './free-port.js';
 import { QmpClient } from './qmp.js';
 import { trackChild, untrackChild } from './reaper.js';
+import { dieWithParent } from './die-with-parent.js';
+import { claimRunDir, recordQemu, releaseRunDir, RUN_DIR_PREFIX } from './leftovers.js';
 
 export interface BootRequest {
   guest: GuestSpec;
@@ -29,6 +31,9 @@ export interface BootRequest {
   /** Called with console findings as they appear (for live progress). */
   onFinding?: (f: ConsoleFinding) => void;
 }
+
+/** Console findings that make a lost guest the kernel's fault rather than the host's. */
+const KERNEL_FAULTS: ReadonlySet<ConsoleFinding['kind']> = new Set(['panic', 'oops', 'bug', 'gpf', 'soft-lockup', 'hung-task', 'rcu-stall', 'kasan']);
 
 // Matched with the word after the release, so a line the follower read halfway is never taken for it.
 const READY = /LAB-READY (\S+) uptime=/;
@@ -46,6 +51,11 @@ export interface GuestMachine {
   quit(): Promise<void>;
   /** Stops it by force (SIGKILL; virDomainDestroy). */
   kill(): Promise<void>;
+  /**
+   * Once ended: true when the guest itself ended it (powered off, or rebooted under -no-reboot: QEMU's
+   * exit code 0), false when something outside the guest did (a signal, a QEMU error, a crash).
+   */
+  endedByGuest(): boolean;
 }
 
 /** How a guest was started, for the report and for reaching it. */
@@ -71,6 +81,8 @@ export class RunningGuest {
   readonly watcher = new ConsoleWatcher();
   private exited = false;
   private exitInfo = '';
+  /** Set once the lab asks the guest to stop: what ends it after that is no loss. */
+  private stopping = false;
   private readonly exitPromise: Promise<void>;
   private follower: FileFollower;
   readonly bootStarted = Date.now();
@@ -169,6 +181,30 @@ export class RunningGuest {
     return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`);
   }
 
+  /**
+   * Why the guest is gone for a reason that is not the kernel's, or undefined. Asked when a check fails:
+   * QEMU killed or crashed from outside, or SSH dropped while QEMU runs on, is the infrastructure's
+   * fault (the run is ERROR, exit 3), never a test failure a bisection would blame on a commit. A guest
+   * that ended itself (power off, reboot) or whose console shows a panic, oops or hang is the kernel's
+   * doing: that stays a test failure. Waits up to settleMs for QEMU's end to be seen after SSH's.
+   */
+  async infrastructureLoss(settleMs = 1500): Promise<InfraError | undefined> {
+    if (this.stopping) return undefined;
+    const dropped = this.ssh?.dropped;
+    if (!this.exited && dropped === undefined) return undefined;
+    if (!this.exited) await this.waitExit(settleMs);
+    this.follower.poll();
+    if (this.watcher.findings.some((f) => KERNEL_FAULTS.has(f.kind))) return undefined;
+    if (this.exited) {
+      if (this.machine.endedByGuest()) return undefined;
+      const err = this.machine.stderr().trim();
+      return new InfraError(`QEMU exited: ${this.exitInfo}${err ? ` (${err.split('\n').slice(-1)[0]})` : ''}`,
+        `${err ? `--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}\n` : ''}--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`);
+    }
+    return new InfraError(`the SSH connection to the guest dropped while QEMU still runs (${dropped}); the console shows no kernel fault`,
+      `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`);
+  }
+
   /** hostPublicKey: the key the guest serves (the lab's dropbear key, or a rootfs image's own). */
   async connectSsh(keys: LabKeys, timeoutMs: number, hostPublicKey = keys.hostPublicKey): Promise<GuestSsh> {
     const port = this.plan.sshPort;
@@ -199,6 +235,7 @@ export class RunningGuest {
       this.finish();
       return 'already-exited';
     }
+    this.stopping = true;
     let how: 'poweroff' | 'qmp-quit' | 'killed' = 'killed';
     // quick: the run only wanted a verdict (a bisection step): no poweroff inside the guest.
     if (this.ssh && !opts.quick) {
@@ -223,6 +260,7 @@ export class RunningGuest {
 
   /** Immediate stop for error paths. */
   async kill(): Promise<void> {
+    this.stopping = true;
     this.ssh?.close();
     if (!this.exited) await this.machine.kill().catch(() => {});
     await this.waitExit(5000);
@@ -243,18 +281,26 @@ export class RunningGuest {
   removeRunDir(): void {
     rmSync(this.runDir, { recursive: true, force: true });
   }
+
+  /** Keeps the run dir for the user (`--keep`): no later sweep of leftovers removes it. */
+  keepRunDir(): void {
+    releaseRunDir(this.runDir);
+  }
 }
 
 /** A QEMU process as a guest machine: QMP quit to ask, SIGKILL to force. */
 function qemuMachine(child: ResultPromise, qmpSocket: string): GuestMachine {
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  let byGuest = false;
   const ended = child.then((r) => {
     if (child.pid) untrackChild(child.pid);
-    return r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
+    byGuest = !r.signal && r.exitCode === 0;
+    return r.signal ? `killed by signal ${r.signal}` : `exit code ${r.exitCode}`;
   });
   return {
     ended,
+    endedByGuest: () => byGuest,
     stderr: () => stderr,
     async quit() {
       const qmp = await QmpClient.connect(qmpSocket, 1000);
@@ -271,20 +317,23 @@ function qemuMachine(child: ResultPromise, qmpSocket: string): GuestMachine {
 export async function startGuest(req: BootRequest): Promise<RunningGuest> {
   for (let attempt = 0; ; attempt++) {
     // mkdtemp makes the run dir 0700: the QMP socket inside it is reachable by this user only.
-    const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
+    const runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+    claimRunDir(runDir);
     const sshPort = req.consoleOnly ? undefined : await freeLoopbackPort();
     const tcgThreads = process.env.LAB_TCG_THREAD === 'multi' ? 'multi' : 'single';
     const plan = buildQemuArgv({
       guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, runDir, extraCmdline: req.extraCmdline ?? [], tcgThreads,
       ...(req.initrd ? { initrd: req.initrd } : {}), ...(sshPort === undefined ? {} : { sshPort }), ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}),
     });
-    const [file, ...args] = plan.argv;
-    const child = execa(file!, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
+    const [file, ...args] = dieWithParent(plan.argv);
+    const child = execa(file, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
     if (!child.pid) {
       const r = await child;
-      throw new InfraError(`cannot start ${file}: ${r.shortMessage ?? 'unknown error'}`, 'run `lab setup` to install qemu-system-x86');
+      rmSync(runDir, { recursive: true, force: true });
+      throw new InfraError(`cannot start ${plan.argv[0]}: ${r.shortMessage ?? 'unknown error'}`, 'run `lab setup` to install qemu-system-x86');
     }
     trackChild(child.pid, 'qemu guest');
+    recordQemu(runDir, child.pid);
     void GuestSsh.preload();
     const guest = new RunningGuest({ consoleLog: plan.consoleLog, cmdline: plan.cmdline, argv: plan.argv, ...(sshPort === undefined ? {} : { sshPort }) }, req.accel, runDir, qemuMachine(child, plan.qmpSocket), req.onFinding);
     // Not cut short by Ctrl-C: the caller must get the guest to stop it. (Interrupted here, it used to live

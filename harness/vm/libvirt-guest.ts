@@ -1,3 +1,4 @@
+import { claimRunDir, RUN_DIR_PREFIX } from './leftovers.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +21,19 @@ const domainName = () => `damon-lab-${process.pid}-${Date.now().toString(36)}-${
  */
 function libvirtMachine(conn: HostConnection, dom: { getInfo(): Promise<{ state: number }>; destroy(): Promise<void> }, name: string, onEnd: () => Promise<void>): GuestMachine {
   let stderr = '';
+  let byGuest = true;
   const ended = (async () => {
     for (;;) {
       try {
         const info = await dom.getInfo();
-        if (info.state === 5 /* SHUTOFF */ || info.state === 6 /* CRASHED */) break;
+        if (info.state === 5 /* SHUTOFF */) break;
+        if (info.state === 6 /* CRASHED */) {
+          byGuest = false;
+          break;
+        }
         // QEMU pauses a guest on a KVM internal error: for the lab that machine is dead.
         if (info.state === 3 /* PAUSED */) {
+          byGuest = false;
           await dom.destroy().catch(() => {});
           break;
         }
@@ -42,6 +49,9 @@ function libvirtMachine(conn: HostConnection, dom: { getInfo(): Promise<{ state:
   })();
   return {
     ended,
+    // A transient domain that vanished may have powered off or been destroyed from outside: libvirt's
+    // state cannot tell them apart once it is gone, so only a crash or a KVM pause counts as the host's.
+    endedByGuest: () => byGuest,
     stderr: () => stderr,
     quit: () => dom.destroy(),
     kill: () => dom.destroy(),
@@ -55,7 +65,8 @@ function libvirtMachine(conn: HostConnection, dom: { getInfo(): Promise<{ state:
  * host's SSH for a remote host).
  */
 export async function startLibvirtGuest(req: BootRequest, conn: HostConnection): Promise<RunningGuest> {
-  const runDir = mkdtempSync(join(tmpdir(), 'damon-lab-'));
+  const runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
+  claimRunDir(runDir);
   const consoleLog = join(runDir, 'console.log');
   writeFileSync(consoleLog, '');
   const files = join(conn.spec.workdir, 'files');

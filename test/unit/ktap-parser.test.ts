@@ -16,13 +16,13 @@ t.test('kernel log prefixes are stripped', async (t) => {
 });
 
 t.test('tokens: depth by indentation and by "# " nesting; directives', async (t) => {
-  t.match(tokenizeLine('    ok 3 damon_test_x # SKIP needs paddr', 1), { kind: 'result', depth: 1, ok: true, num: 3, name: 'damon_test_x', directive: 'SKIP', reason: 'needs paddr' });
-  t.match(tokenizeLine('# # not ok 2 inner', 1), { kind: 'result', depth: 2, ok: false, num: 2, name: 'inner' });
+  t.match(tokenizeLine('    ok 3 damon_test_x # SKIP needs paddr', 1), { kind: 'result', col: 4, ok: true, num: 3, name: 'damon_test_x', directive: 'SKIP', reason: 'needs paddr' });
+  t.match(tokenizeLine('# # not ok 2 inner', 1), { kind: 'result', col: 4, ok: false, num: 2, name: 'inner' });
   t.match(tokenizeLine('not ok 3 selftests: damon: a # TIMEOUT 45 seconds', 1), { kind: 'result', directive: 'TIMEOUT', reason: '45 seconds' });
   t.match(tokenizeLine('ok 1 - name with dash', 1), { kind: 'result', name: 'name with dash' });
-  t.match(tokenizeLine('    # Subtest: damon', 1), { kind: 'subtest', depth: 1, name: 'damon' });
-  t.match(tokenizeLine('# selftests: damon: sysfs.sh', 1), { kind: 'diag', depth: 0 });
-  t.match(tokenizeLine('KTAP version 1', 1), { kind: 'version', depth: 0 });
+  t.match(tokenizeLine('    # Subtest: damon', 1), { kind: 'subtest', col: 4, name: 'damon' });
+  t.match(tokenizeLine('# selftests: damon: sysfs.sh', 1), { kind: 'diag', col: 0 });
+  t.match(tokenizeLine('KTAP version 1', 1), { kind: 'version', col: 0 });
   t.match(tokenizeLine('[ 1.0] random: crng init done', 1), { kind: 'other' });
 });
 

@@ -1,0 +1,122 @@
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatIdentity, parseIdentity, processIdentity, stillRunning, type ProcessIdentity } from '../util/process-identity.js';
+
+/**
+ * What a lab process killed by SIGKILL leaves behind, and its removal by the next lab command.
+ *
+ * A guest's run dir (`$TMPDIR/damon-lab-*`) holds an `owner` file naming the lab process (pid and start
+ * time) and a `qemu.pid` file naming the QEMU it started. QEMU is also started under
+ * `setpriv --pdeathsig KILL`, so it normally dies with the lab; the sweep is for what that misses (a QEMU
+ * that outlived a crash of setpriv's parent thread, a libvirt-less host without prctl). The cache's
+ * staging entries carry their writer's pid in their name (`X.tmp-PID`, `.rootfs-PID`).
+ * Everything is found by the files the lab wrote, never by process name, and only when its owner is gone.
+ */
+export const RUN_DIR_PREFIX = 'damon-lab-';
+const OWNER = 'owner';
+const QEMU_PID = 'qemu.pid';
+
+/** Marks a fresh run dir as this process's, so a sweep leaves it alone while this process lives. */
+export function claimRunDir(runDir: string): void {
+  writeAtomic(join(runDir, OWNER), formatIdentity(processIdentity(process.pid)!));
+}
+
+/** Records the QEMU started for a run dir (called right after spawn). */
+export function recordQemu(runDir: string, pid: number): void {
+  const id = processIdentity(pid);
+  if (id) writeAtomic(join(runDir, QEMU_PID), formatIdentity(id));
+}
+
+/** A run dir kept for the user (`--keep`): it is theirs now, and no sweep removes it. */
+export function releaseRunDir(runDir: string): void {
+  rmSync(join(runDir, OWNER), { force: true });
+}
+
+export interface SweepResult {
+  killed: number[];
+  removed: string[];
+}
+
+/** Removes the run dirs and staging entries of lab processes that are gone, killing their QEMUs first. */
+export function sweepLeftovers(cache: string, tmp = tmpdir()): SweepResult {
+  const result: SweepResult = { killed: [], removed: [] };
+  for (const name of safeReaddir(tmp)) {
+    if (!name.startsWith(RUN_DIR_PREFIX)) continue;
+    const dir = join(tmp, name);
+    const owner = readIdentity(join(dir, OWNER));
+    if (!owner || stillRunning(owner)) continue;
+    const qemu = readIdentity(join(dir, QEMU_PID));
+    if (qemu && stillRunning(qemu)) {
+      try {
+        process.kill(qemu.pid, 'SIGKILL');
+        result.killed.push(qemu.pid);
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    result.removed.push(dir);
+  }
+  for (const entry of stagingEntries(cache, 3)) {
+    if (processIdentity(entry.pid)) continue;
+    rmSync(entry.path, { recursive: true, force: true });
+    result.removed.push(entry.path);
+  }
+  return result;
+}
+
+/** The pid in a staging entry's name, or undefined for a name that is not one. */
+export function stagingPid(name: string): number | undefined {
+  const m = /\.tmp-(?:.*-)?(\d+)$/.exec(name) ?? /^\.rootfs-(\d+)$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Staging entries up to `depth` levels into the cache, not descending into source trees or symlinks. */
+function stagingEntries(dir: string, depth: number): { path: string; pid: number }[] {
+  const out: { path: string; pid: number }[] = [];
+  const names = safeReaddir(dir);
+  if (names.includes('.git') || names.includes('Makefile')) return out;
+  for (const name of names) {
+    const path = join(dir, name);
+    const pid = stagingPid(name);
+    if (pid !== undefined) {
+      out.push({ path, pid });
+      continue;
+    }
+    if (depth > 1 && isRealDir(path)) out.push(...stagingEntries(path, depth - 1));
+  }
+  return out;
+}
+
+function isRealDir(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function readIdentity(file: string): ProcessIdentity | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return parseIdentity(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A reader never sees half a file: the content is written beside it and renamed into place. */
+function writeAtomic(file: string, content: string): void {
+  const tmp = `${file}.new`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, file);
+}

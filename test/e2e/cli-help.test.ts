@@ -1,0 +1,35 @@
+import t from 'tap';
+import { lab } from './lab-cli.js';
+import { commands } from '../../harness/cli/commands.js';
+import { asksForHelp, commandHelp } from '../../harness/cli/help.js';
+
+t.test('asksForHelp: -h/--help before a "--" only', async (t) => {
+  t.ok(asksForHelp(['--help']));
+  t.ok(asksForHelp(['x', '-h']));
+  t.notOk(asksForHelp(['x', '--', '-h']), 'after -- the words are a guest command\'s');
+  t.notOk(asksForHelp(['--helpful']));
+  t.equal(commandHelp(commands, 'constructor'), undefined, 'names of Object.prototype are no commands');
+});
+
+// Every command, in the three spellings a user tries: each prints that command's usage on stdout, exit 0.
+for (const name of Object.keys(commands)) {
+  t.test(`help for '${name}'`, async (t) => {
+    for (const argv of [['help', name], [name, '--help'], [name, '-h']]) {
+      const r = await lab(argv);
+      t.equal(r.exitCode, 0, `lab ${argv.join(' ')} exits 0\n${r.all}`);
+      t.match(r.stdout, new RegExp(`^usage: lab ${name}\\b`, 'm'), `lab ${argv.join(' ')} prints the usage of ${name}`);
+      t.equal(r.stderr, '', `lab ${argv.join(' ')} prints nothing on stderr`);
+    }
+  });
+}
+
+t.test('lab --help and lab help print the overview, exit 0; help for an unknown command is exit 2', async (t) => {
+  for (const argv of [['--help'], ['-h'], ['help']]) {
+    const r = await lab(argv);
+    t.equal(r.exitCode, 0);
+    t.match(r.stdout, /^usage: lab COMMAND/);
+  }
+  const r = await lab(['help', 'frobnicate']);
+  t.equal(r.exitCode, 2);
+  t.match(r.stderr, /unknown command 'frobnicate'/);
+});
