@@ -1,0 +1,67 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimRunDir, stagingPid, sweepLeftovers } from '../../harness/vm/leftovers.js';
+import { formatIdentity, parseIdentity, processIdentity, stillRunning } from '../../harness/util/process-identity.js';
+
+/** The identity of a process that has ended: a pid with a start time no live process has. */
+function deadIdentity(): string {
+  const r = spawnSync('true');
+  return `${r.pid} 1\n`;
+}
+
+t.test('process identities: pid and start time, so a reused pid is not taken for the old process', async (t) => {
+  const me = processIdentity(process.pid)!;
+  t.ok(stillRunning(me));
+  t.notOk(stillRunning({ pid: me.pid, start: me.start + 1 }), 'same pid, other start time: another process');
+  t.same(parseIdentity(formatIdentity(me)), me);
+  t.equal(parseIdentity('12'), undefined, 'a half-written file is no identity');
+});
+
+t.test('staging names carry their writer\'s pid', async (t) => {
+  t.equal(stagingPid('initramfs-abc.cpio.tmp-1234'), 1234);
+  t.equal(stagingPid('.tmp-linux-image-6.12.1-cloud-amd64-99'), 99);
+  t.equal(stagingPid('.rootfs-77'), 77);
+  t.equal(stagingPid('initramfs-abc.cpio'), undefined);
+});
+
+t.test('the sweep kills a dead lab\'s QEMU by its pid file, removes its run dir and staging, spares the living', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'lab-sweep-tmp-'));
+  const cache = mkdtempSync(join(tmpdir(), 'lab-sweep-cache-'));
+  // A "QEMU" left by a lab that is gone: a sleeper, named in qemu.pid; the owner file names a dead process.
+  const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+  t.teardown(() => { try { sleeper.kill('SIGKILL'); } catch { /* gone */ } });
+  await new Promise((r) => setTimeout(r, 50));
+  const orphanDir = join(tmp, 'damon-lab-orphan');
+  mkdirSync(orphanDir);
+  writeFileSync(join(orphanDir, 'owner'), deadIdentity());
+  writeFileSync(join(orphanDir, 'qemu.pid'), formatIdentity(processIdentity(sleeper.pid!)!));
+  // A run dir of this (living) process, one kept for the user (no owner), and one of another program.
+  const mine = join(tmp, 'damon-lab-mine');
+  mkdirSync(mine);
+  claimRunDir(mine);
+  const kept = join(tmp, 'damon-lab-kept');
+  mkdirSync(kept);
+  const other = join(tmp, 'someone-else');
+  mkdirSync(other);
+  writeFileSync(join(other, 'owner'), deadIdentity());
+  // Staging: one of a dead pid, one of this process.
+  mkdirSync(join(cache, 'kernels', 'debian'), { recursive: true });
+  const deadStaging = join(cache, 'kernels', 'debian', `pkg.tmp-${spawnSync('true').pid}`);
+  mkdirSync(deadStaging);
+  const liveStaging = join(cache, 'images', `initramfs-x.cpio.tmp-${process.pid}`);
+  mkdirSync(join(cache, 'images'));
+  writeFileSync(liveStaging, 'x');
+
+  const r = sweepLeftovers(cache, tmp);
+  t.same(r.killed, [sleeper.pid], 'the orphan QEMU was killed');
+  await new Promise((res) => sleeper.once('exit', res));
+  t.notOk(existsSync(orphanDir));
+  t.notOk(existsSync(deadStaging));
+  t.ok(existsSync(mine), 'a living lab\'s run dir stays');
+  t.ok(existsSync(kept), 'a run dir kept for the user stays');
+  t.ok(existsSync(other), 'folders the lab did not make stay');
+  t.ok(existsSync(liveStaging), 'a living lab\'s staging stays');
+});
