@@ -51,17 +51,17 @@ export function findHost(config: LabConfig, name: string, file?: string): HostSp
 const LIBVIRT_PACKAGE: string = '@unraid/libvirt';
 
 /** The binding, or a clear error saying how to get it. */
-async function loadBinding(): Promise<{ Hypervisor: new (o: { uri: string }) => Hypervisor }> {
+async function loadBinding(host: string): Promise<{ Hypervisor: new (o: { uri: string }) => Hypervisor }> {
   try {
     return (await import(LIBVIRT_PACKAGE)) as { Hypervisor: new (o: { uri: string }) => Hypervisor };
   } catch (e) {
-    throw new InfraError(`the libvirt backend needs the optional package @unraid/libvirt, which is not installed or not built (${(e as Error).message.split('\n')[0]})`, 'run `lab setup --libvirt` (installs libvirt-dev and builds the binding from source)');
+    throw new InfraError(`host ${host}: the libvirt backend needs the optional package @unraid/libvirt, which is not installed or not built (${(e as Error).message.split('\n')[0]})`, 'run `lab setup --libvirt` (installs libvirt-dev and builds the binding from source)');
   }
 }
 
 export async function connectHost(spec: HostSpec): Promise<HostConnection> {
   const uri = parseLibvirtUri(spec.uri);
-  const { Hypervisor } = await loadBinding();
+  const { Hypervisor } = await loadBinding(spec.name);
   const hv = new Hypervisor({ uri: spec.uri });
   try {
     await hv.connectOpen();
