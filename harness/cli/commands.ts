@@ -10,7 +10,7 @@ import { ExitCode } from './exit-codes.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
-import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernelSpec, fetchedDebianKernels } from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { runSuite } from '../run/run-suite.js';
 import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
@@ -279,10 +279,14 @@ export const commands: Record<string, Command> = {
     },
   },
   list: {
-    summary: 'list suites and guests',
+    summary: 'list the Debian kernels (and which are fetched), suites, guests and series',
     help: 'usage: lab list',
     options: {},
-    async run() {
+    async run(_v, _p, { cache }) {
+      for (const k of fetchedDebianKernels(cache)) {
+        const tag = k.id === DEFAULT_DEBIAN_KERNEL ? ' (default)' : '';
+        out(`kernel ${k.id.padEnd(20)} ${k.release ? `fetched: ${k.release} (${k.source})` : 'not fetched yet (fetched on first use)'}${tag}`);
+      }
       for (const s of knownSuites()) out(`suite  ${s.padEnd(20)} ${loadSuite(s).description ?? ''}`);
       for (const g of knownGuests()) out(`guest  ${g.padEnd(20)} ${loadGuest(g).description ?? ''}`);
       for (const x of knownSeries()) out(`series ${x.padEnd(20)} ${loadSeries(x).spec.description ?? ''}`);
@@ -340,6 +344,11 @@ function kernelChoice(v: Record<string, string | boolean | undefined>): KernelCh
   const series = str('series');
   if (series) return { kind: 'series', series, ...(str('tree') ? { tree: str('tree')! } : {}) };
   const kernel = str('kernel');
+  // A Debian kernel id (debian-6.12, debian-7.2, debian-7.3) unless a file of that name exists.
+  if (kernel && debianKernelSpec(kernel) && !existsSync(kernel)) {
+    if (str('modules') || str('kconfig')) throw new UsageError(`--modules and --kconfig go with a kernel file, not with ${kernel}`);
+    return { kind: 'debian', id: kernel };
+  }
   if (kernel) return { kind: 'prebuilt', path: kernel, ...(str('modules') ? { modules: str('modules')! } : {}), ...(str('kconfig') ? { kconfig: str('kconfig')! } : {}) };
   return { kind: 'debian' };
 }

@@ -30,6 +30,11 @@ function sweepAfterKilledLabs(): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `lab list | head`: a reader that went away is no error of ours.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   installSignalHandlers(() => {
     killAllNow();
     process.exit(ExitCode.interrupted);

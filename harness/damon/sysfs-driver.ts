@@ -1,4 +1,5 @@
 import { DAMON_ADMIN, type DamonConfig } from './config.js';
+import { enabledUsers, READ_USERS_SCRIPT } from './in-kernel-users.js';
 import { parseRejection, planDamonWrites, readBackMismatches, readBackPaths, renderReadScript, renderWriteScript } from './sysfs-plan.js';
 
 /** Where DAMON sysfs scripts run: a guest over SSH, or a local shell against a fake tree in tests. */
@@ -30,6 +31,8 @@ export interface DamonProbe {
   features: { perfEvents: boolean; regionSz: boolean; addrUnit: boolean; goalNid: boolean; targetNid: boolean };
   /** Quota goal metrics this kernel accepts (each tried on a scratch goal). */
   goalMetrics: string[];
+  /** In-kernel DAMON users running now (damon_stat, damon_reclaim, damon_lru_sort): a kdamond gets EBUSY. */
+  inKernelUsers: string[];
 }
 
 /** Metric names tried by probe(): the mainline ones and those the tiering series add. */
@@ -72,10 +75,11 @@ export class DamonSysfs {
         has('targetNid', `${ctx}/schemes/0/target_nid`),
         `for m in ${CANDIDATE_GOAL_METRICS.join(' ')}; do [ -e ${goal}/target_metric ] && { echo $m > ${goal}/target_metric; } 2>/dev/null && echo "M $m"; done`,
         `echo 0 > ${ctx}/schemes/nr_schemes 2>/dev/null`,
+        `{ ${READ_USERS_SCRIPT}; } | sed 's/^/U /'`,
         'true',
       ].join('\n'),
     );
-    if (out.trim() === 'ABSENT') return { present: false, availOperations: [], features: { perfEvents: false, regionSz: false, addrUnit: false, goalNid: false, targetNid: false }, goalMetrics: [] };
+    if (out.trim() === 'ABSENT') return { present: false, availOperations: [], features: { perfEvents: false, regionSz: false, addrUnit: false, goalNid: false, targetNid: false }, goalMetrics: [], inKernelUsers: [] };
     const lines = out.split('\n');
     const feature = (n: string) => lines.includes(`F ${n}`);
     return {
@@ -83,6 +87,7 @@ export class DamonSysfs {
       availOperations: (lines.find((l) => l.startsWith('O '))?.slice(2) ?? '').trim().split(/\s+/).filter(Boolean),
       features: { perfEvents: feature('perfEvents'), regionSz: feature('regionSz'), addrUnit: feature('addrUnit'), goalNid: feature('goalNid'), targetNid: feature('targetNid') },
       goalMetrics: lines.filter((l) => l.startsWith('M ')).map((l) => l.slice(2).trim()),
+      inKernelUsers: enabledUsers(lines.filter((l) => l.startsWith('U ')).map((l) => l.slice(2)).join('\n')),
     };
   }
 
@@ -117,7 +122,16 @@ export class DamonSysfs {
   }
 
   async command(kdamond: number, cmd: KdamondCommand): Promise<void> {
-    await this.script(renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]));
+    try {
+      await this.script(renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]));
+    } catch (e) {
+      // EBUSY on 'on' is DAMON in use by an in-kernel user: name it rather than leave a bare errno.
+      if (!(e instanceof DamonSysfsError) || cmd !== 'on' || !/busy/i.test(e.error)) throw e;
+      const users = enabledUsers((await this.runner.exec(READ_USERS_SCRIPT)).stdout);
+      if (!users.length) throw e;
+      throw new DamonSysfsError(e.path, `${e.error}: DAMON is in use by the in-kernel ${users.join(', ')} (${users.map((u) => `${u}.enabled=Y`).join(', ')}); `
+        + `turn it off with ${users.map((u) => `${u}.enabled=N`).join(' ')} on the kernel command line, or give the suite damon_exclusive: true`);
+    }
   }
 
   async state(kdamond: number): Promise<string> {

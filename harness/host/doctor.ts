@@ -3,7 +3,7 @@ import { probe } from '../util/process.js';
 import { QEMU_BINARY, qemuVersion } from './qemu-binary.js';
 import { cachedKvmVerdict } from './kvm-probe.js';
 import { queryMissing, REQUIRED_PACKAGES } from './packages.js';
-import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { debianDefaultKernel, fetchedDebianKernels } from '../kernel/debian-kernel.js';
 import { probeHostCapabilities } from './capabilities.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'missing' | 'info';
@@ -89,6 +89,9 @@ export async function runDoctor(cache: string): Promise<DoctorLine[]> {
       );
       lines.push({ name: 'accel', status: 'info', detail: `accel: auto resolves to ${v.usable ? 'kvm' : 'tcg'}`, required: false });
     }
+  }
+  for (const k of fetchedDebianKernels(cache)) {
+    lines.push({ name: `kernel ${k.id}`, status: 'info', detail: k.release ? `fetched: ${k.release} (${k.source})` : 'not fetched yet (fetched on first use)', required: false });
   }
   // What the access-sampling series need from the host; information, never a failure here.
   const caps = probeHostCapabilities();

@@ -20,7 +20,7 @@ export function jobId(kernel: string): string {
 /** Minutes a job may take: its kernel's build (cold, generous) plus every cell's timeout. */
 function jobMinutes(spec: MatrixSpec, plan: MatrixPlan, kernel: string): number {
   const cells = plan.cells.filter((c) => c.kernel === kernel);
-  const build = kernel === 'debian' ? 10 : 60;
+  const build = /^debian(-|$)/.test(kernel) ? 10 : 60;
   return build + Math.ceil(cells.reduce((s, c) => s + c.timeout * (1 + c.retries), 0) / 60);
 }
 

@@ -2,8 +2,10 @@ import type { KernelAxisSpec, MatrixSpec } from '../schema/matrix.js';
 
 /** A distinct kernel the matrix needs: built once, shared by every cell that names it. */
 export interface PlannedKernel {
-  /** "debian", "<series>" or "<series>+<fragment>+...". */
+  /** "debian", "debian-7.2", "<series>" or "<series>+<fragment>+...". */
   id: string;
+  /** A Debian prebuilt kernel's id (fetched, not built). */
+  debian?: string;
   series?: string;
   /** Fragments added on top of the series' own. */
   configs: string[];
@@ -26,7 +28,7 @@ export interface MatrixPlan {
 
 /** Pure: the id a kernel axis entry goes by in cells, rules and reports. */
 export function kernelId(k: KernelAxisSpec): string {
-  return k === 'debian' ? 'debian' : [k.series, ...k.configs].join('+');
+  return typeof k === 'string' ? k : [k.series, ...k.configs].join('+');
 }
 
 type Match = { kernel?: string | undefined; guest?: string | undefined; suite?: string | undefined };
@@ -43,7 +45,7 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
   for (const k of spec.kernels) {
     const id = kernelId(k);
     if (kernels.has(id)) throw new Error(`kernels: '${id}' is listed twice`);
-    kernels.set(id, k === 'debian' ? { id, configs: [] } : { id, series: k.series, configs: k.configs });
+    kernels.set(id, typeof k === 'string' ? { id, debian: k, configs: [] } : { id, series: k.series, configs: k.configs });
   }
   const known = { kernel: new Set(kernels.keys()), guest: new Set(spec.guests), suite: new Set(spec.suites) };
   for (const [i, rule] of spec.exclude.entries()) {

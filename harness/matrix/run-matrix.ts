@@ -6,7 +6,7 @@ import yaml from 'js-yaml';
 import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
 import { connectHost, findHost, loadLabConfig, probeHost, type HostConnection } from '../hosts/host-connection.js';
 import { placeCells, type Placement, type ProbedHost } from '../hosts/placement.js';
-import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { debianDefaultKernel, debianKernel, debianKernelSpec, requireDebianKernel } from '../kernel/debian-kernel.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import type { HostSpec } from '../schema/lab-config.js';
 import { loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
@@ -136,7 +136,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   // Cells, through the pool.
   const queue = plan.cells.filter((c) => {
     const k = kernelOf.get(c.kernel);
-    if (c.kernel === 'debian' || k?.ok) return true;
+    if (k?.ok) return true;
     Object.assign(summary.cells.find((x) => x.id === c.id)!, { status: 'ERROR', exitCode: ExitCode.buildFailed, reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}` });
     return false;
   });
@@ -187,8 +187,19 @@ export async function pool<T>(items: readonly T[], limit: number, work: (item: T
 
 /** A kernel axis entry with extra fragments becomes a series file of its own in the matrix run folder. */
 async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Promise<KernelResult> {
-  if (!k.series) return { id: k.id, ok: true, seconds: 0 };
   const t0 = performance.now();
+  if (k.debian) {
+    // Fetched once here, before any cell, so cells never race to unpack the same kernel.
+    o.log(`fetch ${k.id}`);
+    try {
+      const a = await debianKernel(o.cache, k.debian, { log: (l) => o.log(`    ${l}`) });
+      return { id: k.id, ok: true, seconds: round((performance.now() - t0) / 1000), release: a.release };
+    } catch (e) {
+      if (!(e instanceof LabError) || e.exitCode === ExitCode.interrupted) throw e;
+      return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
+    }
+  }
+  if (!k.series) return { id: k.id, ok: true, seconds: 0 };
   const base = loadSeries(k.series);
   let seriesFile = base.file;
   if (k.configs.length) {
@@ -254,7 +265,7 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
       const kernels = new Set(queue.filter((c) => (placement.get(c.id) as { host?: string }).host === h.spec.name).map((c) => c.kernel));
       for (const k of kernels) {
         const built = kernelOf.get(k);
-        const artifact = built?.artifactDir ? artifactFromDir(built.artifactDir) : await debianDefaultKernel(o.cache);
+        const artifact = built?.artifactDir ? artifactFromDir(built.artifactDir) : await debianKernel(o.cache, k);
         const boot = await bootableKernel(artifact.vmlinuz, artifact.config);
         const put = await conn.link.put(boot.path, `${h.spec.workdir}/files`);
         o.log(`host ${h.spec.name}: kernel ${k} ${put.copied ? 'copied' : 'already there'}`);
@@ -269,7 +280,7 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
 async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: MatrixRunOptions, cellsDir: string, running: Set<ResultPromise>, host?: HostSpec): Promise<Partial<CellResult>> {
   const t0 = performance.now();
   const args = [
-    labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet', ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : []),
+    labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet', ...(debianKernelSpec(cell.kernel) ? ['--kernel', requireDebianKernel(cell.kernel).id] : []), ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : []),
     ...(host ? ['--host', host.name, ...(o.labConfig ? ['--lab-config', o.labConfig] : [])] : []),
   ];
   let out: Partial<CellResult> = {};

@@ -7,7 +7,7 @@ import { probe } from '../util/process.js';
 import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
 import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
 import { hostAccel, resolveAccel } from '../host/accel.js';
-import { debianDefaultKernel } from '../kernel/debian-kernel.js';
+import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernel } from '../kernel/debian-kernel.js';
 import { probeHostCapabilities, unmetReason, type HostCapabilities } from '../host/capabilities.js';
 import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
@@ -25,6 +25,7 @@ import type { Accel } from '../vm/qemu-argv.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
 import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
+import { inKernelDamonUsers, keepOffCmdline } from '../damon/in-kernel-users.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
 import { sshOnDemand, sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
@@ -42,7 +43,8 @@ const ROOTFS_KERNEL_CONFIG = { CONFIG_BLOCK: 'y', CONFIG_VIRTIO_BLK: 'y', CONFIG
 
 /** Which kernel a run boots. */
 export type KernelChoice =
-  | { kind: 'debian' }
+  /** A Debian prebuilt kernel by id (debian-6.12, debian-7.2, ...); none: the guest's, else the default. */
+  | { kind: 'debian'; id?: string }
   | { kind: 'series'; series: string; tree?: string }
   /** A kernel this process just built (bisect steps, matrix cells): its artifact, with no second lookup. */
   | { kind: 'built'; artifactDir: string; series: string }
@@ -122,7 +124,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           const b = await buildKernel({ series: series.spec, seriesFile: series.file, ...(kernelChoice.kind === 'series' && kernelChoice.tree ? { tree: kernelChoice.tree } : {}), cache, log });
           return b.artifact;
         }
-        return debianDefaultKernel(cache, { log });
+        return debianKernel(cache, (kernelChoice.kind === 'debian' ? kernelChoice.id : undefined) ?? guestSpec.kernel ?? DEFAULT_DEBIAN_KERNEL, { log });
       },
       (k) => k.release,
     );
@@ -131,6 +133,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       configSha: hashParts([['config', readFileSync(kernel.configPath)]]).slice(0, 16),
       ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
     };
+
+    // DAMON's in-kernel users (damon_stat starts at boot on Debian 7.2) hold DAMON: a suite that needs it
+    // to itself keeps them off from the kernel command line, and the report says so.
+    const damonUsers = inKernelDamonUsers(kernel.config);
+    const keepOff = suite.damon_exclusive ? keepOffCmdline(damonUsers) : [];
+    if (damonUsers.length) summary.damon = { inKernelUsers: damonUsers, keptOff: keepOff };
+    if (keepOff.length) log(`  in-kernel DAMON users kept off for this suite: ${keepOff.join(' ')}`);
+    const suiteCmdline = [...suite.cmdline, ...keepOff];
 
     // A kernel the lab cannot reach over SSH runs console suites (KUnit at boot) only.
     const consoleOnly = sshUnreachableReason(kernel.config);
@@ -175,7 +185,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         await clock.time('boot', async () => {
           guest = await boot({
             guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, consoleOnly: true,
-            extraCmdline: [...suite.cmdline, 'kunit_shutdown=reboot'], onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+            extraCmdline: [...suiteCmdline, 'kunit_shutdown=reboot'], onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
           recordPlan(guest.plan);
           ended = await guest.waitConsoleRun((guestSpec.boot_timeout + suite.timeout) * 1000);
@@ -207,7 +217,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
         await clock.time('boot', async () => {
           guest = await boot({
-            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suite.cmdline, ...(accel.accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
+            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suiteCmdline, ...(accel.accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
             onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
           });
           recordPlan(guest.plan);

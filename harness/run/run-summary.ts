@@ -21,6 +21,8 @@ export interface RunSummary {
   kernel?: { release: string; source: string; vmlinuz: string; configPath: string; configSha: string; buildId?: string; series?: string };
   guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; domainXml?: string; host?: string; cmdline?: string; shutdown?: string };
   image?: { path: string; key: string; cached: boolean; rootfs?: { path: string; key: string; cached: boolean } };
+  /** DAMON's in-kernel users the kernel has, and those the run kept off for the suite (damon_exclusive). */
+  damon?: { inKernelUsers: Array<{ name: string; built: string; enabledAtBoot: boolean }>; keptOff: string[] };
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
   host?: HostCapabilities;
   stages: StageTiming[];

@@ -33,6 +33,8 @@ export const GuestSpecSchema = z
     pmu: z.enum(['none', 'legacy', 'mediated']).default('none'),
     numa: z.array(numaNode).min(1).optional(),
     cmdline: z.array(z.string()).default([]),
+    /** The Debian kernel this guest boots when the run names none (debian-6.12, debian-7.2, debian-7.3). */
+    kernel: z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'a Debian kernel id such as debian-7.2').optional(),
     boot_timeout: z.number().positive().default(120),
   })
   .strict()

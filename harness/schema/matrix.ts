@@ -2,9 +2,12 @@ import { z } from 'zod';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
 
-/** One kernel of the matrix: a series (or the stock Debian kernel), optionally with extra config fragments. */
+/**
+ * One kernel of the matrix: a Debian prebuilt kernel (`debian` is the default one; debian-6.12,
+ * debian-7.2, debian-7.3), or a series, optionally with extra config fragments.
+ */
 const KernelAxis = z.union([
-  z.literal('debian'),
+  z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'debian, debian-6.12, debian-7.2, debian-7.3 or {series: ...}'),
   z.object({ series: z.string().min(1), configs: z.array(z.string().min(1)).default([]) }).strict(),
 ]);
 

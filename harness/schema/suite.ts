@@ -21,6 +21,11 @@ export const SuiteSpecSchema = z
      * hardware. Suites that monitor no accesses (KUnit) turn it off: it slows everything else in the guest.
      */
     tlb_churn: z.boolean().default(true),
+    /**
+     * The suite needs DAMON to itself: in-kernel DAMON users that start at boot (Debian 7.2's damon_stat)
+     * are kept off with `<module>.enabled=N` on the kernel command line, and the report says so.
+     */
+    damon_exclusive: z.boolean().default(true),
     /** Workload programs (suites/workloads/<name>.c) put into the image. */
     workloads: z.array(z.string().regex(/^[a-z0-9_-]+$/)).default([]),
     /** Host and guest capabilities the suite needs; an unmet one makes every check SKIP with the exact reason. */

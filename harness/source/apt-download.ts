@@ -1,11 +1,11 @@
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../util/process.js';
+import { labAptDownload } from './lab-apt.js';
 import { InfraError } from '../util/errors.js';
 
 /**
- * A Debian package's .deb in the cache ($LAB_CACHE/debs), fetched with `apt-get download` the first
- * time. It downloads into a scratch folder, so a half-downloaded file never looks cached.
+ * A Debian package's .deb in the cache ($LAB_CACHE/debs), fetched with `apt-get download` through the
+ * lab's own apt (lab-apt.ts: bookworm, sid and experimental, the host's apt untouched) the first time. It downloads into a scratch folder, so a half-downloaded file never looks cached.
  */
 export async function cachedDeb(cache: string, pkg: string, log: (s: string) => void): Promise<string> {
   const debs = join(cache, 'debs');
@@ -16,8 +16,7 @@ export async function cachedDeb(cache: string, pkg: string, log: (s: string) => 
   const tmp = join(debs, `.tmp-${pkg}-${process.pid}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    // APT::Sandbox::User=root: the _apt user cannot write into root's cache.
-    await run(['apt-get', 'download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: tmp });
+    await labAptDownload(cache, pkg, tmp, log);
     const deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
     if (!deb) throw new InfraError(`apt-get download ${pkg} produced no .deb`);
     renameSync(join(tmp, deb), join(debs, deb));
