@@ -26,6 +26,8 @@ export interface DamonQuotaGoal {
   currentValue?: number;
   /** NUMA node of node_* metrics (kernels that have goals/N/nid). */
   nid?: number;
+  /** Memory cgroup path of node_memcg_* metrics (goals/N/path, 6.19+). */
+  path?: string;
 }
 
 export interface DamonQuotas {
@@ -34,6 +36,8 @@ export interface DamonQuotas {
   resetIntervalMs?: number;
   weights?: { szPermil: number; nrAccessesPermil: number; agePermil: number };
   goals?: DamonQuotaGoal[];
+  /** How the effective quota follows the goals (quotas/goal_tuner, 7.1+): consist (the default) or temporal. */
+  goalTuner?: string;
 }
 
 export interface DamonWatermarks {
@@ -63,10 +67,24 @@ export interface DamonScheme {
   filters?: DamonFilter[];
 }
 
+/** A data attributes probe (monitoring_attrs/probes/N, 7.2+): counts sampled accesses its filters pass. */
+export interface DamonAttrProbe {
+  /** Filters of the probe; 7.2 has types anon and memcg (a memcg filter names its cgroup path). */
+  filters: Array<{ type: 'anon' | 'memcg'; matching: boolean; allow?: boolean; path?: string }>;
+  /** probes/N/weight (7.3+). */
+  weight?: number;
+}
+
 export interface DamonContext {
   operations: string;
   intervals?: { sampleUs: number; aggrUs: number; updateUs: number };
   nrRegions?: Range;
+  /** Data attributes monitoring probes (7.2+). */
+  probes?: DamonAttrProbe[];
+  /** Pause the context without stopping its kdamond (contexts/N/pause, 7.2+). */
+  pause?: boolean;
+  /** contexts/N/addr_unit (6.18+): bytes per address unit of paddr. */
+  addrUnit?: number;
   targets: DamonTarget[];
   schemes?: DamonScheme[];
 }

@@ -1,5 +1,6 @@
 import { DAMON_ADMIN, type DamonConfig } from './config.js';
 import { enabledUsers, READ_USERS_SCRIPT } from './in-kernel-users.js';
+import { GOAL_METRICS, parseProbeOutput, type DamonProbe } from './sysfs-features.js';
 import { parseRejection, planDamonWrites, readBackMismatches, readBackPaths, renderReadScript, renderWriteScript } from './sysfs-plan.js';
 
 /** Where DAMON sysfs scripts run: a guest over SSH, or a local shell against a fake tree in tests. */
@@ -24,19 +25,7 @@ export interface DamonRegion {
   age: number;
 }
 
-export interface DamonProbe {
-  present: boolean;
-  availOperations: string[];
-  /** Files and folders the series under test may add, present or not on this kernel. */
-  features: { perfEvents: boolean; regionSz: boolean; addrUnit: boolean; goalNid: boolean; targetNid: boolean };
-  /** Quota goal metrics this kernel accepts (each tried on a scratch goal). */
-  goalMetrics: string[];
-  /** In-kernel DAMON users running now (damon_stat, damon_reclaim, damon_lru_sort): a kdamond gets EBUSY. */
-  inKernelUsers: string[];
-}
-
-/** Metric names tried by probe(): the mainline ones and those the tiering series add. */
-export const CANDIDATE_GOAL_METRICS = ['user_input', 'some_mem_psi_us', 'node_mem_used_bp', 'node_mem_free_bp', 'node_sys_bp', 'node_eligible_mem_bp', 'node_memcg_used_bp', 'node_memcg_free_bp'];
+export type { DamonProbe } from './sysfs-features.js';
 
 /** The only code that writes DAMON sysfs: scenarios describe a DamonConfig and call this. */
 export class DamonSysfs {
@@ -51,15 +40,16 @@ export class DamonSysfs {
   }
 
   /**
-   * What this kernel offers, in one round trip: avail_operations (it appears once a context exists, so
-   * one scratch kdamond with a context and a scheme with a goal is made), which optional files exist, and
-   * which quota goal metrics a goal accepts. Leaves one kdamond, off, for the caller's apply() to reshape.
+   * What this kernel offers, in one round trip: one scratch kdamond with one of everything (a target, a
+   * scheme with a goal and filters, a data attributes probe with a filter), the files that exist under
+   * its context, avail_operations, which goal metrics, tuners and probe filter types a write accepts, and
+   * the in-kernel DAMON users running. Leaves one kdamond, off, for the caller's apply() to reshape.
    */
   async probe(): Promise<DamonProbe> {
     const kd = `${this.root}/kdamonds`;
     const ctx = `${kd}/0/contexts/0`;
-    const goal = `${ctx}/schemes/0/quotas/goals/0`;
-    const has = (name: string, path: string) => `[ -e ${path} ] && echo "F ${name}"`;
+    const s0 = `${ctx}/schemes/0`;
+    const goal = `${s0}/quotas/goals/0`;
     const out = await this.script(
       [
         `[ -d ${kd} ] || { echo ABSENT; exit 0; }`,
@@ -67,28 +57,19 @@ export class DamonSysfs {
         `echo 1 > ${kd}/0/contexts/nr_contexts || exit 1`,
         // Unquoted: avail_operations lists one name per line.
         `echo O $(cat ${ctx}/avail_operations)`,
-        `echo 1 > ${ctx}/schemes/nr_schemes 2>/dev/null && echo 1 > ${ctx}/schemes/0/quotas/goals/nr_goals 2>/dev/null`,
-        has('perfEvents', `${ctx}/perf_events`),
-        has('regionSz', `${ctx}/monitoring_attrs/region_sz`),
-        has('addrUnit', `${ctx}/addr_unit`),
-        has('goalNid', `${goal}/nid`),
-        has('targetNid', `${ctx}/schemes/0/target_nid`),
-        `for m in ${CANDIDATE_GOAL_METRICS.join(' ')}; do [ -e ${goal}/target_metric ] && { echo $m > ${goal}/target_metric; } 2>/dev/null && echo "M $m"; done`,
-        `echo 0 > ${ctx}/schemes/nr_schemes 2>/dev/null`,
+        `{ echo 1 > ${ctx}/targets/nr_targets; echo 1 > ${ctx}/schemes/nr_schemes; echo 1 > ${s0}/quotas/goals/nr_goals; } 2>/dev/null`,
+        `for d in filters core_filters ops_filters; do [ -d ${s0}/$d ] && echo 1 > ${s0}/$d/nr_filters; done 2>/dev/null`,
+        `[ -d ${ctx}/monitoring_attrs/probes ] && { echo 1 > ${ctx}/monitoring_attrs/probes/nr_probes && echo 1 > ${ctx}/monitoring_attrs/probes/0/filters/nr_filters; } 2>/dev/null`,
+        `(cd ${ctx} && find . ../../refresh_ms 2>/dev/null) | sed 's/^/P /'`,
+        `for m in ${Object.keys(GOAL_METRICS).join(' ')}; do [ -e ${goal}/target_metric ] && { echo $m > ${goal}/target_metric; } 2>/dev/null && echo "M $m"; done`,
+        `t=${s0}/quotas/goal_tuner; if [ -e $t ]; then echo "T $(cat $t)"; for x in consist temporal; do { echo $x > $t; } 2>/dev/null && echo "T $x"; done; fi`,
+        `f=${ctx}/monitoring_attrs/probes/0/filters/0/type; [ -e $f ] && for x in anon memcg young addr; do { echo $x > $f; } 2>/dev/null && echo "F $x"; done`,
+        `{ echo 0 > ${ctx}/schemes/nr_schemes; echo 0 > ${ctx}/targets/nr_targets; echo 0 > ${ctx}/monitoring_attrs/probes/nr_probes; } 2>/dev/null`,
         `{ ${READ_USERS_SCRIPT}; } | sed 's/^/U /'`,
         'true',
       ].join('\n'),
     );
-    if (out.trim() === 'ABSENT') return { present: false, availOperations: [], features: { perfEvents: false, regionSz: false, addrUnit: false, goalNid: false, targetNid: false }, goalMetrics: [], inKernelUsers: [] };
-    const lines = out.split('\n');
-    const feature = (n: string) => lines.includes(`F ${n}`);
-    return {
-      present: true,
-      availOperations: (lines.find((l) => l.startsWith('O '))?.slice(2) ?? '').trim().split(/\s+/).filter(Boolean),
-      features: { perfEvents: feature('perfEvents'), regionSz: feature('regionSz'), addrUnit: feature('addrUnit'), goalNid: feature('goalNid'), targetNid: feature('targetNid') },
-      goalMetrics: lines.filter((l) => l.startsWith('M ')).map((l) => l.slice(2).trim()),
-      inKernelUsers: enabledUsers(lines.filter((l) => l.startsWith('U ')).map((l) => l.slice(2)).join('\n')),
-    };
+    return parseProbeOutput(out);
   }
 
   /**

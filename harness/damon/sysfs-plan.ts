@@ -25,6 +25,23 @@ export function planDamonWrites(config: DamonConfig, root = DAMON_ADMIN): SysfsW
         put(`${iv}/update_us`, c.intervals.updateUs);
       }
       if (c.nrRegions) range(w, `${base}/monitoring_attrs/nr_regions`, c.nrRegions);
+      if (c.addrUnit !== undefined) put(`${base}/addr_unit`, c.addrUnit);
+      if (c.probes) {
+        const pb = `${base}/monitoring_attrs/probes`;
+        put(`${pb}/nr_probes`, c.probes.length);
+        c.probes.forEach((p, pi) => {
+          if (p.weight !== undefined) put(`${pb}/${pi}/weight`, p.weight);
+          put(`${pb}/${pi}/filters/nr_filters`, p.filters.length);
+          p.filters.forEach((f, fi) => {
+            const fb = `${pb}/${pi}/filters/${fi}`;
+            put(`${fb}/type`, f.type);
+            if (f.path !== undefined) put(`${fb}/path`, f.path);
+            put(`${fb}/matching`, f.matching ? 'Y' : 'N');
+            if (f.allow !== undefined) put(`${fb}/allow`, f.allow ? 'Y' : 'N');
+          });
+        });
+      }
+      if (c.pause !== undefined) put(`${base}/pause`, c.pause ? 'Y' : 'N');
       put(`${base}/targets/nr_targets`, c.targets.length);
       c.targets.forEach((t, ti) => {
         const tb = `${base}/targets/${ti}`;
@@ -68,6 +85,7 @@ function schemeWrites(w: SysfsWrite[], dir: string, s: DamonScheme): void {
       put('quotas/weights/nr_accesses_permil', q.weights.nrAccessesPermil);
       put('quotas/weights/age_permil', q.weights.agePermil);
     }
+    if (q.goalTuner !== undefined) put('quotas/goal_tuner', q.goalTuner);
     if (q.goals) {
       put('quotas/goals/nr_goals', q.goals.length);
       q.goals.forEach((g, i) => {
@@ -75,6 +93,7 @@ function schemeWrites(w: SysfsWrite[], dir: string, s: DamonScheme): void {
         put(`quotas/goals/${i}/target_value`, g.targetValue);
         if (g.currentValue !== undefined) put(`quotas/goals/${i}/current_value`, g.currentValue);
         if (g.nid !== undefined) put(`quotas/goals/${i}/nid`, g.nid);
+        if (g.path !== undefined) put(`quotas/goals/${i}/path`, g.path);
       });
     }
   }
@@ -94,7 +113,7 @@ function schemeWrites(w: SysfsWrite[], dir: string, s: DamonScheme): void {
       if (f.memcgPath !== undefined) put(`filters/${i}/memcg_path`, f.memcgPath);
       if (f.addrStart !== undefined) put(`filters/${i}/addr_start`, f.addrStart);
       if (f.addrEnd !== undefined) put(`filters/${i}/addr_end`, f.addrEnd);
-      if (f.targetIdx !== undefined) put(`filters/${i}/target_idx`, f.targetIdx);
+      if (f.targetIdx !== undefined) put(`filters/${i}/damon_target_idx`, f.targetIdx);
     });
   }
 }

@@ -11,32 +11,32 @@ import { InfraError } from '../util/errors.js';
  * The host's /etc/apt and installed packages never change because of it.
  */
 export const ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
-export const LAB_SUITES = ['bookworm', 'bookworm-updates', 'sid', 'experimental'] as const;
-const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+export const LAB_SUITES = ['bookworm', 'bookworm-updates', 'bookworm-security', 'sid', 'experimental'] as const;
+const DEFAULT_MIRRORS = { main: 'http://deb.debian.org/debian', security: 'http://deb.debian.org/debian-security' };
+export type Mirrors = typeof DEFAULT_MIRRORS;
 
-/** The host's Debian mirror (its URL only: a mirror the machine is known to reach), else Debian's CDN. */
-export function hostMirror(sourcesFiles: readonly string[] = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']): string {
-  for (const f of sourcesFiles) {
-    if (!existsSync(f)) continue;
-    const found = mirrorIn(readFileSync(f, 'utf8'));
-    if (found) return found;
-  }
-  return DEFAULT_MIRROR;
+/**
+ * The host's Debian mirrors (their URLs only: mirrors the machine is known to reach), else Debian's CDN.
+ * bookworm's 6.12 cloud kernel is published through bookworm-security, hence both.
+ */
+export function hostMirrors(sourcesFiles: readonly string[] = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']): Mirrors {
+  const text = sourcesFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
+  return { main: mirrorIn(text, 'main') ?? DEFAULT_MIRRORS.main, security: mirrorIn(text, 'security') ?? DEFAULT_MIRRORS.security };
 }
 
-/** Pure: the first main-archive URL (not -security) in a deb822 .sources or one-line sources.list text. */
-export function mirrorIn(text: string): string | undefined {
+/** Pure: the first main-archive (or security) URL in a deb822 .sources or one-line sources.list text. */
+export function mirrorIn(text: string, which: 'main' | 'security' = 'main'): string | undefined {
   for (const line of text.split('\n')) {
     const m = /^\s*URIs:\s*(\S+)/i.exec(line) ?? /^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+/.exec(line);
     const url = m?.[1];
-    if (url && /^https?:\/\//.test(url) && !/security/.test(url)) return url.replace(/\/+$/, '');
+    if (url && /^https?:\/\//.test(url) && /security/.test(url) === (which === 'security')) return url.replace(/\/+$/, '');
   }
   return undefined;
 }
 
 /** Pure: the lab's sources.list. */
-export function labSourcesList(mirror: string, keyring = ARCHIVE_KEYRING): string {
-  return LAB_SUITES.map((s) => `deb [signed-by=${keyring}] ${mirror} ${s} main\n`).join('');
+export function labSourcesList(mirrors: Mirrors, keyring = ARCHIVE_KEYRING): string {
+  return LAB_SUITES.map((s) => `deb [signed-by=${keyring}] ${s.endsWith('-security') ? mirrors.security : mirrors.main} ${s} main\n`).join('');
 }
 
 export interface LabApt {
@@ -70,7 +70,7 @@ export function labAptPlan(cache: string): LabApt {
 function ensureLayout(apt: LabApt): void {
   for (const d of ['sources.list.d', 'preferences.d', 'lists/partial', 'cache', 'archives/partial']) mkdirSync(join(apt.dir, d), { recursive: true });
   if (!existsSync(ARCHIVE_KEYRING)) throw new InfraError(`${ARCHIVE_KEYRING} is missing: the lab checks Debian's signatures with it`, 'apt-get install debian-archive-keyring');
-  writeFileSync(join(apt.dir, 'sources.list'), labSourcesList(hostMirror()));
+  writeFileSync(join(apt.dir, 'sources.list'), labSourcesList(hostMirrors()));
   if (!existsSync(join(apt.dir, 'status'))) writeFileSync(join(apt.dir, 'status'), '');
 }
 

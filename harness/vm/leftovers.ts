@@ -68,7 +68,7 @@ export function sweepLeftovers(cache: string, tmp = tmpdir()): SweepResult {
 
 /** The pid in a staging entry's name, or undefined for a name that is not one. */
 export function stagingPid(name: string): number | undefined {
-  const m = /\.tmp-(?:.*-)?(\d+)$/.exec(name) ?? /^\.rootfs-(\d+)$/.exec(name);
+  const m = /\.tmp-(?:.*-)?(\d+)$/.exec(name) ?? /^\.rootfs-(\d+)$/.exec(name) ?? /\.deb-(\d+)$/.exec(name);
   return m ? Number(m[1]) : undefined;
 }
 
