@@ -28,7 +28,7 @@ async function timed(argv: string[], env: Record<string, string> = {}): Promise<
  */
 export async function coldBuildBench(): Promise<void> {
   console.log('== cold build: lab config vs make defconfig + make (same tree, ccache off, -j' + availableParallelism() + ')');
-  const { repo } = await debianSourceRepo(cacheRoot());
+  const { repo } = await debianSourceRepo(cacheRoot(), 'debian-6.12');
   const { spec, file } = loadSeries('lab-fixture');
   const env = { CCACHE_DISABLE: '1' };
   const labDir = mkdtempSync(join(tmpdir(), 'bench-lab-'));

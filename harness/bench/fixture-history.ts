@@ -25,7 +25,7 @@ export interface FixtureHistory {
  * temporary index and `git apply --cached`), so no kernel tree is checked out; made once per cache.
  */
 export async function fixtureHistory(cache: string): Promise<FixtureHistory> {
-  const { repo, base } = await debianSourceRepo(cache);
+  const { repo, base } = await debianSourceRepo(cache, 'debian-6.12');
   const fixture = patchFiles(join(repoRoot(), 'kernel', 'patches', 'lab-fixture'));
   const patches = [...fixture, ...patchFiles(join(repoRoot(), 'kernel', 'patches', 'bisect-fixture'))];
   // Named by the patches' contents: a changed fixture makes a new history rather than reusing a stale one.

@@ -24,7 +24,7 @@ export function kunitPyCounts(output: string): { total: number; passed: number }
  */
 export async function kunitBench(): Promise<void> {
   console.log('== lab run damon-kunit vs kunit.py run --arch=x86_64, same kunitconfig, same tree');
-  const { repo } = await debianSourceRepo(cacheRoot());
+  const { repo } = await debianSourceRepo(cacheRoot(), 'debian-6.12');
   const kunitconfig = join(repo, 'mm', 'damon', 'tests', '.kunitconfig');
   const work = mkdtempSync(join(tmpdir(), 'bench-kunit-'));
   const name = `bench-kunit-${process.pid}`;

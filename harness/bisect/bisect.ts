@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { debianSourceRepo } from '../source/debian-source.js';
+import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
 import { ensureWorktree } from '../series/apply-series.js';
@@ -70,7 +70,7 @@ const DEFAULT_TEMPLATE = { name: 'bisect', configs: ['damon', 'kunit'], artifact
 export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; dir: string; exitCode: number }> {
   loadSuite(o.suite); // an unknown suite is exit 2 before anything is built
   const template = o.series ? loadSeries(o.series) : { spec: SeriesSpecSchema.parse(DEFAULT_TEMPLATE), file: undefined };
-  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, o.log);
+  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianSourceId(template.spec.base) ?? DEFAULT_DEBIAN_SOURCE, o.log);
   const where = o.tree ? resolve(o.tree) : src.repo;
   const goodCommit = await resolveRev(where, o.good, '--good');
   const badCommit = await resolveRev(where, o.bad, '--bad');

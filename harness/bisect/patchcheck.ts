@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listPatches } from '../series/patch-list.js';
 import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
-import { debianSourceRepo } from '../source/debian-source.js';
+import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { gitProbe } from '../source/git.js';
 import { hashParts } from '../util/hash.js';
@@ -62,10 +62,11 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
   const { spec, file } = loadSeries(o.series);
   const { patches } = await listPatches(spec, file, o.tree);
   if (!patches.length) throw new ConfigError(file, undefined, 'patchcheck needs a series with patches');
-  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, o.log);
+  const debianId = debianSourceId(spec.base);
+  if (debianId && o.tree) throw new ConfigError(file, undefined, `base: '${spec.base}' cannot be used with --tree; name a commit of your tree`);
+  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianId ?? DEFAULT_DEBIAN_SOURCE, o.log);
   let base: string;
-  if (spec.base === 'debian') {
-    if (o.tree) throw new ConfigError(file, undefined, "base: 'debian' cannot be used with --tree; name a commit of your tree");
+  if (debianId) {
     base = src.base;
   } else {
     const r = await gitProbe(o.tree ? resolve(o.tree) : src.repo, ['rev-parse', '--verify', '--quiet', `${spec.base}^{commit}`]);

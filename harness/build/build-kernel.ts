@@ -6,7 +6,7 @@ import { hashParts } from '../util/hash.js';
 import { probe } from '../util/process.js';
 import { ConfigError } from '../util/errors.js';
 import type { BaseConfig, SeriesSpec } from '../schema/series.js';
-import { debianSourceRepo } from '../source/debian-source.js';
+import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
 import { listPatches } from '../series/patch-list.js';
@@ -109,11 +109,10 @@ export function artifactFromDir(dir: string): KernelArtifact {
 export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const t0 = performance.now();
   const { series, cache, log } = req;
-  const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, log);
-  const base = series.base === 'debian'
-    ? (req.tree ? undefined : src.base)
-    : await resolveBase(req.tree ?? src.repo, series.base, req.seriesFile);
-  if (!base) throw new ConfigError(req.seriesFile, undefined, "base: 'debian' cannot be used with --tree; name a commit of your tree");
+  const debianId = debianSourceId(series.base);
+  if (debianId && req.tree) throw new ConfigError(req.seriesFile, undefined, `base: '${series.base}' cannot be used with --tree; name a commit of your tree`);
+  const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, debianId ?? DEFAULT_DEBIAN_SOURCE, log);
+  const base = debianId ? src.base : await resolveBase(req.tree ?? src.repo, series.base, req.seriesFile);
 
   const { patches, baseCommit } = await listPatches(series, req.seriesFile, req.tree);
   if (baseCommit) await checkBaseCommit(src.repo, base, baseCommit, req.seriesFile, log);
