@@ -11,7 +11,7 @@ import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
 import { listPatches } from '../series/patch-list.js';
 import { applySeries, checkoutForBuild } from '../series/apply-series.js';
-import { resolveFragments } from '../config/config-plan.js';
+import { makefileVersion, resolveFragments } from '../config/config-plan.js';
 import { makeConfig } from '../config/make-config.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
@@ -116,7 +116,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
 
   const { patches, baseCommit } = await listPatches(series, req.seriesFile, req.tree);
   if (baseCommit) await checkBaseCommit(src.repo, base, baseCommit, req.seriesFile, log);
-  const fragments = resolveFragments(series, req.seriesFile);
+  const fragments = resolveFragments(series, req.seriesFile, makefileVersion(await git(src.repo, ['show', `${base}:Makefile`])));
   const toolchain = await toolchainId();
   const inputKey = buildInputKey({
     base, patches: patches.map((p) => p.data), baseConfig: series.base_config, fragments,

@@ -10,8 +10,43 @@ export interface ConfigFragment {
   text: string;
 }
 
+/** A kernel tree's version (VERSION.PATCHLEVEL of its Makefile). */
+export type TreeVersion = readonly [number, number];
+
+/**
+ * Pure: a fragment's text for a tree of `version`. A `# lab: since X.Y` line starts a block, up to the
+ * next blank line, of symbols that only trees from X.Y on have (7.x added prompts an allnoconfig base
+ * turns off, such as CONFIG_KUNIT_AUTORUN_ENABLED): older trees leave the block out, so the dropped-
+ * symbol check still catches a symbol a tree really dropped. Without a version every block is kept.
+ */
+export function fragmentForVersion(text: string, version?: TreeVersion): string {
+  if (!version) return text;
+  const out: string[] = [];
+  let skipping = false;
+  for (const line of text.split('\n')) {
+    const since = /^# lab: since (\d+)\.(\d+)\s*$/.exec(line);
+    if (since) {
+      const [maj, min] = [Number(since[1]), Number(since[2])];
+      skipping = version[0] < maj || (version[0] === maj && version[1] < min);
+    } else if (line.trim() === '') skipping = false;
+    if (!skipping) out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** Pure: VERSION and PATCHLEVEL from a kernel Makefile's text. */
+export function makefileVersion(makefile: string): TreeVersion | undefined {
+  const v = /^VERSION\s*=\s*(\d+)\s*$/m.exec(makefile)?.[1];
+  const p = /^PATCHLEVEL\s*=\s*(\d+)\s*$/m.exec(makefile)?.[1];
+  return v !== undefined && p !== undefined ? [Number(v), Number(p)] : undefined;
+}
+
 /** Pure-ish: the fragments a series asks for, in order, read from kernel/configs/ or relative to the series file. */
-export function resolveFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[] {
+export function resolveFragments(series: SeriesSpec, seriesFile: string, version?: TreeVersion): ConfigFragment[] {
+  return readFragments(series, seriesFile).map((f) => ({ ...f, text: fragmentForVersion(f.text, version) }));
+}
+
+function readFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[] {
   const out: ConfigFragment[] = [];
   // The lab's bases are fragments of their own, first, so a series' fragments override them.
   if (series.base_config !== 'defconfig') {

@@ -51,3 +51,14 @@ t.test('fragments: the console-only base is its own first fragment, and has no n
   for (const s of ['CONFIG_SERIAL_8250_CONSOLE', 'CONFIG_PVH', 'CONFIG_KUNIT', 'CONFIG_DAMON_KUNIT_TEST']) t.equal(want.get(s)?.value, 'y', `${s} on`);
   t.same(resolveFragments(SeriesSpecSchema.parse({ name: 'x', base_config: 'defconfig', configs: ['damon'] }), '/r/s.yaml').map((x) => x.name), ['damon'], 'defconfig adds no lab base');
 });
+
+t.test('fragments: "# lab: since X.Y" blocks apply from that release on, so older trees keep a strict dropped-symbol check', async (t) => {
+  const { fragmentForVersion, makefileVersion } = await import('../../harness/config/config-plan.js');
+  const text = 'CONFIG_KUNIT=y\n\n# lab: since 6.14\n# a comment inside the block\nCONFIG_KUNIT_AUTORUN_ENABLED=y\n\nCONFIG_X=y\n';
+  t.equal(fragmentForVersion(text, [6, 12]), 'CONFIG_KUNIT=y\n\n\nCONFIG_X=y\n');
+  t.equal(fragmentForVersion(text, [7, 2]), text);
+  t.equal(fragmentForVersion(text, [6, 14]), text);
+  t.equal(fragmentForVersion(text), text, 'no version: every block');
+  t.same(makefileVersion('# SPDX\nVERSION = 7\nPATCHLEVEL = 2\nSUBLEVEL = 13\n'), [7, 2]);
+  t.equal(makefileVersion('nothing'), undefined);
+});
