@@ -136,7 +136,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
   // No patches (a configs-only series, a bisect step): the base is the commit, with no scratch worktree to
   // check out and clean; on a fresh tree that is a whole kernel checkout saved.
-  const commit = patches.length ? await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches) : base;
+  const commit = patches.length ? await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches, baseCommit ? { baseCommit } : {}) : base;
   const worktree = seriesWorktree(cache, src.repo, series.name);
   await checkoutForBuild(src.repo, worktree, commit);
   const buildDir = objDir(worktree);

@@ -4,17 +4,29 @@ import { LabError } from '../util/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { git, gitProbe } from '../source/git.js';
 import { failedFiles } from './mbox.js';
+import { diagnosePatch, diagnosisLines, type ApplyDiagnosis } from './apply-diagnosis.js';
 import type { Patch } from './patch-list.js';
 
 /** A patch that does not apply: names the patch, its subject and the files. Exit 2, like other bad input. */
 export class PatchApplyError extends LabError {
-  constructor(readonly patch: Patch, readonly files: string[], output: string) {
+  constructor(readonly patch: Patch, readonly files: string[], output: string, readonly diagnosis?: ApplyDiagnosis, baseCommit?: string) {
     super(
-      `patch does not apply: ${patch.origin}\n  subject: ${patch.subject}\n  failed: ${files.length ? files.join(', ') : '(see git am output)'}`,
+      [
+        diagnosis?.alreadyApplied ? `patch already applied: ${patch.origin}` : `patch does not apply: ${patch.origin}`,
+        `  subject: ${patch.subject}`,
+        ...(diagnosis?.alreadyApplied ? [] : [`  failed: ${failedList(files, diagnosis)}`]),
+        ...(diagnosis ? diagnosisLines(diagnosis, baseCommit) : []),
+      ].join('\n'),
       ExitCode.usage,
       output.trim().split('\n').slice(-12).join('\n'),
     );
   }
+}
+
+/** The files git am named, else those of the hunks the diagnosis found (a failed 3-way merge names none). */
+function failedList(files: readonly string[], diagnosis?: ApplyDiagnosis): string {
+  const all = files.length ? files : [...new Set((diagnosis?.hunks ?? []).map((h) => h.file))];
+  return all.length ? all.join(', ') : '(see git am output)';
 }
 
 /**
@@ -23,7 +35,7 @@ export class PatchApplyError extends LabError {
  * patches always give the same commit id. On failure the am is aborted and the worktree reset: nothing
  * half-applied stays in the cache.
  */
-export async function applySeries(repo: string, worktree: string, base: string, patches: readonly Patch[]): Promise<string> {
+export async function applySeries(repo: string, worktree: string, base: string, patches: readonly Patch[], opts: { baseCommit?: string } = {}): Promise<string> {
   await ensureWorktree(repo, worktree, base);
   await gitProbe(worktree, ['am', '--abort']);
   await git(worktree, ['checkout', '-q', '-f', '--detach', base]);
@@ -37,9 +49,11 @@ export async function applySeries(repo: string, worktree: string, base: string, 
       const r = await gitProbe(worktree, ['am', '-3', '--keep-cr', '--committer-date-is-author-date', file]);
       if (!r.ok) {
         const output = `${r.stdout}\n${r.stderr}`;
+        // Diagnosed before the abort: HEAD is the base plus the patches before this one.
         await gitProbe(worktree, ['am', '--abort']);
+        const diagnosis = await diagnosePatch(worktree, file);
         await git(worktree, ['checkout', '-q', '-f', '--detach', base]);
-        throw new PatchApplyError(p, failedFiles(output), output);
+        throw new PatchApplyError(p, failedFiles(output), output, diagnosis, opts.baseCommit);
       }
     }
   } finally {
