@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 import { U32_MAX, U64_MAX, type DamonScheme } from '../harness/damon/config.js';
-import { judgeConvergence, nodePages, shareBp, type Convergence } from '../harness/damon/tiering.js';
+import { chooseTieringGoal, judgeConvergence, nodePages, nodeUsedTargetBp, parseNodeMeminfo, shareBp, type Convergence, type TieringGoal } from '../harness/damon/tiering.js';
+import { CheckFailure, SkipCheck } from '../harness/suites/check-recorder.js';
+import type { Metric } from '../harness/results/model.js';
 import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';
 import { hotcoldParams, intervalParams } from '../harness/suites/common-params.js';
 import { lineWithBandSvg } from '../harness/report/svg-plots.js';
@@ -11,9 +13,10 @@ import type { Scenario } from '../harness/suites/scenario.js';
 /**
  * Goal-driven DRAM/CXL tiering: a guest with a DRAM node (0) and a CPU-less "CXL" node (1); a workload
  * larger than its DRAM target; a migrate_hot (to node 0) / migrate_cold (to node 1) scheme pair on paddr,
- * each with a quota goal on the workload's share of its node. Where the kernel accepts a native node
- * metric (node_sys_bp, from the tiering series) the hot scheme uses it; otherwise both goals are
- * user_input and the lab feeds the share it reads from /proc/<pid>/numa_maps every sample. The
+ * each with a quota goal. Where the kernel has its own per-node metric (node_eligible_mem_bp, mainline
+ * 7.2; node_sys_bp where the tiering RFC is applied) both goals use it and the lab only measures;
+ * node_mem_used_bp/node_mem_free_bp (6.16+) is a third variant; otherwise both goals are user_input and
+ * the lab feeds the share it reads from /proc/<pid>/numa_maps every sample. The
  * workload's DRAM share is sampled over time: time to converge within the band, steady-state mean error
  * and standard deviation (the RFC reports within 1.3 points, stddev under 1.3).
  */
@@ -32,10 +35,25 @@ const Params = z
     min_nr_regions: z.number().int().min(3).default(10),
     max_mean_error_pp: z.number().positive(),
     max_stddev_pp: z.number().positive(),
+    /**
+     * auto: the kernel's own per-node goal metric where it has one (node_eligible_mem_bp on 7.2+), else
+     * user_input fed by the lab; or a variant by name (native, node_mem_used_bp, user_input).
+     */
+    goal: z.enum(['auto', 'native', 'node_eligible_mem_bp', 'node_sys_bp', 'node_mem_used_bp', 'user_input']).default('auto'),
+    /** quotas/goal_tuner (7.1+); default: temporal with a native goal (consist moved the whole hot set to DRAM and stayed). */
+    goal_tuner: z.enum(['consist', 'temporal']).optional(),
+    reset_interval_ms: z.number().int().positive().default(1000),
   })
   .strict();
 
-const scheme = (action: 'migrate_hot' | 'migrate_cold', nid: number, nrAccesses: { min: number | string; max: number | string }, age: { min: number | string; max: number | string }, quotaBytes: number, goal: { metric: string; target: number; current?: number; nid?: number }): DamonScheme => ({
+interface Goal {
+  metric: string;
+  target: number;
+  current?: number;
+  nid?: number;
+}
+
+const scheme = (action: 'migrate_hot' | 'migrate_cold', nid: number, nrAccesses: { min: number | string; max: number | string }, age: { min: number | string; max: number | string }, quota: { bytes: number; resetMs: number; tuner?: string }, goal: Goal): DamonScheme => ({
   action,
   targetNid: nid,
   accessPattern: { sz: { min: 4096, max: U64_MAX }, nrAccesses, age },
@@ -44,11 +62,26 @@ const scheme = (action: 'migrate_hot' | 'migrate_cold', nid: number, nrAccesses:
     // stock 6.12 under TCG: with a cap, demotion ran on at the capped rate well past its goal (the
     // goal's feedback kept raising the internal quota while the cap held the rate); without one, the
     // quota grew exponentially and demoted 57 points in 5 s. Neither converged: see the run's plot.
-    bytes: quotaBytes,
-    resetIntervalMs: 1000,
+    bytes: quota.bytes,
+    resetIntervalMs: quota.resetMs,
+    ...(quota.tuner ? { goalTuner: quota.tuner } : {}),
     goals: [{ metric: goal.metric, targetValue: goal.target, ...(goal.current !== undefined ? { currentValue: goal.current } : {}), ...(goal.nid !== undefined ? { nid: goal.nid } : {}) }],
   },
 });
+
+/** The two schemes' goals for a variant: DRAM (node 0) share `target` bp held by promotion and demotion. */
+function goalsFor(variant: TieringGoal, target: number, dram: number, usedTarget: number): [Goal, Goal] {
+  switch (variant) {
+    case 'node_eligible_mem_bp':
+    case 'node_sys_bp':
+      // The kernel measures each scheme's eligible memory per node itself: nothing for the lab to feed.
+      return [{ metric: variant, target, nid: 0 }, { metric: variant, target: 10000 - target, nid: 1 }];
+    case 'node_mem_used_bp':
+      return [{ metric: 'node_mem_used_bp', target: usedTarget, nid: 0 }, { metric: 'node_mem_free_bp', target: 10000 - usedTarget, nid: 0 }];
+    case 'user_input':
+      return [{ metric: 'user_input', target, current: dram }, { metric: 'user_input', target: 10000 - target, current: 10000 - dram }];
+  }
+}
 
 const scenario: Scenario = {
   checks: ['guest_has_cpuless_node', 'workload_starts', 'schemes_start', 'dram_share_converges', 'steady_state_within_limits'],
@@ -64,17 +97,38 @@ const scenario: Scenario = {
     });
     const w = await checks.check('workload_starts', () => startHotcold(ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib }));
     const share = async (run: HotcoldRun) => shareBp(nodePages(await ssh.check(`cat /proc/${run.pid}/numa_maps`), run.start, run.end), 0);
-    let native: string | undefined;
+    let variant: TieringGoal | undefined;
+    let skipped: string | undefined;
+    const metricsOf = (c: Convergence): Metric[] => [
+      { name: 'time_to_converge', value: Math.round((c.convergeSeconds ?? -1) * 10) / 10, unit: 's' },
+      { name: 'steady_mean_error', value: c.meanErrorPp, unit: 'pp' },
+      { name: 'steady_stddev', value: c.stddevPp, unit: 'pp' },
+      { name: 'native_goal', value: variant === 'node_eligible_mem_bp' || variant === 'node_sys_bp' ? 1 : 0, unit: 'bool' },
+    ];
     const started = await checks.check('schemes_start', async () => {
       const probe = await damon.probe();
       if (!probe.availOperations.includes('paddr')) throw new Error(`avail_operations has no paddr (${probe.availOperations.join(' ')}): migrate_hot/migrate_cold need it`);
-      native = probe.goalMetrics.includes('node_sys_bp') && probe.features.goalNid ? 'node_sys_bp' : undefined;
+      const chosen = chooseTieringGoal(p.goal, probe.goalMetrics, probe.features.goalNid);
+      if (typeof chosen !== 'string') {
+        skipped = chosen.skip;
+        throw new SkipCheck(chosen.skip);
+      }
+      variant = chosen;
       const ram = (await ssh.check("grep 'System RAM' /proc/iomem")).trim().split('\n').map((l) => l.trim().split(' ')[0]!.split('-'));
       const regions = ram.map(([s, e]) => ({ start: BigInt(`0x${s}`).toString(), end: (BigInt(`0x${e}`) + 1n).toString() }));
       const dram = await share(w!);
       const target = Math.round(p.target_dram_pct * 100);
-      const quota = Math.round(p.quota_mib_per_s * 1024 * 1024);
-      const hotGoal = native ? { metric: native, target, nid: 0 } : { metric: 'user_input', target, current: dram };
+      const quota = Math.round(p.quota_mib_per_s * 1024 * 1024 * (p.reset_interval_ms / 1000));
+      let usedTarget = 0;
+      if (variant === 'node_mem_used_bp') {
+        const node = parseNodeMeminfo(await ssh.check('cat /sys/devices/system/node/node0/meminfo'));
+        const pages = nodePages(await ssh.check(`cat /proc/${w!.pid}/numa_maps`), w!.start, w!.end);
+        const total = [...pages.values()].reduce((a, b) => a + b, 0) * 4096;
+        usedTarget = nodeUsedTargetBp(node, { onNodeBytes: (pages.get(0) ?? 0) * 4096, totalBytes: total }, target);
+      }
+      const native = variant === 'node_eligible_mem_bp' || variant === 'node_sys_bp';
+      const tuner = probe.features.goalTuner ? (p.goal_tuner ?? (native ? 'temporal' : undefined)) : undefined;
+      const [hotGoal, coldGoal] = goalsFor(variant, target, dram, usedTarget);
       await damon.apply({
         kdamonds: [{ contexts: [{
           operations: 'paddr',
@@ -82,42 +136,53 @@ const scenario: Scenario = {
           nrRegions: { min: p.min_nr_regions, max: 2000 },
           targets: [{ regions }],
           schemes: [
-            scheme('migrate_hot', 0, { min: p.hot_min_accesses, max: U32_MAX }, { min: 0, max: U32_MAX }, quota, hotGoal),
-            scheme('migrate_cold', 1, { min: 0, max: 0 }, { min: p.cold_min_age, max: U32_MAX }, quota, { metric: 'user_input', target: 10000 - target, current: 10000 - dram }),
+            scheme('migrate_hot', 0, { min: p.hot_min_accesses, max: U32_MAX }, { min: 0, max: U32_MAX }, { bytes: quota, resetMs: p.reset_interval_ms, ...(tuner ? { tuner } : {}) }, hotGoal),
+            scheme('migrate_cold', 1, { min: 0, max: 0 }, { min: p.cold_min_age, max: U32_MAX }, { bytes: quota, resetMs: p.reset_interval_ms, ...(tuner ? { tuner } : {}) }, coldGoal),
           ],
         }] }],
       });
       await damon.command(0, 'on');
-      log(`goal metric: ${native ?? 'user_input (fed by the lab from numa_maps)'}; DRAM share at start ${(dram / 100).toFixed(1)}%`);
+      log(`goals: ${variant}${variant === 'user_input' ? ' (fed by the lab from numa_maps)' : ' (the kernel\'s own)'}${variant === 'node_mem_used_bp' ? `, node 0 used target ${usedTarget} bp` : ''}; tuner ${tuner ?? 'n/a'}; DRAM share at start ${(dram / 100).toFixed(1)}%`);
       return true;
     });
     let result: Convergence | undefined;
+    if (skipped) {
+      checks.skipAll(['dram_share_converges', 'steady_state_within_limits'], skipped);
+      if (w) await stopWorkload(ssh, w.pid);
+      return;
+    }
     try {
       result = await checks.check('dram_share_converges', async () => {
         if (!started) throw new Error('schemes did not start');
         const samples: Array<[number, number]> = [];
+        const series: Array<{ t: number; dramPct: number; effectiveMiB: number[]; goalCurrent: number[] }> = [];
         const t0 = Date.now();
         while ((Date.now() - t0) / 1000 < p.duration_s) {
           await sleep(p.sample_s * 1000);
           const dram = await share(w!);
-          samples.push([(Date.now() - t0) / 1000, dram / 100]);
-          const updates = [{ context: 0, scheme: 1, goal: 0, currentValue: 10000 - dram }];
-          if (!native) updates.push({ context: 0, scheme: 0, goal: 0, currentValue: dram });
-          await damon.feedGoals(0, updates);
+          const at = (Date.now() - t0) / 1000;
+          samples.push([at, dram / 100]);
+          if (variant === 'user_input') {
+            await damon.feedGoals(0, [{ context: 0, scheme: 0, goal: 0, currentValue: dram }, { context: 0, scheme: 1, goal: 0, currentValue: 10000 - dram }]);
+          }
+          const q = await damon.quotaStatus(0, 0, 2);
+          series.push({ t: at, dramPct: dram / 100, effectiveMiB: q.map((x) => Math.round((x.effectiveBytes / 2 ** 20) * 100) / 100), goalCurrent: q.map((x) => x.goalCurrent[0] ?? 0) });
         }
         saveArtifact('tiering-samples.json', JSON.stringify(samples));
-        addPlot('DRAM share of the workload over time', lineWithBandSvg(samples, `DRAM (node 0) share of hotcold; target ${p.target_dram_pct}% ± ${p.band_pp}`, { low: p.target_dram_pct - p.band_pp, high: p.target_dram_pct + p.band_pp, target: p.target_dram_pct }, 'DRAM share (%)', [0, 100]));
+        saveArtifact('tiering-series.json', JSON.stringify({ variant, series }, null, 1));
+        addPlot('DRAM share of the workload over time', lineWithBandSvg(samples, `DRAM (node 0) share of hotcold; target ${p.target_dram_pct}% ± ${p.band_pp}; goals ${variant}`, { low: p.target_dram_pct - p.band_pp, high: p.target_dram_pct + p.band_pp, target: p.target_dram_pct }, 'DRAM share (%)', [0, 100]));
+        const maxEff = Math.max(1, ...series.flatMap((x) => x.effectiveMiB));
+        for (const [i, name] of ['migrate_hot (promotion)', 'migrate_cold (demotion)'].entries()) {
+          addPlot(`Effective quota of ${name} per tuning interval`, lineWithBandSvg(series.map((x) => [x.t, x.effectiveMiB[i] ?? 0]), `${name}: effective quota (MiB per ${p.reset_interval_ms} ms), cap ${p.quota_mib_per_s * p.reset_interval_ms / 1000} MiB`, { low: 0, high: 0, target: p.quota_mib_per_s * p.reset_interval_ms / 1000 }, 'MiB', [0, maxEff * 1.1]));
+        }
         const c = judgeConvergence(samples, p.target_dram_pct, p.band_pp);
         log(`converged ${c.convergeSeconds === undefined ? 'never' : `after ${c.convergeSeconds.toFixed(1)} s`}; steady mean error ${c.meanErrorPp} pp, stddev ${c.stddevPp} pp over ${c.samples} samples`);
         if (c.convergeSeconds === undefined || c.convergeSeconds > p.max_converge_seconds) {
-          throw Object.assign(new Error(`DRAM share did not converge to ${p.target_dram_pct}% ± ${p.band_pp} within ${p.max_converge_seconds} s (last ${samples.at(-1)?.[1].toFixed(1)}%)`), { convergence: c });
+          // The measurement stands even when the verdict is FAIL: its metrics go into summary.json too.
+          throw new CheckFailure(`DRAM share did not converge to ${p.target_dram_pct}% ± ${p.band_pp} within ${p.max_converge_seconds} s (last ${samples.at(-1)?.[1].toFixed(1)}%)`, metricsOf(c));
         }
         return c;
-      }, (c) => [
-        { name: 'time_to_converge', value: Math.round((c.convergeSeconds ?? 0) * 10) / 10, unit: 's' },
-        { name: 'steady_mean_error', value: c.meanErrorPp, unit: 'pp' },
-        { name: 'steady_stddev', value: c.stddevPp, unit: 'pp' },
-      ]);
+      }, metricsOf);
       await checks.check('steady_state_within_limits', async () => {
         if (result!.meanErrorPp > p.max_mean_error_pp) throw new Error(`steady mean error ${result!.meanErrorPp} pp > ${p.max_mean_error_pp}`);
         if (result!.stddevPp > p.max_stddev_pp) throw new Error(`steady stddev ${result!.stddevPp} pp > ${p.max_stddev_pp}`);

@@ -102,6 +102,23 @@ export class DamonSysfs {
     return Object.fromEntries(out.trim().split('\n').filter(Boolean).map((l) => { const [k, v] = l.split(' '); return [k!, Number(v)]; }));
   }
 
+  /**
+   * Each scheme's effective quota (after update_schemes_effective_quotas) and its goals' current_value,
+   * in one round trip. On 7.2 current_value reads back what was written for every metric but
+   * user_input: the kernel keeps the value it computes to itself (see kernel-notes).
+   */
+  async quotaStatus(kdamond: number, context: number, nrSchemes: number): Promise<Array<{ effectiveBytes: number; goalCurrent: number[] }>> {
+    const ctx = `${this.root}/kdamonds/${kdamond}/contexts/${context}`;
+    const out = await this.script([
+      renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: 'update_schemes_effective_quotas' }]),
+      `for s in $(seq 0 ${nrSchemes - 1}); do q=${ctx}/schemes/$s/quotas; read -r e < $q/effective_bytes; g=; for f in $q/goals/[0-9]*; do [ -d "$f" ] && { read -r v < $f/current_value; g="$g $v"; }; done; echo "Q $s $e$g"; done`,
+    ].join('\n'));
+    return out.split('\n').filter((l) => l.startsWith('Q ')).map((l) => {
+      const [, , e, ...g] = l.trim().split(/\s+/);
+      return { effectiveBytes: Number(e), goalCurrent: g.map(Number) };
+    });
+  }
+
   async command(kdamond: number, cmd: KdamondCommand): Promise<void> {
     try {
       await this.script(renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]));

@@ -46,3 +46,35 @@ export function judgeConvergence(samples: ReadonlyArray<[number, number]>, targe
     samples: steady.length,
   };
 }
+
+/** How the tiering suite sets its goals, by what the kernel offers. */
+export type TieringGoal = 'node_eligible_mem_bp' | 'node_sys_bp' | 'node_mem_used_bp' | 'user_input';
+
+/**
+ * Pure: the goal variant to use. auto: the kernel's own per-node eligible-memory metric where it has one
+ * (node_eligible_mem_bp, mainline 7.2; node_sys_bp where the RFC is applied), else user_input fed by the
+ * lab. A variant asked for by name that the kernel lacks is a SKIP with the reason (the returned string).
+ */
+export function chooseTieringGoal(asked: 'auto' | 'native' | TieringGoal, metrics: readonly string[], goalNid: boolean): TieringGoal | { skip: string } {
+  const has = (m: string) => metrics.includes(m) && (m === 'user_input' || goalNid);
+  const native = (['node_eligible_mem_bp', 'node_sys_bp'] as const).find(has);
+  if (asked === 'auto') return native ?? 'user_input';
+  if (asked === 'native') return native ?? { skip: `this kernel has no native per-node goal metric (node_eligible_mem_bp, Linux 7.2+, or node_sys_bp from the RFC); it has ${metrics.join(', ') || 'none'}` };
+  return has(asked) ? asked : { skip: `this kernel has no quota goal metric ${asked}${asked === 'node_mem_used_bp' ? ' (Linux 6.16+)' : ''} with a goal nid; it has ${metrics.join(', ') || 'none'}` };
+}
+
+/**
+ * Pure: the node_mem_used_bp target that holds the workload's share of node 0 at `targetBp`: what the
+ * rest of the system uses on node 0 stays, the workload's part moves to its target. Values in bytes.
+ */
+export function nodeUsedTargetBp(node: { totalBytes: number; usedBytes: number }, workload: { onNodeBytes: number; totalBytes: number }, targetBp: number): number {
+  const others = Math.max(0, node.usedBytes - workload.onNodeBytes);
+  const want = others + (workload.totalBytes * targetBp) / 10000;
+  return Math.max(0, Math.min(10000, Math.round((want * 10000) / node.totalBytes)));
+}
+
+/** Pure: MemTotal and MemUsed (bytes) from /sys/devices/system/node/nodeN/meminfo. */
+export function parseNodeMeminfo(text: string): { totalBytes: number; usedBytes: number } {
+  const kb = (name: string) => Number(new RegExp(`\\b${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) * 1024;
+  return { totalBytes: kb('MemTotal'), usedBytes: kb('MemUsed') };
+}

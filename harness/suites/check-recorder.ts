@@ -4,6 +4,13 @@ import { clipExcerpt, type Metric, type TestRecord, type TestStatus } from '../r
 /** Thrown inside a check to mark it SKIP with a reason. */
 export class SkipCheck extends Error {}
 
+/** Thrown inside a check that measured something and failed its thresholds: FAIL, with the measurement's metrics. */
+export class CheckFailure extends Error {
+  constructor(message: string, readonly metrics: Metric[]) {
+    super(message);
+  }
+}
+
 /**
  * Records a scenario's checks as test points. Checks form a chain: once one fails, the rest of the chain
  * is not attempted and is recorded as ERROR naming the failed check, so no check reads as PASS on top of
@@ -86,7 +93,7 @@ export class CheckRecorder {
         throw loss;
       }
       const infra = err.name === 'InfraError';
-      this.add(name, infra ? 'ERROR' : 'FAIL', ms, err.message.split('\n')[0], err.message);
+      this.add(name, infra ? 'ERROR' : 'FAIL', ms, err.message.split('\n')[0], err.message, e instanceof CheckFailure ? e.metrics : undefined);
       if (chained) this.broken = name;
       return undefined;
     }

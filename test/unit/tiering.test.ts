@@ -26,3 +26,19 @@ t.test('convergence: time into the band for good, steady error and spread', asyn
   // Entering the band and leaving it again is not convergence.
   t.equal(judgeConvergence([[1, 60], [2, 70], [3, 60], [4, 60]], 60, 2).convergeSeconds, 3);
 });
+
+t.test('tiering goal variants: the kernel\'s own metric where it has one, else user_input; asked-for ones it lacks are SKIP', async (t) => {
+  const { chooseTieringGoal, nodeUsedTargetBp, parseNodeMeminfo } = await import('../../harness/damon/tiering.js');
+  const k612 = ['user_input', 'some_mem_psi_us'];
+  const k72 = ['user_input', 'some_mem_psi_us', 'node_mem_used_bp', 'node_mem_free_bp', 'node_eligible_mem_bp'];
+  t.equal(chooseTieringGoal('auto', k72, true), 'node_eligible_mem_bp');
+  t.equal(chooseTieringGoal('auto', k612, false), 'user_input');
+  t.equal(chooseTieringGoal('auto', [...k612, 'node_sys_bp'], true), 'node_sys_bp', 'the RFC kernel');
+  t.equal(chooseTieringGoal('node_mem_used_bp', k72, true), 'node_mem_used_bp');
+  t.match(chooseTieringGoal('native', k612, false), { skip: /no native per-node goal metric .*node_eligible_mem_bp, Linux 7\.2\+/ });
+  t.match(chooseTieringGoal('node_mem_used_bp', k612, false), { skip: /no quota goal metric node_mem_used_bp \(Linux 6\.16\+\)/ });
+  // node 0: 768 MiB, 300 used of which 200 are the workload's (of 384 in all); 60% of 384 on node 0 => 100 + 230.4 MiB.
+  const MiB = 2 ** 20;
+  t.equal(nodeUsedTargetBp({ totalBytes: 768 * MiB, usedBytes: 300 * MiB }, { onNodeBytes: 200 * MiB, totalBytes: 384 * MiB }, 6000), Math.round((330.4 / 768) * 10000));
+  t.same(parseNodeMeminfo('Node 0 MemTotal:         786432 kB\nNode 0 MemFree:          100 kB\nNode 0 MemUsed:           307200 kB\n'), { totalBytes: 768 * MiB, usedBytes: 300 * MiB });
+});
