@@ -1,7 +1,7 @@
 import t from 'tap';
 import { lab, newReportsDir, onlyReport } from './lab-cli.js';
 
-t.test('damon-accuracy on the stock 6.12 kernel: vaddr and paddr find the hot set', async (t) => {
+t.test('damon-accuracy on Debian 7.2 (the default kernel): vaddr and paddr find the hot set', async (t) => {
   const reports = newReportsDir();
   const r = await lab(['run', 'damon-accuracy'], { reports });
   t.equal(r.exitCode, 0, r.all);
