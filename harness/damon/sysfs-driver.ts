@@ -23,6 +23,8 @@ export interface DamonRegion {
   end: bigint;
   nrAccesses: number;
   age: number;
+  /** Per data attributes probe: samples of the last aggregation interval that hit it (7.2+). */
+  probeHits?: number[];
 }
 
 export type { DamonProbe } from './sysfs-features.js';
@@ -147,7 +149,8 @@ export class DamonSysfs {
   async triedRegions(kdamond: number, context: number, scheme: number): Promise<DamonRegion[]> {
     const dir = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/tried_regions`;
     // read builtins, not cat: one fork per region file adds up under TCG.
-    const out = await this.script(`for d in ${dir}/[0-9]*; do [ -d "$d" ] || continue; read -r s < "$d/start"; read -r e < "$d/end"; read -r n < "$d/nr_accesses"; read -r a < "$d/age"; echo "$s $e $n $a"; done; true`);
+    // Each region's data attributes probe hits follow its four numbers (7.2+, where probes are set).
+    const out = await this.script(`for d in ${dir}/[0-9]*; do [ -d "$d" ] || continue; read -r s < "$d/start"; read -r e < "$d/end"; read -r n < "$d/nr_accesses"; read -r a < "$d/age"; h=; for p in "$d"/probes/[0-9]*; do [ -d "$p" ] && { read -r x < "$p/hits"; h="$h $x"; }; done; echo "$s $e $n $a$h"; done; true`);
     return parseRegionLines(out);
   }
 }
@@ -157,8 +160,8 @@ export function parseRegionLines(text: string): DamonRegion[] {
   const regions: DamonRegion[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f.length !== 4) continue;
-    regions.push({ start: BigInt(f[0]!), end: BigInt(f[1]!), nrAccesses: Number(f[2]), age: Number(f[3]) });
+    if (f.length < 4 || !f.every((x) => /^\d+$/.test(x))) continue;
+    regions.push({ start: BigInt(f[0]!), end: BigInt(f[1]!), nrAccesses: Number(f[2]), age: Number(f[3]), ...(f.length > 4 ? { probeHits: f.slice(4).map(Number) } : {}) });
   }
   return regions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }

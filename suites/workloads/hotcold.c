@@ -14,7 +14,10 @@
  * With --phys it also prints the physical ranges of the hot set ("hot_phys", from /proc/self/pagemap;
  * root only), so physical-address monitoring (paddr) can be scored too.
  *
- * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--churn] [--phys]
+ * With --file PATH the region is a shared mapping of that file (created, sized and filled) instead of
+ * anonymous memory: file-backed pages, for data attributes monitoring (anon vs not).
+ *
+ * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--churn] [--phys] [--file PATH]
  *   --duration 0 (the default) runs until killed.
  *   --daemon: return as soon as the JSON line is out, leaving the hot loop running in a child
  *   (its pid is the one printed). Over SSH this makes starting a workload one round trip.
@@ -98,6 +101,7 @@ int main(int argc, char **argv)
 	volatile unsigned char *region, *hot;
 	unsigned long i, passes = 0;
 	int daemonize = 0, churn = 0, phys = 0, ready[2] = { -1, -1 };
+	const char *file = NULL;
 	pid_t ticker = 0;
 	double start;
 
@@ -128,6 +132,8 @@ int main(int argc, char **argv)
 			hot_offset = parse_ulong(flag, argv[++i]);
 		else if (!strcmp(flag, "--duration"))
 			duration = parse_ulong(flag, argv[++i]);
+		else if (!strcmp(flag, "--file"))
+			file = argv[++i];
 		else {
 			fprintf(stderr, "hotcold: unknown option %s\n", flag);
 			return 2;
@@ -181,7 +187,18 @@ int main(int argc, char **argv)
 		}
 	}
 	/* MAP_POPULATE: the kernel allocates the pages in one go, much faster than a fault per page under TCG. */
-	region = mmap(NULL, size * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (file) {
+		int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || ftruncate(fd, size * MIB)) {
+			perror("hotcold: file");
+			return 1;
+		}
+		region = mmap(NULL, size * MIB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+		close(fd);
+	} else {
+		region = mmap(NULL, size * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	}
 	if (region == MAP_FAILED) {
 		perror("hotcold: mmap");
 		return 1;
