@@ -41,7 +41,7 @@ async function systemRam(ctx: ScenarioContext): Promise<Array<[bigint, bigint]>>
 }
 
 async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: HotcoldRun): Promise<{ acc: Accuracy; seconds: number }> {
-  const damon = new DamonSysfs(ctx.ssh);
+  const damon = ctx.damonSysfs();
   const probe = await damon.probe();
   if (!probe.availOperations.includes(mode)) throw new SkipCheck(`this kernel's avail_operations has no ${mode}: ${probe.availOperations.join(' ')}`);
   let truth: Array<[bigint, bigint]>;

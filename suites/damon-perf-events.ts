@@ -23,9 +23,9 @@ const Params = z
 
 const scenario: Scenario = {
   checks: ['kernel_has_perf_events_dir', 'guest_pmu_samples_memory', 'regions_see_accesses'],
-  async run({ suite, kernel, ssh, checks, log }) {
+  async run({ suite, kernel, ssh, checks, log, damonSysfs }) {
     const p = Params.parse(suite.params);
-    const damon = new DamonSysfs(ssh);
+    const damon = damonSysfs();
     const probe = await damon.probe();
     const missing: string[] = [];
     await checks.always('kernel_has_perf_events_dir', async () => {

@@ -40,9 +40,9 @@ export function hitsOver(regions: readonly DamonRegion[], ranges: ReadonlyArray<
 
 const scenario: Scenario = {
   checks: ['kernel_has_probes', 'workloads_start', 'probes_configured', 'anon_hot_set_hits_anon_probe', 'file_hot_set_hits_file_probe'],
-  async run({ suite, ssh, checks, log }) {
+  async run({ suite, ssh, checks, log, damonSysfs }) {
     const p = Params.parse(suite.params);
-    const damon = new DamonSysfs(ssh);
+    const damon = damonSysfs();
     const probe = await checks.check('kernel_has_probes', async () => {
       const pr = await damon.probe();
       const missing = missingFeature(pr, 'probes') ?? (pr.availOperations.includes('paddr') ? undefined : 'avail_operations has no paddr, which probes need');

@@ -29,9 +29,9 @@ const CHECKS = [
 
 const scenario: Scenario = {
   checks: CHECKS,
-  async run({ suite, ssh, checks, log }) {
+  async run({ suite, ssh, checks, log, damonSysfs }) {
     const p = Params.parse(suite.params);
-    const damon = new DamonSysfs(ssh);
+    const damon = damonSysfs();
 
     await checks.check('damon_sysfs_exists', async () => {
       const probe = await damon.probe();

@@ -85,9 +85,9 @@ function goalsFor(variant: TieringGoal, target: number, dram: number, usedTarget
 
 const scenario: Scenario = {
   checks: ['guest_has_cpuless_node', 'workload_starts', 'schemes_start', 'dram_share_converges', 'steady_state_within_limits'],
-  async run({ suite, ssh, checks, log, addPlot, saveArtifact }) {
+  async run({ suite, ssh, checks, log, addPlot, saveArtifact, damonSysfs }) {
     const p = Params.parse(suite.params);
-    const damon = new DamonSysfs(ssh);
+    const damon = damonSysfs();
     await checks.check('guest_has_cpuless_node', async () => {
       const r = await ssh.check('for n in /sys/devices/system/node/node[0-9]*; do echo "${n##*/} $(cat $n/cpulist)"; done');
       const nodes = r.trim().split('\n').map((l) => l.split(' '));

@@ -48,7 +48,7 @@ const scenario: Scenario = {
       const r = await ssh.exec(`modinfo -F filename ${mod} 2>/dev/null || find /lib/modules -name ${shq(`${om.module}.ko*`)}`);
       if (!r.stdout.trim()) throw new Error(`${om.module}.ko is not under /lib/modules/$(uname -r)`);
     });
-    const damon = new DamonSysfs(ssh);
+    const damon = ctx.damonSysfs();
     const ram = await biggestSystemRam(ctx);
     let passed = 0;
     for (let cycle = 1; cycle <= p.cycles && !checks.chainBroken; cycle++) {

@@ -31,7 +31,8 @@ export type { DamonProbe } from './sysfs-features.js';
 
 /** The only code that writes DAMON sysfs: scenarios describe a DamonConfig and call this. */
 export class DamonSysfs {
-  constructor(private readonly runner: ScriptRunner, readonly root = DAMON_ADMIN) {}
+  /** onProbe: told each probe() result (the run records what the kernel offers in summary.json). */
+  constructor(private readonly runner: ScriptRunner, readonly root = DAMON_ADMIN, private readonly onProbe?: (p: DamonProbe) => void) {}
 
   private async script(text: string): Promise<string> {
     const r = await this.runner.exec(text);
@@ -71,7 +72,9 @@ export class DamonSysfs {
         'true',
       ].join('\n'),
     );
-    return parseProbeOutput(out);
+    const probe = parseProbeOutput(out);
+    this.onProbe?.(probe);
+    return probe;
   }
 
   /**

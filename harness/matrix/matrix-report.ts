@@ -47,13 +47,55 @@ function cellTd(c: CellResult | undefined): string {
   return `<td class="c"${title} style="background:${COLOURS[c.status] ?? '#000'}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${host}${regress}</td>`;
 }
 
+/** What one kernel's DAMON offered, as its cells' probes found it. */
+export interface KernelDamon {
+  kernel: string;
+  release?: string;
+  goalMetrics: string[];
+  features: string[];
+  goalTuners: string[];
+  probeFilterTypes: string[];
+  inKernelUsers: string[];
+}
+
+/** Pure: per kernel, what the probes of its cells found (the union over its cells). */
+export function damonByKernel(cells: ReadonlyArray<{ kernel: string; summary: RunSummary }>): KernelDamon[] {
+  const by = new Map<string, KernelDamon>();
+  const add = (list: string[], more: readonly string[]) => { for (const x of more) if (!list.includes(x)) list.push(x); };
+  for (const { kernel, summary } of cells) {
+    const d = summary.damon;
+    if (!d) continue;
+    const k = by.get(kernel) ?? { kernel, goalMetrics: [], features: [], goalTuners: [], probeFilterTypes: [], inKernelUsers: [] };
+    if (summary.kernel?.release) k.release = summary.kernel.release;
+    add(k.inKernelUsers, d.inKernelUsers.map((u) => `${u.name}${u.enabledAtBoot ? ' (on at boot)' : ''}`));
+    if (d.probe) {
+      add(k.goalMetrics, d.probe.goalMetrics);
+      add(k.features, Object.entries(d.probe.features).filter(([, v]) => v).map(([f]) => f));
+      add(k.goalTuners, d.probe.goalTuners);
+      add(k.probeFilterTypes, d.probe.probeFilterTypes);
+    }
+    by.set(kernel, k);
+  }
+  return [...by.values()];
+}
+
+function renderDamonTable(rows: readonly KernelDamon[]): string {
+  if (!rows.length) return '';
+  const list = (x: readonly string[]) => (x.length ? esc(x.join(', ')) : '<small>none</small>');
+  return `<h2>What each kernel's DAMON offers</h2><p><small>As probed in its cells' guests (DAMON sysfs files, goal metrics and tuners a write accepts); what a kernel lacks makes the suites that need it SKIP with the reason.</small></p>
+<table><tr><th>kernel</th><th>quota goal metrics</th><th>sysfs features</th><th>goal tuners</th><th>probe filters</th><th>in-kernel users</th></tr>
+${rows.map((k) => `<tr><th>${esc(k.kernel)}${k.release ? `<br><small>${esc(k.release)}</small>` : ''}</th><td>${list(k.goalMetrics)}</td><td>${list(k.features)}</td><td>${list(k.goalTuners)}</td><td>${list(k.probeFilterTypes)}</td><td>${list(k.inKernelUsers)}</td></tr>`).join('\n')}
+</table>`;
+}
+
 /** Writes reports/<matrix-run-id>/: summary.json, junit.xml (a testsuite per cell), index.html. */
 export function writeMatrixReport(dir: string, s: MatrixSummary, plan: MatrixPlan): void {
-  writeFileSync(join(dir, 'summary.json'), JSON.stringify(s, null, 2) + '\n');
   const runs = s.cells.flatMap((c) => {
     const f = c.report ? join(dir, c.report, 'summary.json') : undefined;
-    return f && existsSync(f) ? [{ name: c.id, summary: JSON.parse(readFileSync(f, 'utf8')) as RunSummary }] : [];
+    return f && existsSync(f) ? [{ name: c.id, kernel: c.kernel, summary: JSON.parse(readFileSync(f, 'utf8')) as RunSummary }] : [];
   });
+  const damon = damonByKernel(runs);
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, damonByKernel: damon }, null, 2) + '\n');
   writeFileSync(join(dir, 'junit.xml'), renderJunitSuites(runs));
-  writeFileSync(join(dir, 'index.html'), renderMatrixHtml(s, plan));
+  writeFileSync(join(dir, 'index.html'), renderMatrixHtml(s, plan).replace('</body>', `${renderDamonTable(damon)}\n</body>`));
 }

@@ -26,6 +26,7 @@ import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-
 import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
 import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
 import { inKernelDamonUsers, keepOffCmdline } from '../damon/in-kernel-users.js';
+import { DamonSysfs } from '../damon/sysfs-driver.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
 import { sshOnDemand, sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
@@ -110,6 +111,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
     },
     addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); },
+    damonSysfs: () => new DamonSysfs(via.ssh, undefined, (probe) => {
+      const { features, goalMetrics, goalTuners, probeFilterTypes, availOperations, inKernelUsers } = probe;
+      summary.damon = { inKernelUsers: [], keptOff: [], ...summary.damon, probe: { availOperations, features, goalMetrics, goalTuners, probeFilterTypes, activeInKernelUsers: inKernelUsers } };
+    }),
   });
 
   try {

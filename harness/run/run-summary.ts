@@ -22,7 +22,12 @@ export interface RunSummary {
   guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; domainXml?: string; host?: string; cmdline?: string; shutdown?: string };
   image?: { path: string; key: string; cached: boolean; rootfs?: { path: string; key: string; cached: boolean } };
   /** DAMON's in-kernel users the kernel has, and those the run kept off for the suite (damon_exclusive). */
-  damon?: { inKernelUsers: Array<{ name: string; built: string; enabledAtBoot: boolean }>; keptOff: string[] };
+  damon?: {
+    inKernelUsers: Array<{ name: string; built: string; enabledAtBoot: boolean }>;
+    keptOff: string[];
+    /** What the kernel's DAMON sysfs offered, when the suite probed it. */
+    probe?: { availOperations: string[]; features: Record<string, boolean>; goalMetrics: string[]; goalTuners: string[]; probeFilterTypes: string[]; activeInKernelUsers: string[] };
+  };
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
   host?: HostCapabilities;
   stages: StageTiming[];

@@ -4,6 +4,7 @@ import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import type { SuiteSpec } from '../schema/suite.js';
 import type { SeriesSpec } from '../schema/series.js';
 import type { CheckRecorder } from './check-recorder.js';
+import type { DamonSysfs } from '../damon/sysfs-driver.js';
 
 /** What a scenario (suites/<name>.ts) gets: the guest, the kernel, its own spec, and a recorder for checks. */
 export interface ScenarioContext {
@@ -26,6 +27,8 @@ export interface ScenarioContext {
   saveArtifact: (name: string, content: string) => void;
   /** Adds an SVG figure to report.html. */
   addPlot: (title: string, svg: string) => void;
+  /** The DAMON sysfs driver on this guest; what its probe() finds goes into summary.json (damon.probe). */
+  damonSysfs: () => DamonSysfs;
 }
 
 /** A scenario module's default export. */

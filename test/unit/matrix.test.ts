@@ -103,3 +103,16 @@ t.test('CI exports: a job per kernel, reports uploaded always, valid after a YAM
   }
   t.equal(jobId('9lives'), 'k_9lives');
 });
+
+t.test('the matrix report says what each kernel\'s DAMON offers, from its cells\' probes', async (t) => {
+  const { damonByKernel } = await import('../../harness/matrix/matrix-report.js');
+  const cell = (kernel: string, metrics: string[], probes: boolean, users: Array<{ name: string; built: string; enabledAtBoot: boolean }>) => ({
+    kernel,
+    summary: { kernel: { release: `${kernel}-rel` }, damon: { inKernelUsers: users, keptOff: [], probe: { availOperations: ['paddr'], features: { probes: probes, targetNid: true }, goalMetrics: metrics, goalTuners: probes ? ['consist', 'temporal'] : [], probeFilterTypes: probes ? ['anon', 'memcg'] : [], activeInKernelUsers: [] } } } as never,
+  });
+  const rows = damonByKernel([cell('debian-6.12', ['user_input'], false, []), cell('debian-7.2', ['user_input', 'node_eligible_mem_bp'], true, [{ name: 'damon_stat', built: 'y', enabledAtBoot: true }]), cell('debian-7.2', ['user_input'], true, [])]);
+  t.same(rows.map((r) => [r.kernel, r.goalMetrics, r.features, r.inKernelUsers]), [
+    ['debian-6.12', ['user_input'], ['targetNid'], []],
+    ['debian-7.2', ['user_input', 'node_eligible_mem_bp'], ['probes', 'targetNid'], ['damon_stat (on at boot)']],
+  ]);
+});
