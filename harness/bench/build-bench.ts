@@ -5,7 +5,8 @@ import { execa } from 'execa';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { loadSeries } from '../suites/suite-catalog.js';
 import { debianSourceRepo } from '../source/debian-source.js';
-import { resolveFragments } from '../config/config-plan.js';
+import { makefileVersion, resolveFragments } from '../config/config-plan.js';
+import { benchBase } from './stats.js';
 import { makeConfig } from '../config/make-config.js';
 import { fmtSeconds } from './stats.js';
 import { objDir } from '../build/build-kernel.js';
@@ -27,15 +28,16 @@ async function timed(argv: string[], env: Record<string, string> = {}): Promise<
  * `npm run bench -- cold-build`.
  */
 export async function coldBuildBench(): Promise<void> {
-  console.log('== cold build: lab config vs make defconfig + make (same tree, ccache off, -j' + availableParallelism() + ')');
-  const { repo } = await debianSourceRepo(cacheRoot(), 'debian-6.12');
+  const base = benchBase();
+  console.log(`== cold build on ${base}: lab config vs make defconfig + make (same tree, ccache off, -j${availableParallelism()})`);
+  const { repo } = await debianSourceRepo(cacheRoot(), base);
   const { spec, file } = loadSeries('lab-fixture');
   const env = { CCACHE_DISABLE: '1' };
   const labDir = mkdtempSync(join(tmpdir(), 'bench-lab-'));
   const defDir = mkdtempSync(join(tmpdir(), 'bench-def-'));
   try {
     const t0 = performance.now();
-    await makeConfig({ tree: repo, buildDir: labDir, base: 'lab', fragments: resolveFragments({ ...spec, configs: ['damon'], config: {} }, file), makeArgs: [jobs] });
+    await makeConfig({ tree: repo, buildDir: labDir, base: 'lab', fragments: resolveFragments({ ...spec, configs: ['damon'], config: {} }, file, makefileVersion(readFileSync(join(repo, 'Makefile'), 'utf8'))), makeArgs: [jobs] });
     await timed(['make', '-C', repo, `O=${labDir}`, jobs, 'bzImage', 'modules'], env);
     const lab = (performance.now() - t0) / 1000;
     const def = (await timed(['make', '-C', repo, `O=${defDir}`, 'defconfig'], env)) + (await timed(['make', '-C', repo, `O=${defDir}`, jobs, 'bzImage', 'modules'], env));

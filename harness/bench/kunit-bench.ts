@@ -6,7 +6,7 @@ import { cacheRoot, repoRoot } from '../util/paths.js';
 import { debianSourceRepo } from '../source/debian-source.js';
 import { seriesWorktree } from '../build/build-kernel.js';
 import type { RunSummary } from '../run/run-summary.js';
-import { fmtSeconds } from './stats.js';
+import { benchBase, fmtSeconds } from './stats.js';
 
 const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
 
@@ -23,14 +23,15 @@ export function kunitPyCounts(output: string): { total: number; passed: number }
  * kunit.py's. Slow when cold (two kernel builds): `npm run bench -- kunit`.
  */
 export async function kunitBench(): Promise<void> {
-  console.log('== lab run damon-kunit vs kunit.py run --arch=x86_64, same kunitconfig, same tree');
-  const { repo } = await debianSourceRepo(cacheRoot(), 'debian-6.12');
+  const base = benchBase();
+  console.log(`== lab run damon-kunit vs kunit.py run --arch=x86_64, same kunitconfig, same tree (${base})`);
+  const { repo } = await debianSourceRepo(cacheRoot(), base);
   const kunitconfig = join(repo, 'mm', 'damon', 'tests', '.kunitconfig');
   const work = mkdtempSync(join(tmpdir(), 'bench-kunit-'));
   const name = `bench-kunit-${process.pid}`;
   const seriesFile = join(work, `${name}.yaml`);
   // kunit.config adds what the lab's suite reads results through (KUNIT_DEBUGFS); its tests are the kunitconfig's.
-  writeFileSync(seriesFile, `name: ${name}\nbase: debian\nbase_config: lab-console\nconfigs: [damon, kunit, ${kunitconfig}]\nartifacts:\n  selftests: []\n`);
+  writeFileSync(seriesFile, `name: ${name}\nbase: ${base}\nbase_config: lab-console\nconfigs: [damon, kunit, ${kunitconfig}]\nartifacts:\n  selftests: []\n`);
   const suiteArgs = ['run', 'damon-kunit', '--series', seriesFile, '--quiet'];
   const kunitBuild = join(work, 'kunit-build');
   const kunitArgs = [join(repo, 'tools', 'testing', 'kunit', 'kunit.py'), 'run', '--arch=x86_64', `--kunitconfig=${kunitconfig}`, `--build_dir=${kunitBuild}`, `--jobs=${(await import('node:os')).availableParallelism()}`];

@@ -18,3 +18,8 @@ export function argvAfter(argv: readonly string[], flags: readonly string[]): st
   });
   return out;
 }
+
+/** The Debian source the build benchmarks use: $LAB_BENCH_BASE, else 7.2 (the default base). */
+export function benchBase(): string {
+  return process.env.LAB_BENCH_BASE ?? 'debian-7.2';
+}

@@ -42,7 +42,15 @@ export const SeriesSpecSchema = z
       .strict()
       .default({ modules: [], selftests: ['damon'] }),
     /** A loadable DAMON operations module the series adds (used by the damon-ops-module suite). */
-    ops_module: z.object({ module: z.string(), ops: z.string() }).strict().optional(),
+    ops_module: z.object({
+      module: z.string().regex(/^[A-Za-z0-9_-]+$/),
+      ops: z.string().regex(/^[A-Za-z0-9_-]+$/),
+      /**
+       * The /proc/cpuinfo flag the module needs (damon_ibs: ibs). Where the guest CPU lacks it, the module
+       * refuses to load (ENODEV): the suite records that and SKIPs what needs the hardware, saying why.
+       */
+      cpu_flag: z.string().regex(/^[a-z0-9_]+$/).optional(),
+    }).strict().optional(),
   })
   .strict();
 
