@@ -76,6 +76,18 @@ t.test('damon-kunit on the console-only kernel: KTAP from the console, no SSH, t
   t.match(s2.tests[0]!.reason, /cannot be reached over SSH \(CONFIG_NET=n.*console-only kernel, and suite damon-smoke needs SSH/);
 });
 
+t.test('damon-kunit on Debian\'s 7.2 source, console-only: its 34 DAMON KUnit cases (KUNIT_AUTORUN_ENABLED from the 7.x block)', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit', '--series', 'kunit-console-7.2'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const { summary } = onlyReport(reports);
+  t.match(summary.kernel?.release, /^7\.2\./);
+  const cases = summary.tests.filter((x) => /^damon-kunit\.damon(-operations|-sysfs)?\./.test(x.path));
+  const by = (suite: string) => cases.filter((x) => x.path.startsWith(`damon-kunit.${suite}.`)).length;
+  t.same([by('damon'), by('damon-operations'), by('damon-sysfs')], [28, 5, 1], 'damon 28, damon-operations 5, damon-sysfs 1');
+  t.ok(cases.every((x) => x.status === 'PASS'), JSON.stringify(cases.filter((x) => x.status !== 'PASS')));
+});
+
 t.test('damon-kunit on the stock kernel: SKIP with the missing symbols', async (t) => {
   const reports = newReportsDir();
   const r = await lab(['run', 'damon-kunit'], { reports });

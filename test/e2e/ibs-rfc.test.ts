@@ -1,0 +1,45 @@
+// The IBS RFC port on Debian's 7.2 source (../shared/seeds/ravi-ibs-rfc-on-7.2), end to end: built once
+// with damon_ibs.ko, its DAMON KUnit suites counted, the module suite honest about the missing IBS, the
+// ordinary DAMON suites on it. Opt-in (a cold 7.2 build with modules and selftests is several minutes):
+//   LAB_TEST_RFC=1 ./lab test test/e2e/ibs-rfc.test.ts
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { lab, newReportsDir, onlyReport, repo } from './lab-cli.js';
+
+const seeds = join(repo, '..', 'shared', 'seeds', 'ravi-ibs-rfc-on-7.2');
+const skip = !process.env.LAB_TEST_RFC ? 'opt-in: LAB_TEST_RFC=1 (builds the RFC port on 7.2)' : existsSync(seeds) ? false : `no seeds folder at ${seeds}`;
+
+t.test('the RFC port builds, damon_ibs.ko included', { skip }, async (t) => {
+  const r = await lab(['build', '--series', 'ravi-ibs-rfc-on-7.2']);
+  t.equal(r.exitCode, 0, r.all);
+  t.match(r.all, /7\.2\.\d+/);
+});
+
+t.test('damon-kunit on the RFC kernel: 34 DAMON cases (damon 28, damon-operations 5, damon-sysfs 1)', { skip }, async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit', '--series', 'ravi-ibs-rfc-on-7.2'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const cases = onlyReport(reports).summary.tests.filter((x) => /^damon-kunit\.damon(-operations|-sysfs)?\./.test(x.path));
+  const by = (suite: string) => cases.filter((x) => x.path.startsWith(`damon-kunit.${suite}.`)).length;
+  t.same([by('damon'), by('damon-operations'), by('damon-sysfs')], [28, 5, 1]);
+  t.ok(cases.every((x) => x.status === 'PASS'));
+});
+
+t.test('damon-ops-module on the RFC kernel under TCG: ENODEV recorded, the IBS checks SKIP, nothing PASSes that did not run', { skip }, async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-ops-module', '--series', 'ravi-ibs-rfc-on-7.2'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const tests = onlyReport(reports).summary.tests;
+  const load = tests.find((x) => x.name === 'cycle_1.module_loads');
+  t.equal(load?.status, 'SKIP');
+  t.match(load?.reason, /modprobe damon_ibs: .*No such device.* \(ENODEV\): the guest CPU has no 'ibs' flag \(X86_FEATURE_IBS/);
+  t.ok(tests.filter((x) => x.name.startsWith('cycle_1.') && x.name !== 'cycle_1.module_loads').every((x) => x.status === 'SKIP'));
+  t.equal(tests.find((x) => x.name === 'all_cycles_pass')?.status, 'SKIP');
+  t.equal(tests.find((x) => x.name === 'module_is_installed')?.status, 'PASS', 'damon_ibs.ko is in the image');
+});
+
+t.test('ordinary DAMON on the RFC kernel: damon-smoke passes', { skip }, async (t) => {
+  const r = await lab(['run', 'damon-smoke', '--series', 'ravi-ibs-rfc-on-7.2']);
+  t.equal(r.exitCode, 0, r.all);
+});
