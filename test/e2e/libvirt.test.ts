@@ -64,7 +64,7 @@ t.test('the qemu+ssh host: files copied once, console followed back, guest SSH t
 
 t.test('a console-only kernel on the qemu+ssh host: KUnit from the followed console', async (t) => {
   const reports = newReportsDir();
-  const r = await lab(['run', 'damon-kunit', '--series', 'kunit-console', '--host', 'lv-ssh', '--lab-config', env.labConfig], { reports });
+  const r = await lab(['run', 'damon-kunit', '--series', 'kunit-console-7.2', '--host', 'lv-ssh', '--lab-config', env.labConfig], { reports });
   t.equal(r.exitCode, 0, r.all);
   const { summary } = onlyReport(reports);
   t.equal(summary.guest?.shutdown, 'already-exited');
