@@ -11,6 +11,8 @@ export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'kmod', why: 'depmod: module dependencies of the guest kernel' },
   { name: 'xz-utils', why: 'decompresses Debian kernel modules for busybox modprobe' },
   { name: 'zstd', why: 'unpacks the vmlinux from a zstd bzImage for fast PVH boots' },
+  { name: 'util-linux', why: 'setpriv: QEMU is started so that it dies with the lab' },
+  { name: 'debian-archive-keyring', why: "the lab's own apt checks the signatures of sid's and experimental's kernels" },
 ];
 
 /** What kernel builds from source need on top of REQUIRED_PACKAGES (installed on the first `lab build`). */
