@@ -28,6 +28,7 @@ pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background
 <h1>${esc(s.suite)} ${badge(s.status)}</h1>
 <p>Run <code>${esc(s.runId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}, exit code ${s.exitCode}. ${counts}</p>
 <p>Kernel <code>${esc(s.kernel?.release ?? '?')}</code> (${esc(s.kernel?.source ?? '')}); guest <code>${esc(s.guest?.name ?? '?')}</code>, accel <code>${esc(s.guest?.accel ?? '?')}</code>${s.guest?.accelReason ? ` (${esc(s.guest.accelReason)})` : ''}.</p>
+${damonLine(s)}
 ${error}
 <h2>Tests</h2>
 <table><tr><th>status</th><th>test</th><th>time</th><th>reason</th><th>metrics</th></tr>
@@ -45,4 +46,14 @@ ${findings}
 <pre>${esc((s.guest?.argv ?? []).join(' '))}</pre>
 </body></html>
 `;
+}
+
+/** Pure: DAMON's in-kernel users and what the run did about them, and what the kernel's DAMON offered. */
+function damonLine(s: RunSummary): string {
+  const d = s.damon;
+  if (!d) return '';
+  const users = d.inKernelUsers.map((u) => `${u.name}${u.enabledAtBoot ? ' (on at boot)' : ''}`).join(', ');
+  const kept = d.keptOff.length ? `; kept off for this suite: <code>${esc(d.keptOff.join(' '))}</code>` : '';
+  const probe = d.probe ? ` DAMON sysfs: goal metrics ${esc(d.probe.goalMetrics.join(', ') || 'none')}; features ${esc(Object.entries(d.probe.features).filter(([, v]) => v).map(([k]) => k).join(', ') || 'none')}.` : '';
+  return `<p>In-kernel DAMON users: ${esc(users || 'none')}${kept}.${probe}</p>`;
 }

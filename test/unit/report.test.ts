@@ -73,3 +73,10 @@ t.test('check: SkipCheck is SKIP with its reason, InfraError is ERROR', async (t
   await r.always('infra', async () => { throw new InfraError('ssh dropped'); });
   t.same(r.records.map((x) => [x.status, x.reason]), [['SKIP', 'no IBS'], ['ERROR', 'ssh dropped']]);
 });
+
+t.test('report.html says which in-kernel DAMON users the kernel has and what the run kept off', async (t) => {
+  const html = renderHtml({ ...summary, damon: { inKernelUsers: [{ name: 'damon_stat', built: 'y', enabledAtBoot: true }, { name: 'damon_reclaim', built: 'y', enabledAtBoot: false }], keptOff: ['damon_stat.enabled=N'], probe: { availOperations: ['paddr'], features: { probes: true, pause: false }, goalMetrics: ['user_input', 'node_eligible_mem_bp'], goalTuners: [], probeFilterTypes: [], activeInKernelUsers: [] } } });
+  t.match(html, /In-kernel DAMON users: damon_stat \(on at boot\), damon_reclaim; kept off for this suite: <code>damon_stat\.enabled=N<\/code>/);
+  t.match(html, /goal metrics user_input, node_eligible_mem_bp; features probes\./);
+  t.notMatch(renderHtml(summary), /In-kernel DAMON users/, 'nothing said where the run knows nothing');
+});
