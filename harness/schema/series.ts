@@ -6,7 +6,8 @@ const configSymbol = z.string().regex(/^CONFIG_[A-Za-z0-9_]+$/, 'must be a CONFI
 const PatchSource = z.union([
   z.object({ mbox: z.string().min(1) }).strict(),
   z.object({ dir: z.string().min(1) }).strict(),
-  z.object({ range: z.string().regex(/^[^\s]+\.\.[^\s]+$/, "a git range such as 'v6.12..my-branch'") }).strict(),
+  // Never an option: a range that started with '-' reached git as one (--output=FILE emptied a file).
+  z.object({ range: z.string().regex(/^[^\s-][^\s]*\.\.[^\s]+$/, "a git range such as 'v6.12..my-branch' (not starting with '-')") }).strict(),
 ]);
 
 /** kernel/series/*.yaml: a kernel to build, from a base plus patches plus config fragments. */

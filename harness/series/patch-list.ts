@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import type { SeriesSpec } from '../schema/series.js';
@@ -50,7 +51,21 @@ export async function listPatches(series: SeriesSpec, seriesFile: string, tree: 
     return { patches, ...(baseCommit ? { baseCommit } : {}) };
   }
   if (!tree) throw new ConfigError(seriesFile, undefined, `patches.range '${src.range}' needs --tree (the repository the range is in)`);
-  const text = await git(tree, ['format-patch', '--stdout', '--no-signature', src.range]);
-  const patches = splitMbox(text).filter((m) => m.hasDiff).map((m) => ({ origin: `${src.range}, patch ${m.index}`, subject: m.subject, data: Buffer.from(m.text) }));
-  return { patches };
+  // The folder `git format-patch` writes for the range, read as a folder is: each patch whole, its
+  // final newline kept (captured --stdout output lost it, and git am called the last patch corrupt).
+  // --end-of-options: the range is a revision, never an option, whatever it starts with.
+  const out = mkdtempSync(join(tmpdir(), 'lab-range-'));
+  try {
+    await git(tree, ['format-patch', '--no-signature', '--output-directory', out, '--end-of-options', src.range]);
+    const files = readdirSync(out).filter((f) => f.endsWith('.patch')).sort();
+    if (files.length === 0) throw new ConfigError(seriesFile, undefined, `patches.range '${src.range}' holds no commits in ${tree}`);
+    return {
+      patches: files.map((f, i) => {
+        const data = readFileSync(join(out, f));
+        return { origin: `${src.range}, patch ${i + 1}`, subject: describePatch(data.toString('utf8')).subject, data };
+      }),
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
