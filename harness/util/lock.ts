@@ -1,34 +1,70 @@
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from './errors.js';
+import { formatIdentity, parseIdentity, processIdentity, stillRunning } from './process-identity.js';
 
 /**
- * A pid lock file: one holder at a time. A lock whose holder is gone (a crash, SIGKILL) is taken over.
- * Returns the release function.
+ * A lock file naming its holder (pid and start time): one holder at a time, and a lock whose holder is
+ * gone (a crash, SIGKILL) is taken over. The file appears with its content in one step (written beside
+ * it, then hard-linked into place, which fails if it exists), so a reader never sees it empty; a stale
+ * lock is moved aside by rename, and only if what was moved is the stale lock that was judged, so two
+ * processes taking over the same stale lock cannot both win. Returns the release function.
  */
 export function acquireLock(path: string, what: string): () => void {
   mkdirSync(dirname(path), { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid)) throw new UsageError(`${what} is in use by another lab process (pid ${pid}); wait for it or stop it`, `lock: ${path}`);
-      rmSync(path, { force: true });
+  const me = formatIdentity(processIdentity(process.pid)!);
+  const mine = `${path}.${process.pid}.new`;
+  writeFileSync(mine, me);
+  try {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        linkSync(mine, path);
+        return () => releaseIfMine(path, me);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const held = readOrUndefined(path);
+      if (held === undefined) continue; // released meanwhile: try again
+      const holder = parseIdentity(held);
+      if (holder && holder.pid !== process.pid && stillRunning(holder)) {
+        throw new UsageError(`${what} is in use by another lab process (pid ${holder.pid}); wait for it or stop it`, `lock: ${path}`);
+      }
+      takeOverStale(path, held);
     }
+    throw new UsageError(`cannot take the lock ${path}: it changed hands too often`);
+  } finally {
+    rmSync(mine, { force: true });
   }
-  throw new UsageError(`cannot take the lock ${path}`);
 }
 
-function alive(pid: number): boolean {
+/** Moves a stale lock aside, and puts it back if what was moved is not the one judged stale. */
+function takeOverStale(path: string, judged: string): void {
+  const aside = `${path}.stale-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    renameSync(path, aside);
   } catch {
-    return false;
+    return; // someone else moved it first
+  }
+  const moved = readOrUndefined(aside);
+  if (moved !== judged) {
+    // Another process took the stale lock over between our read and our rename: give its lock back.
+    try {
+      linkSync(aside, path);
+    } catch {
+      /* a third holder already: theirs stands */
+    }
+  }
+  rmSync(aside, { force: true });
+}
+
+function releaseIfMine(path: string, me: string): void {
+  if (readOrUndefined(path) === me) rmSync(path, { force: true });
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
   }
 }
