@@ -27,7 +27,8 @@ export const SeriesSpecSchema = z
     /** Fragments by name from kernel/configs/ (damon, kunit, debug, ibs) or paths relative to this file. */
     configs: z.array(z.string().min(1)).default(['damon']),
     /** Single symbols on top of the fragments. */
-    config: z.record(configSymbol, z.string()).default({}),
+    // A line break in a value would add .config lines of its own (a CONFIG_KASAN nobody asked for).
+    config: z.record(configSymbol, z.string().regex(/^[^\r\n\0]*$/, 'a value on one line (no CR, LF or NUL)')).default({}),
     /**
      * A requested symbol that no Kconfig of the tree defines: "error" (exit 2, the default), or "ignore"
      * for builds of commits from before the symbol existed (patchcheck's prefixes, bisect steps).

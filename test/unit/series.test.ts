@@ -63,3 +63,10 @@ t.test('a missing patch folder names the series file', async (t) => {
   const series = parseYaml('name: m\npatches:\n  dir: nowhere\n', 'x', SeriesSpecSchema);
   await t.rejects(listPatches(series, '/tmp/s.yaml', undefined), { name: 'ConfigError', message: /\/tmp\/s\.yaml: patches\.dir: \/tmp\/nowhere is not a folder/ });
 });
+
+t.test('a config: value with a line break is refused: it would add .config lines of its own', async (t) => {
+  const { SeriesSpecSchema } = await import('../../harness/schema/series.js');
+  t.throws(() => SeriesSpecSchema.parse({ name: 'x', config: { CONFIG_LOCALVERSION: '-x\nCONFIG_KASAN=y' } }), /one line/);
+  t.throws(() => SeriesSpecSchema.parse({ name: 'x', config: { CONFIG_LOCALVERSION: '-x\rCONFIG_KASAN=y' } }));
+  t.doesNotThrow(() => SeriesSpecSchema.parse({ name: 'x', config: { CONFIG_LOCALVERSION: '-lab x' } }));
+});
