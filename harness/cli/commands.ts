@@ -7,6 +7,7 @@ import type { RunSummary } from '../run/run-summary.js';
 import { countLeaves, parseKtap } from '../results/ktap-parser.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode } from './exit-codes.js';
+import { escapeControls } from '../report/control-bytes.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
@@ -45,8 +46,9 @@ export function parseExitCode(status: string, counts: { FAIL: number; ERROR: num
   return ['FAIL', 'ERROR', 'MISS'].includes(status) || counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
 }
 
-const err = (line: string) => process.stderr.write(line + '\n');
-const out = (line: string) => process.stdout.write(line + '\n');
+// Lines carry kernel and patch text: control bytes are escaped before they reach the terminal.
+const err = (line: string) => process.stderr.write(escapeControls(line) + '\n');
+const out = (line: string) => process.stdout.write(escapeControls(line) + '\n');
 
 export const commands: Record<string, Command> = {
   setup: {

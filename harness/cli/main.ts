@@ -6,12 +6,13 @@ import { installSignalHandlers } from '../util/abort.js';
 import { killAllNow } from '../vm/reaper.js';
 import { cacheRoot } from '../util/paths.js';
 import { sweepLeftovers } from '../vm/leftovers.js';
+import { escapeControls } from '../report/control-bytes.js';
 import { commands, usage } from './commands.js';
 import { asksForHelp, commandHelp } from './help.js';
 
 function printError(e: LabError): void {
-  process.stderr.write(`lab: ${e.message}\n`);
-  if (e.details) process.stderr.write(`${e.details}\n`);
+  process.stderr.write(`lab: ${escapeControls(e.message)}\n`);
+  if (e.details) process.stderr.write(`${escapeControls(e.details)}\n`);
 }
 
 function printHelp(name: string): number {

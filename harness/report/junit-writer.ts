@@ -6,8 +6,10 @@ export function xmlEscape(s: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    // XML 1.0 cannot carry most control characters, which kernel consoles do emit.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+    // XML 1.0 cannot carry most control characters, which kernel consoles do emit, nor U+FFFE/U+FFFF
+    // or unpaired surrogates (expat rejects the whole file).
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '');
 }
 
 /** Pure: JUnit XML as CI systems read it (one testsuite per run, a testcase per test record). */

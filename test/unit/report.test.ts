@@ -80,3 +80,16 @@ t.test('report.html says which in-kernel DAMON users the kernel has and what the
   t.match(html, /goal metrics user_input, node_eligible_mem_bp; features probes\./);
   t.notMatch(renderHtml(summary), /In-kernel DAMON users/, 'nothing said where the run knows nothing');
 });
+
+t.test('text from kernels never drives a terminal, breaks TAP or makes junit.xml unreadable', async (t) => {
+  const { escapeControls } = await import('../../harness/report/control-bytes.js');
+  const { renderTap } = await import('../../harness/report/tap-writer.js');
+  const { xmlEscape } = await import('../../harness/report/junit-writer.js');
+  t.equal(escapeControls('a\u001b[2Jb\u0000c\r\nd\te\u009b'), 'a\\x1b[2Jb\\x00c\\x0d\nd\te\\x9b');
+  const tap = renderTap('s', [{ path: 's.x', name: 'x\u001b[31m # TODO\nnot ok 9', status: 'FAIL', durationMs: 0, reason: 'r', log: 'bad\u0007 line' }]);
+  t.notMatch(tap, /[\u0000-\u0008\u000b-\u001f]/, 'no control byte in the TAP stream');
+  t.match(tap, /^not ok 1 - x\\x1b\[31m \\# TODO not ok 9$/m, 'one line, no directive smuggled in the name');
+  t.notMatch(tap, /^not ok 9/m);
+  const xml = xmlEscape('ok\ufffe\uffff\ud800x\udc00y\u0001');
+  t.equal(xml, 'okxy');
+});
