@@ -41,6 +41,10 @@ t.test('JUnit: counts, escaping, skipped', async (t) => {
 
 t.test('HTML: self-contained, escaped, every test listed', async (t) => {
   const h = renderHtml(summary);
+  // A test name and a reason that carry markup: they must come out escaped, never as elements.
+  const hostile = renderHtml({ ...summary, tests: [{ path: 's.<script>alert(1)</script>', name: '<script>alert(1)</script>', status: 'FAIL', durationMs: 0, reason: '<img src=x onerror=alert(2)>' }] });
+  t.notMatch(hostile, /<script>alert|<img src=x/, 'no markup from the input survives');
+  t.match(hostile, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
   t.notMatch(h, /<script/);
   t.match(h, /s\.a/);
   t.match(h, /overlap = 90 %/);
