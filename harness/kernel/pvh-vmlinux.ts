@@ -1,6 +1,9 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { join, resolve, sep } from 'node:path';
 import type { KernelConfig } from './kconfig.js';
+import { cacheRoot } from '../util/paths.js';
+import { hashFile } from '../util/hash.js';
 
 /**
  * Booting the uncompressed vmlinux through its PVH entry point (CONFIG_PVH) skips SeaBIOS's real-mode
@@ -25,10 +28,23 @@ export function locatePayload(bzImage: Buffer, config: KernelConfig): { offset: 
 
 const ELF = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
+/**
+ * Where the carved vmlinux goes: beside a kernel the cache holds (Debian's, the lab's builds), and for a
+ * user's own file (`--kernel /boot/vmlinuz-X`) into the cache by the file's content: the lab never
+ * writes next to a file it was only given to read.
+ */
+export async function pvhPath(vmlinuz: string, cache: string): Promise<string> {
+  const root = resolve(cache) + sep;
+  if (resolve(vmlinuz).startsWith(root)) return vmlinuz.replace(/vmlinuz/, 'vmlinux-pvh');
+  const dir = join(cache, 'pvh');
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `vmlinux-pvh-${(await hashFile(vmlinuz)).slice(0, 20)}`);
+}
+
 /** The image QEMU's -kernel gets: the PVH vmlinux where the kernel supports it, else the bzImage. */
-export async function bootableKernel(vmlinuz: string, config: KernelConfig): Promise<{ path: string; pvh: boolean }> {
+export async function bootableKernel(vmlinuz: string, config: KernelConfig, cache = cacheRoot()): Promise<{ path: string; pvh: boolean }> {
   if (config.get('CONFIG_PVH') !== 'y') return { path: vmlinuz, pvh: false };
-  const out = vmlinuz.replace(/vmlinuz/, 'vmlinux-pvh');
+  const out = await pvhPath(vmlinuz, cache);
   if (out !== vmlinuz && existsSync(out)) return { path: out, pvh: true };
   const bz = readFileSync(vmlinuz);
   const payload = locatePayload(bz, config);

@@ -45,3 +45,16 @@ t.test('PVH: the compressed payload is found by the decompressor the config name
   t.equal(locatePayload(bz, parseKernelConfig('CONFIG_KERNEL_GZIP=y\n')), undefined, 'no gzip stream in it');
   t.equal(locatePayload(bz, parseKernelConfig('CONFIG_KERNEL_LZ4=y\n')), undefined, 'unsupported compression falls back');
 });
+
+t.test('PVH: the carved vmlinux of a user\'s file goes into the cache, never beside the file', async (t) => {
+  const { pvhPath } = await import('../../harness/kernel/pvh-vmlinux.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const cache = mkdtempSync(join(tmpdir(), 'lab-pvh-cache-'));
+  const user = mkdtempSync(join(tmpdir(), 'lab-pvh-user-'));
+  writeFileSync(join(user, 'vmlinuz-7.2'), 'bzImage bytes');
+  const p = await pvhPath(join(user, 'vmlinuz-7.2'), cache);
+  t.ok(p.startsWith(join(cache, 'pvh') + '/'), p);
+  t.equal(await pvhPath(join(cache, 'kernels', 'debian', 'x', 'boot', 'vmlinuz-7.2'), cache), join(cache, 'kernels', 'debian', 'x', 'boot', 'vmlinux-pvh-7.2'), 'beside a kernel in the cache');
+});
