@@ -49,7 +49,8 @@ export function buildDomainXml(inp: DomainPlanInputs): DomainPlan {
   // A vPMU exists only under KVM; "none" hides it explicitly so guests see the same thing on every host.
   const pmu = accel === 'kvm' ? `\n    <pmu state='${guest.pmu === 'none' ? 'off' : 'on'}'/>` : '';
   const qemuArgs = inp.sshPort === undefined ? [] : [
-    '-netdev', `user,id=labnet,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
+    // restrict=on: the guest reaches nothing of its host (see qemu-argv.ts); the forward still works.
+    '-netdev', `user,id=labnet,restrict=on,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
     // An explicit slot: left to QEMU, the NIC takes the first free one before libvirt's own devices
     // (the root disk's virtio-blk) are placed, and the domain does not start.
     '-device', 'virtio-net-pci,netdev=labnet,romfile=,addr=0x10',

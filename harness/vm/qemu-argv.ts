@@ -70,8 +70,10 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
     '-qmp', `unix:${qmpSocket},server=on,wait=off`,
     '-pidfile', pidFile,
     ...(inp.sshPort === undefined ? [] : [
-      // Bound to loopback: the guest's root shell must never be reachable from the network.
-      '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
+      // Bound to loopback: the guest's root shell must never be reachable from the network. restrict=on:
+      // a guest running someone's patches as root reaches nothing of the host (its loopback services
+      // answer at 10.0.2.2 otherwise) nor the outside; the forwarded port still works.
+      '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${inp.sshPort}-:22`,
       // romfile= drops the NIC's iPXE option ROM: we never network-boot, and SeaBIOS running it costs
       // a good part of a second under TCG.
       '-device', 'virtio-net-pci,netdev=net0,romfile=',

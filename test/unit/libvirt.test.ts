@@ -18,7 +18,7 @@ t.test('domain XML: TCG, direct kernel boot, console to a file, loopback-only SS
   t.match(xml, /<memory unit='MiB'>1024<\/memory>/);
   t.match(xml, /<vcpu>2<\/vcpu>/);
   t.match(xml, /<serial type='file'>\s*<source path='\/w\/run\/console.log'\/>/);
-  t.match(xml, /<qemu:arg value='user,id=labnet,hostfwd=tcp:127.0.0.1:40022-:22'\/>/);
+  t.match(xml, /<qemu:arg value='user,id=labnet,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22'\/>/);
   t.notMatch(xml, /hostfwd=tcp::|0\.0\.0\.0/, 'never all interfaces');
   for (const e of ['on_poweroff', 'on_reboot', 'on_crash']) t.match(xml, new RegExp(`<${e}>destroy</${e}>`));
   t.match(xml, /<acpi\/>/, 'ACPI for poweroff and the SRAT of NUMA guests');

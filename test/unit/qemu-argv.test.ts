@@ -18,7 +18,7 @@ t.test('TCG: direct kernel boot, console to a file, QMP in the run dir, loopback
   t.same(after(p.argv, '-initrd'), ['/i/initrd.cpio']);
   t.same(after(p.argv, '-chardev'), ['file,id=console,path=/tmp/run/console.log']);
   t.same(after(p.argv, '-qmp'), ['unix:/tmp/run/qmp.sock,server=on,wait=off']);
-  t.same(after(p.argv, '-netdev'), ['user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22']);
+  t.same(after(p.argv, '-netdev'), ['user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22']);
   t.ok(p.argv.includes('-no-reboot'), 'a panic ends QEMU');
   t.match(p.cmdline, /console=ttyS0/);
   t.match(p.cmdline, /panic=-1/);
