@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
 import { LabError, UsageError } from '../util/errors.js';
 import { installSignalHandlers } from '../util/abort.js';
@@ -22,8 +23,11 @@ function printHelp(name: string): number {
   return ExitCode.ok;
 }
 
-/** What an earlier lab killed by SIGKILL left (its QEMU, run dirs, staging folders) goes first. */
-function sweepAfterKilledLabs(): void {
+/** The cache private to its owner, and what an earlier lab killed by SIGKILL left (its QEMU, run dirs, staging folders) gone. */
+function prepareCache(): void {
+  // 0700: the cache holds the lab's SSH keys and guest images with host keys in them.
+  mkdirSync(cacheRoot(), { recursive: true, mode: 0o700 });
+  chmodSync(cacheRoot(), 0o700);
   const { killed, removed } = sweepLeftovers(cacheRoot());
   if (killed.length || removed.length) {
     process.stderr.write(`lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${removed.length} leftover folder(s) removed\n`);
@@ -55,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     throw new UsageError(`${name}: ${(e as Error).message}`, cmd.help);
   }
-  sweepAfterKilledLabs();
+  prepareCache();
   return cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { cache: cacheRoot() });
 }
 

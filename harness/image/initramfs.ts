@@ -147,7 +147,8 @@ export async function buildInitramfs(cache: string, inp: InitramfsInputs): Promi
   const path = join(dir, `initramfs-${plan.key.slice(0, 20)}.cpio`);
   if (existsSync(path)) return { path, key: plan.key, cached: true };
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, writeCpio(plan.entries));
+  // 0600: the image holds the guest's SSH host private key.
+  writeFileSync(tmp, writeCpio(plan.entries), { mode: 0o600 });
   renameSync(tmp, path);
   return { path, key: plan.key, cached: false };
 }

@@ -71,6 +71,7 @@ export async function buildRootfs(cache: string, name: string, keys: LabKeys, lo
     log(`writing ${path} with mkfs.ext4 -d`);
     const tmp = `${path}.tmp-${process.pid}`;
     await run(['mkfs.ext4', '-q', '-F', '-L', 'labroot', '-d', staging, tmp, recipe.size]);
+    chmodSync(tmp, 0o600); // it holds the image's SSH host private key
     writeFileSync(hostKeyFile, hostPub + '\n');
     renameSync(tmp, path);
     return { path, key, hostPublicKey: hostPub, cached: false };

@@ -34,6 +34,11 @@ t.test('lab run damon-smoke boots Debian\'s 7.2 kernel (the default) and passes 
   t.match(readFileSync(join(dir, 'junit.xml'), 'utf8'), /<testsuite name="damon-smoke" tests="8" failures="0" errors="0"/);
   t.match(readFileSync(join(dir, 'console.log'), 'utf8'), /LAB-READY/);
   t.match(r.stdout, /damon-smoke: PASS/);
+  // The image holds the guest's SSH host private key: readable by its owner only, in a private cache.
+  const { statSync } = await import('node:fs');
+  const { cacheRoot } = await import('../../harness/util/paths.js');
+  t.equal(statSync(summary.image!.path).mode & 0o777, 0o600, 'the initramfs is 0600');
+  t.equal(statSync(cacheRoot()).mode & 0o777, 0o700, 'the cache is 0700');
 });
 
 t.test('damon-smoke on debian-6.12 and debian-7.3 too', async (t) => {
