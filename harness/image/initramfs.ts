@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { run } from '../util/process.js';
 import { hashParts } from '../util/hash.js';
@@ -145,7 +145,10 @@ export async function buildInitramfs(cache: string, inp: InitramfsInputs): Promi
   const dir = join(cache, 'images');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `initramfs-${plan.key.slice(0, 20)}.cpio`);
-  if (existsSync(path)) return { path, key: plan.key, cached: true };
+  if (existsSync(path)) {
+    chmodSync(path, 0o600); // images cached before they were made private
+    return { path, key: plan.key, cached: true };
+  }
   const tmp = `${path}.tmp-${process.pid}`;
   // 0600: the image holds the guest's SSH host private key.
   writeFileSync(tmp, writeCpio(plan.entries), { mode: 0o600 });
