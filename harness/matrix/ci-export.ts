@@ -1,3 +1,4 @@
+import { shellJoin } from '../guest/shell-quote.js';
 import { relative } from 'node:path';
 import yaml from 'js-yaml';
 import { repoRoot } from '../util/paths.js';
@@ -15,6 +16,11 @@ import type { MatrixPlan } from './plan.js';
 export function jobId(kernel: string): string {
   const id = kernel.replace(/[^A-Za-z0-9_-]/g, '_');
   return /^[A-Za-z_]/.test(id) ? id : `k_${id}`;
+}
+
+/** The job's command: every word from the matrix quoted for the shell that runs it. */
+export function labMatrixRun(file: string, kernel: string): string {
+  return shellJoin(['./lab', 'matrix', 'run', file, '--kernel', kernel]);
 }
 
 /** Minutes a job may take: its kernel's build (cold, generous) plus every cell's timeout. */
@@ -41,7 +47,7 @@ export function githubWorkflow(spec: MatrixSpec, plan: MatrixPlan, matrixFile: s
       steps: [
         { uses: 'actions/checkout@v4' },
         { name: 'Cache the lab (sources, ccache, artifacts)', uses: 'actions/cache@v4', with: { path: '.lab-cache', key: `damon-lab-${jobId(k.id)}-\${{ hashFiles('kernel/**') }}`, 'restore-keys': `damon-lab-${jobId(k.id)}-` } },
-        { name: `lab matrix run --kernel ${k.id}`, run: `./lab matrix run ${file} --kernel '${k.id}'` },
+        { name: `lab matrix run --kernel ${k.id}`, run: labMatrixRun(file, k.id) },
         { name: 'Upload reports', if: 'always()', uses: 'actions/upload-artifact@v4', with: { name: `reports-${jobId(k.id)}`, path: 'reports/', 'if-no-files-found': 'warn' } },
       ],
     };
@@ -60,7 +66,7 @@ export function gitlabPipeline(spec: MatrixSpec, plan: MatrixPlan, matrixFile: s
       image: IMAGE,
       timeout: `${jobMinutes(spec, plan, k.id)}m`,
       cache: { key: `damon-lab-${jobId(k.id)}`, paths: ['.lab-cache/'] },
-      script: [`./lab matrix run ${file} --kernel '${k.id}'`],
+      script: [labMatrixRun(file, k.id)],
       artifacts: { when: 'always', paths: ['reports/'], reports: { junit: 'reports/*/junit.xml' } },
     };
   }

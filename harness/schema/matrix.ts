@@ -8,7 +8,8 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
  */
 const KernelAxis = z.union([
   z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'debian, debian-6.12, debian-7.2, debian-7.3 or {series: ...}'),
-  z.object({ series: z.string().min(1), configs: z.array(z.string().min(1)).default([]) }).strict(),
+  // Names and paths only: they end up in generated CI files and file names.
+  z.object({ series: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a series name or path'), configs: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a fragment name or path')).default([]) }).strict(),
 ]);
 
 /** A partial cell: include adds it (every field needed), exclude drops every cell it matches. */

@@ -116,3 +116,9 @@ t.test('the matrix report says what each kernel\'s DAMON offers, from its cells\
     ['debian-7.2', ['user_input', 'node_eligible_mem_bp'], ['probes', 'targetNid'], ['damon_stat (on at boot)']],
   ]);
 });
+
+t.test('CI export: every word from the matrix is quoted; names that could carry a command are refused', async (t) => {
+  const { labMatrixRun } = await import('../../harness/matrix/ci-export.js');
+  t.equal(labMatrixRun("suites/matrices/my file.yaml", "x'; rm -rf /; '"), `./lab matrix run 'suites/matrices/my file.yaml' --kernel 'x'\\''; rm -rf /; '\\'''`);
+  t.throws(() => MatrixSpecSchema.parse({ name: 'm', kernels: [{ series: 'lab-fixture', configs: ["debug'; touch /tmp/x; '"] }], guests: ['default'], suites: ['damon-smoke'] }), /a fragment name or path/);
+});
