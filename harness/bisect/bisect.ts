@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readJsonRecord, writeJsonAtomic } from '../util/state-file.js';
 import { join, resolve } from 'node:path';
 import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
@@ -85,8 +86,9 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   // tree starts from the last one's objects, an incremental build like every step after the first.
   const worktree = seriesWorktree(o.cache, src.repo, BISECT_WORKTREE);
   let state: BisectRecord;
-  if (existsSync(stateFile) && !(JSON.parse(readFileSync(stateFile, 'utf8')) as BisectRecord).result) {
-    state = JSON.parse(readFileSync(stateFile, 'utf8')) as BisectRecord;
+  const saved = readJsonRecord<BisectRecord>(stateFile, o.log);
+  if (saved && !saved.result) {
+    state = saved;
     state.resumed++;
     o.log(`resuming ${id}: ${state.steps.length} step(s) already judged (${stateFile})`);
   } else {
@@ -97,7 +99,7 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   }
   mkdirSync(dir, { recursive: true });
   const save = () => {
-    writeFileSync(stateFile, JSON.stringify(state, null, 2) + '\n');
+    writeJsonAtomic(stateFile, state);
     writeBisectReport(dir, state);
   };
   save();

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../util/state-file.js';
 import { join, resolve } from 'node:path';
 import { listPatches } from '../series/patch-list.js';
 import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
@@ -78,7 +79,7 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
   mkdirSync(dir, { recursive: true });
   const record: PatchcheckRecord = { id, series: spec.name, seriesFile: file, ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), rule: RULE_TEXT[o.rule], base, prefixes: [], startedAt: new Date().toISOString() };
   const save = () => {
-    writeFileSync(join(dir, 'patchcheck.json'), JSON.stringify(record, null, 2) + '\n');
+    writeJsonAtomic(join(dir, 'patchcheck.json'), record);
     writePatchcheckReport(dir, record);
   };
   o.log(`${id}: ${patches.length} patch(es) of ${spec.name}; report: ${dir}`);

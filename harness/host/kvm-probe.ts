@@ -1,3 +1,4 @@
+import { writeJsonAtomic } from '../util/state-file.js';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dieWithParent } from '../vm/die-with-parent.js';
@@ -77,6 +78,6 @@ export async function cachedKvmVerdict(cache: string, qemu: string, qemuVersion:
   }
   const verdict = await probeKvm(qemu, vmlinuz);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(file, JSON.stringify({ key, verdict }, null, 2));
+  writeJsonAtomic(file, { key, verdict });
   return { ...verdict, cached: false };
 }

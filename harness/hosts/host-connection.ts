@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeJsonAtomic } from '../util/state-file.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InfraError, ConfigError } from '../util/errors.js';
@@ -150,6 +151,6 @@ export async function probeHost(conn: HostConnection, cache: string, probeKernel
   }
   const host = { accel, accelReason, capabilities };
   mkdirSync(join(cache, 'probes'), { recursive: true });
-  writeFileSync(file, JSON.stringify({ key, host }, null, 2));
+  writeJsonAtomic(file, { key, host });
   return { spec: conn.spec, ...host };
 }
