@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { hotcoldParams, intervalParams } from '../harness/suites/common-params.js';
-import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 import { statEverything } from '../harness/damon/config.js';
 import { scoreSnapshot, type Accuracy } from '../harness/damon/accuracy.js';
 import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';

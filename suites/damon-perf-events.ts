@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 import { SkipCheck } from '../harness/suites/check-recorder.js';
 import { startHotcold, stopWorkload } from '../harness/guest/workload.js';
 import { sleep } from '../harness/util/abort.js';

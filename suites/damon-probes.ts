@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DamonSysfs, type DamonRegion } from '../harness/damon/sysfs-driver.js';
+import type { DamonRegion } from '../harness/damon/sysfs-driver.js';
 import { statEverything } from '../harness/damon/config.js';
 import { missingFeature } from '../harness/damon/sysfs-features.js';
 import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hotcoldParams, intervalParams } from '../harness/suites/common-params.js';
-import { DamonSysfs, type DamonRegion } from '../harness/damon/sysfs-driver.js';
+import type { DamonRegion } from '../harness/damon/sysfs-driver.js';
 import { statEverything } from '../harness/damon/config.js';
 import { startHotcold, stopWorkload } from '../harness/guest/workload.js';
 import { hottestRegion, overlapBytes } from '../harness/damon/regions.js';

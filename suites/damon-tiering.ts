@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 import { U32_MAX, U64_MAX, type DamonScheme } from '../harness/damon/config.js';
 import { chooseTieringGoal, judgeConvergence, nodePages, nodeUsedTargetBp, parseNodeMeminfo, shareBp, type Convergence, type TieringGoal } from '../harness/damon/tiering.js';
 import { CheckFailure, SkipCheck } from '../harness/suites/check-recorder.js';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { shq } from '../harness/guest/shell-quote.js';
-import { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 import { statEverything } from '../harness/damon/config.js';
 import { SkipCheck } from '../harness/suites/check-recorder.js';
 import type { Scenario, ScenarioContext } from '../harness/suites/scenario.js';

@@ -1,5 +1,5 @@
 import { writeJsonAtomic } from '../util/state-file.js';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dieWithParent } from '../vm/die-with-parent.js';
 import { execa } from 'execa';

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../util/state-file.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
