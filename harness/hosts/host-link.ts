@@ -69,7 +69,9 @@ const hashCache = new Map<string, string>();
 /** A remote host over SSH (ssh2): the same user, port and key as its qemu+ssh URI. */
 export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000): Promise<HostLink> {
   const target = uri.ssh!;
-  if (!target.keyfile || !existsSync(target.keyfile)) throw new InfraError(`host ${name}: its URI needs keyfile= naming a readable private key (${uri.uri})`);
+  // A key file named by the URI, or the user's ssh-agent (keys with passphrases live there).
+  const agent = process.env.SSH_AUTH_SOCK;
+  if (target.keyfile ? !existsSync(target.keyfile) : !agent) throw new InfraError(`host ${name}: its URI needs keyfile= naming a readable private key, or an ssh-agent (SSH_AUTH_SOCK) holding one (${uri.uri})`);
   const { Client } = (await import('ssh2')).default;
   const client: ssh2.Client = await new Promise((resolve, reject) => {
     const c = new Client();
@@ -78,7 +80,10 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
     // The host key is checked as ssh would: against known_hosts= of the URI (or ~/.ssh/known_hosts), unless no_verify=1.
     const knownHosts = target.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
     const hostVerifier = (key: Buffer) => target.noVerify === true || (existsSync(knownHosts) && knownHostKey(readFileSync(knownHosts, 'utf8'), target.host, target.port, key.toString('base64')));
-    c.connect({ host: target.host, port: target.port, username: target.user, privateKey: readFileSync(target.keyfile!), readyTimeout: timeoutMs, keepaliveInterval: 5000, hostVerifier });
+    c.connect({
+      host: target.host, port: target.port, username: target.user, readyTimeout: timeoutMs, keepaliveInterval: 5000, hostVerifier,
+      ...(target.keyfile ? { privateKey: readFileSync(target.keyfile) } : {}), ...(agent ? { agent } : {}),
+    });
     c.setNoDelay(true); // small request/answer messages: no Nagle wait on each (see GuestSsh.connect)
   });
   const run = (cmd: string): Promise<{ code: number; stdout: string; stderr: string }> =>

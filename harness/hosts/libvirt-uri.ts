@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 /** A libvirt URI taken apart: what the lab needs to reach the host itself (SSH) besides libvirt. */
 export interface LibvirtUri {
   uri: string;
@@ -35,13 +36,25 @@ export function parseLibvirtUri(uri: string): LibvirtUri {
 }
 
 /**
- * Pure: whether a host key (base64 of its wire form) is listed for host:port in known_hosts text
- * (plain entries, "[host]:port" for other ports; hashed entries are not matched).
+ * Pure: whether a host key (base64 of its wire form) is listed for host:port in known_hosts text:
+ * plain entries ("host", "[host]:port" for other ports, comma lists) and hashed ones ("|1|salt|hash", the
+ * HMAC-SHA1 of the name keyed by the salt; Debian's ssh_config sets HashKnownHosts yes). Marker lines
+ * (@revoked, @cert-authority) never vouch for a key.
  */
 export function knownHostKey(knownHosts: string, host: string, port: number, keyBase64: string): boolean {
   const name = port === 22 ? host : `[${host}]:${port}`;
   return knownHosts.split('\n').some((line) => {
-    const [hosts, , key] = line.trim().split(/\s+/);
-    return !!hosts && !line.startsWith('#') && hosts.split(',').includes(name) && key === keyBase64;
+    const t = line.trim();
+    if (!t || t.startsWith('#') || t.startsWith('@')) return false;
+    const [hosts, , key] = t.split(/\s+/);
+    if (!hosts || key !== keyBase64) return false;
+    return hosts.split(',').some((h) => (h.startsWith('|1|') ? hashedHostMatches(h, name) : h === name));
   });
+}
+
+/** Pure: whether a hashed known_hosts name (|1|base64 salt|base64 HMAC-SHA1) is `name`. */
+export function hashedHostMatches(entry: string, name: string): boolean {
+  const [, , salt, hash] = entry.split('|');
+  if (!salt || !hash) return false;
+  return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
 }

@@ -114,3 +114,24 @@ t.test('accel on a libvirt host: the guest wish against what the host probe foun
   t.same(hostAccel('auto', tcgHost), { accel: 'tcg', reason: 'KVM internal error' });
   t.throws(() => hostAccel('kvm', tcgHost), /guest asks for accel: kvm, but host tcg1 cannot give it: KVM internal error/);
 });
+
+t.test('known_hosts: hashed entries (HashKnownHosts yes, as ssh-keygen -H writes them) match; markers never vouch', async (t) => {
+  const { knownHostKey } = await import('../../harness/hosts/libvirt-uri.js');
+  const { execa } = await import('execa');
+  const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'lab-kh-'));
+  const file = join(dir, 'known_hosts');
+  writeFileSync(file, 'lab-host.example ssh-ed25519 AAAAkeyA\n[lab-host.example]:2222 ssh-ed25519 AAAAkeyB\n');
+  // ssh-keygen hashes the file the way ssh does with HashKnownHosts yes (openssh-client is on every Debian).
+  const r = await execa('ssh-keygen', ['-H', '-f', file], { reject: false });
+  t.equal(r.exitCode, 0, r.stderr);
+  const hashed = readFileSync(file, 'utf8');
+  t.notMatch(hashed, /lab-host\.example/, 'no plain name left');
+  t.ok(knownHostKey(hashed, 'lab-host.example', 22, 'AAAAkeyA'));
+  t.ok(knownHostKey(hashed, 'lab-host.example', 2222, 'AAAAkeyB'));
+  t.notOk(knownHostKey(hashed, 'lab-host.example', 22, 'AAAAkeyB'), 'the key of another port');
+  t.notOk(knownHostKey(hashed, 'other.example', 22, 'AAAAkeyA'));
+  t.notOk(knownHostKey('@revoked lab-host.example ssh-ed25519 AAAAkeyA\n', 'lab-host.example', 22, 'AAAAkeyA'));
+});
