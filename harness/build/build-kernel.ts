@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { publishDir } from '../util/staging.js';
+import { waitForLock } from '../util/lock.js';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { hashParts } from '../util/hash.js';
@@ -133,59 +134,69 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     }
   }
 
-  if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
-  // No patches (a configs-only series, a bisect step): the base is the commit, with no scratch worktree to
-  // check out and clean; on a fresh tree that is a whole kernel checkout saved.
-  const commit = patches.length ? await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches, baseCommit ? { baseCommit } : {}) : base;
-  const worktree = seriesWorktree(cache, src.repo, series.name);
-  await checkoutForBuild(src.repo, worktree, commit);
-  const buildDir = objDir(worktree);
-  mkdirSync(buildDir, { recursive: true });
-  const logPath = join(buildDir, 'build.log');
-  writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}\n`);
-  const env = makeEnv(cache);
-  const jobs = String(availableParallelism());
-  // LOCALVERSION= (set, empty): without it setlocalversion appends "+" for a git tree not at a tag.
-  const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
-  const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log, ignoreUndefined: series.undefined_symbols === 'ignore' });
-  const configSha = hashParts([['config', configText]]);
-  const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
-  const dir = join(artifacts, key);
-  if (!existsSync(join(dir, 'meta.json'))) {
-    log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
-    const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
-    const progress = (l: string) => log(`  ${l}`);
-    // A kernel without module support (the console-only base) has no modules target: make would refuse.
-    const modular = parseKernelConfig(configText).get('CONFIG_MODULES') === 'y';
-    await runMake([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: modular ? 'bzImage and modules' : 'bzImage (no module support)', progress });
-    for (const m of series.artifacts.modules) {
-      if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
-    }
-    const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
-    await publishDir(dir, async (staging) => {
-      mkdirSync(join(staging, 'boot'), { recursive: true });
-      if (modular) await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
-      if (series.artifacts.selftests.length) {
-        await runMake([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
-      }
-      cpSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), join(staging, 'boot', `vmlinuz-${release}`));
-      // The uncompressed vmlinux boots directly through PVH (CONFIG_PVH in the lab config): no carving needed.
-      if (parseKernelConfig(configText).get('CONFIG_PVH') === 'y') cpSync(join(buildDir, 'vmlinux'), join(staging, 'boot', `vmlinux-pvh-${release}`));
-      cpSync(join(buildDir, '.config'), join(staging, 'boot', `config-${release}`));
-      cpSync(join(buildDir, 'System.map'), join(staging, 'boot', `System.map-${release}`));
-      cpSync(logPath, join(staging, 'build.log'));
-      const meta: ArtifactMeta = {
-        key, release, series: series.name, commit, base, patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),
-        configSha, toolchain, buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
-      };
-      writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
-    });
-  } else {
-    log('an identical kernel (same commit and .config) is already in the artifact cache');
+  // One build at a time per source repository: two builds (or a build and a matrix) would share its
+  // apply worktree and build directories, and one could build and cache the other's commit.
+  const release = await waitForLock(`${src.repo}.lab-build.lock`, `the source repository ${src.repo}`, log);
+  try {
+    return await buildLocked();
+  } finally {
+    release();
   }
-  mkdirSync(dirname(index), { recursive: true });
-  writeFileSync(index, key + '\n');
-  return { artifact: artifactFromDir(dir), artifactDir: dir, cached: false, commit, seconds: (performance.now() - t0) / 1000 };
+  async function buildLocked(): Promise<BuildResult> {
+    if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
+    // No patches (a configs-only series, a bisect step): the base is the commit, with no scratch worktree to
+    // check out and clean; on a fresh tree that is a whole kernel checkout saved.
+    const commit = patches.length ? await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches, baseCommit ? { baseCommit } : {}) : base;
+    const worktree = seriesWorktree(cache, src.repo, series.name);
+    await checkoutForBuild(src.repo, worktree, commit);
+    const buildDir = objDir(worktree);
+    mkdirSync(buildDir, { recursive: true });
+    const logPath = join(buildDir, 'build.log');
+    writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}\n`);
+    const env = makeEnv(cache);
+    const jobs = String(availableParallelism());
+    // LOCALVERSION= (set, empty): without it setlocalversion appends "+" for a git tree not at a tag.
+    const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
+    const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log, ignoreUndefined: series.undefined_symbols === 'ignore' });
+    const configSha = hashParts([['config', configText]]);
+    const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
+    const dir = join(artifacts, key);
+    if (!existsSync(join(dir, 'meta.json'))) {
+      log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
+      const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
+      const progress = (l: string) => log(`  ${l}`);
+      // A kernel without module support (the console-only base) has no modules target: make would refuse.
+      const modular = parseKernelConfig(configText).get('CONFIG_MODULES') === 'y';
+      await runMake([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: modular ? 'bzImage and modules' : 'bzImage (no module support)', progress });
+      for (const m of series.artifacts.modules) {
+        if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
+      }
+      const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
+      await publishDir(dir, async (staging) => {
+        mkdirSync(join(staging, 'boot'), { recursive: true });
+        if (modular) await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
+        if (series.artifacts.selftests.length) {
+          await runMake([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
+        }
+        cpSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), join(staging, 'boot', `vmlinuz-${release}`));
+        // The uncompressed vmlinux boots directly through PVH (CONFIG_PVH in the lab config): no carving needed.
+        if (parseKernelConfig(configText).get('CONFIG_PVH') === 'y') cpSync(join(buildDir, 'vmlinux'), join(staging, 'boot', `vmlinux-pvh-${release}`));
+        cpSync(join(buildDir, '.config'), join(staging, 'boot', `config-${release}`));
+        cpSync(join(buildDir, 'System.map'), join(staging, 'boot', `System.map-${release}`));
+        cpSync(logPath, join(staging, 'build.log'));
+        const meta: ArtifactMeta = {
+          key, release, series: series.name, commit, base, patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),
+          configSha, toolchain, buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
+        };
+        writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
+      });
+    } else {
+      log('an identical kernel (same commit and .config) is already in the artifact cache');
+    }
+    mkdirSync(dirname(index), { recursive: true });
+    writeFileSync(index, key + '\n');
+    return { artifact: artifactFromDir(dir), artifactDir: dir, cached: false, commit, seconds: (performance.now() - t0) / 1000 };
+  }
 }
 
 /**

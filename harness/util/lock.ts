@@ -1,6 +1,7 @@
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from './errors.js';
+import { sleep } from './abort.js';
 import { formatIdentity, parseIdentity, processIdentity, stillRunning } from './process-identity.js';
 
 /**
@@ -66,5 +67,24 @@ function readOrUndefined(path: string): string | undefined {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Like acquireLock, but waits while another live process holds the lock (saying so once), up to
+ * `timeoutMs`: for work that must take turns rather than fail, such as two builds in one source tree.
+ */
+export async function waitForLock(path: string, what: string, log: (line: string) => void, timeoutMs = 6 * 3600_000): Promise<() => void> {
+  const deadline = Date.now() + timeoutMs;
+  let said = false;
+  for (;;) {
+    try {
+      return acquireLock(path, what);
+    } catch (e) {
+      if (!(e instanceof UsageError) || !/in use by another lab process/.test(e.message) || Date.now() > deadline) throw e;
+      if (!said) log(`waiting: ${e.message.replace(/; wait for it or stop it$/, '')}`);
+      said = true;
+      await sleep(500);
+    }
   }
 }
