@@ -71,7 +71,7 @@ const DEFAULT_TEMPLATE = { name: 'bisect', configs: ['damon', 'kunit'], artifact
 export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; dir: string; exitCode: number }> {
   loadSuite(o.suite); // an unknown suite is exit 2 before anything is built
   const template = o.series ? loadSeries(o.series) : { spec: SeriesSpecSchema.parse(DEFAULT_TEMPLATE), file: undefined };
-  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianSourceId(template.spec.base) ?? DEFAULT_DEBIAN_SOURCE, o.log);
+  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianSourceId(template.spec.base) ?? (template.spec.source ? debianSourceId(template.spec.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE, o.log);
   const where = o.tree ? resolve(o.tree) : src.repo;
   const goodCommit = await resolveRev(where, o.good, '--good');
   const badCommit = await resolveRev(where, o.bad, '--bad');

@@ -65,7 +65,8 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
   if (!patches.length) throw new ConfigError(file, undefined, 'patchcheck needs a series with patches');
   const debianId = debianSourceId(spec.base);
   if (debianId && o.tree) throw new ConfigError(file, undefined, `base: '${spec.base}' cannot be used with --tree; name a commit of your tree`);
-  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianId ?? DEFAULT_DEBIAN_SOURCE, o.log);
+  const sourceId = debianId ?? (spec.source ? debianSourceId(spec.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE;
+  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, sourceId, o.log);
   let base: string;
   if (debianId) {
     base = src.base;

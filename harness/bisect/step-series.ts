@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import yaml from 'js-yaml';
 import type { SeriesSpec } from '../schema/series.js';
+import { debianSourceId } from '../source/debian-source.js';
 
 /**
  * Pure: a series for one bisect step or patchcheck prefix, derived from a template series: the same
@@ -14,6 +15,8 @@ export function stepSeries(template: SeriesSpec, templateFile: string | undefine
     name: o.name,
     description: o.description,
     base: o.base,
+    // The step's base is a commit: of the Debian source the template was based on, unless --tree says otherwise.
+    ...(debianSourceId(template.base) ?? template.source ? { source: debianSourceId(template.base) ?? template.source } : {}),
     ...(o.patchesDir ? { patches: { dir: o.patchesDir } } : {}),
     base_config: template.base_config,
     configs,

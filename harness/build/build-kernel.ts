@@ -112,7 +112,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const { series, cache, log } = req;
   const debianId = debianSourceId(series.base);
   if (debianId && req.tree) throw new ConfigError(req.seriesFile, undefined, `base: '${series.base}' cannot be used with --tree; name a commit of your tree`);
-  const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, debianId ?? DEFAULT_DEBIAN_SOURCE, log);
+  const sourceId = debianId ?? (series.source ? debianSourceId(series.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE;
+  const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, sourceId, log);
   const base = debianId ? src.base : await resolveBase(req.tree ?? src.repo, series.base, req.seriesFile);
 
   const { patches, baseCommit } = await listPatches(series, req.seriesFile, req.tree);

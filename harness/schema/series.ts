@@ -17,6 +17,11 @@ export const SeriesSpecSchema = z
     description: z.string().optional(),
     /** "debian" (Debian's linux-source-6.12), or a commit-ish in the --tree repository. */
     base: z.string().min(1).default('debian'),
+    /**
+     * The Debian source a commit `base` lives in, without --tree (debian-6.12, debian-7.2, ...): what the
+     * series that bisect and patchcheck write for their steps say, their base being a commit of it.
+     */
+    source: z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'a Debian source id such as debian-7.2').optional(),
     patches: PatchSource.optional(),
     /**
      * Base config: "lab" (allnoconfig + kernel/configs/lab-base.config, small and quick, SSH over

@@ -96,8 +96,11 @@ t.test('stepSeries: a fixed base, absolute fragment paths, undefined symbols ign
   const spec = SeriesSpecSchema.parse({ name: 'x', configs: ['damon', 'frag/extra.config'], config: { CONFIG_DAMON_LAB_FIXTURE: 'm' }, artifacts: { modules: ['mm/damon/a.ko'], selftests: [] } });
   const s = stepSeries(spec, '/work/series/x.yaml', { name: 'bisect-1', base: 'c'.repeat(40), description: 'd', modules: false, patchesDir: '/r/p' });
   t.same(s, {
-    name: 'bisect-1', description: 'd', base: 'c'.repeat(40), patches: { dir: '/r/p' }, base_config: 'lab', configs: ['damon', '/work/series/frag/extra.config'],
+    name: 'bisect-1', description: 'd', base: 'c'.repeat(40), source: 'debian-7.2', patches: { dir: '/r/p' }, base_config: 'lab', configs: ['damon', '/work/series/frag/extra.config'],
     config: { CONFIG_DAMON_LAB_FIXTURE: 'm' }, undefined_symbols: 'ignore', artifacts: { modules: [], selftests: [] },
   });
   t.ok(SeriesSpecSchema.safeParse(s).success, 'what it writes is a valid series');
+  // The step's base commit lives in the Debian source the template was based on: the step series says which.
+  const on612 = stepSeries(SeriesSpecSchema.parse({ name: 'x', base: 'debian-6.12' }), undefined, { name: 'p', base: 'c'.repeat(40), description: 'd', modules: false });
+  t.equal(on612.source, 'debian-6.12');
 });
