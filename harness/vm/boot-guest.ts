@@ -201,6 +201,8 @@ export class RunningGuest {
       return new InfraError(`QEMU exited: ${this.exitInfo}${err ? ` (${err.split('\n').slice(-1)[0]})` : ''}`,
         `${err ? `--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}\n` : ''}--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`);
     }
+    // A guest that stopped answering (keepalive timeout) with QEMU still running has hung: the kernel's.
+    if (/keepalive|timed out/i.test(dropped ?? '')) return undefined;
     return new InfraError(`the SSH connection to the guest dropped while QEMU still runs (${dropped}); the console shows no kernel fault`,
       `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`);
   }

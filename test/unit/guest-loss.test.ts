@@ -54,6 +54,9 @@ t.test('the kernel\'s own doing is no loss: a panic on the console, or a guest t
   const off = fakeGuest({ ended: { how: 'exit code 0', byGuest: true } });
   await new Promise((r) => setTimeout(r, 10));
   t.equal(await off.infrastructureLoss(10), undefined);
+  const hungGuest = fakeGuest({ sshDropped: 'Keepalive timeout' });
+  t.equal(await hungGuest.infrastructureLoss(10), undefined, 'a guest that stopped answering SSH keepalives has hung: the kernel\'s');
+  await hungGuest.kill();
   const alive = fakeGuest({});
   t.equal(await alive.infrastructureLoss(10), undefined, 'a running guest with SSH up: the check just failed');
   for (const g of [panicked, hung, off, alive]) await g.kill();
