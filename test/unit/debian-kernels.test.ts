@@ -25,6 +25,11 @@ t.test('the newest package of each kernel, from real apt-cache search lines', as
   t.equal(pickNewestKernelPackage(lines, requireDebianKernel('debian-7.2')), 'linux-binary-7.2.13+deb14-cloud-amd64');
   t.equal(pickNewestKernelPackage(lines, requireDebianKernel('debian-7.3')), 'linux-binary-7.3-cloud-amd64');
   t.equal(pickNewestKernelPackage(lines, requireDebianKernel('debian-6.12')), undefined);
+  // By patch level, not by string order; other flavours (64-bit PCs) are not the cloud kernel.
+  const bookworm = ['6.12.9', '6.12.117', '6.12.43'].map((v) => `linux-image-${v}+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud`)
+    .concat('linux-image-6.12.200+deb12-amd64-unsigned - Linux 6.12 for 64-bit PCs').join('\n');
+  t.equal(pickNewestKernelPackage(bookworm), 'linux-image-6.12.117+deb12-cloud-amd64-unsigned');
+  t.equal(pickNewestKernelPackage(''), undefined);
 });
 
 t.test('7.x kernels are split into binary, modules and base packages', async (t) => {

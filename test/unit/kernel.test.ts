@@ -1,6 +1,5 @@
 import t from 'tap';
 import { parseKernelConfig, sshUnreachableReason, unmetRequirements } from '../../harness/kernel/kconfig.js';
-import { pickNewestKernelPackage } from '../../harness/kernel/debian-kernel.js';
 
 t.test('kernel config: y, m, strings, not set', async (t) => {
   const c = parseKernelConfig('CONFIG_DAMON=y\nCONFIG_VIRTIO_NET=m\nCONFIG_LOCALVERSION="-lab"\n# CONFIG_KASAN is not set\n');
@@ -25,17 +24,6 @@ t.test('SSH reachability: virtio-net (built in or a module), IPv4 and an initram
     sshUnreachableReason(parseKernelConfig('CONFIG_KUNIT=y\n# CONFIG_NET is not set\n')),
     'the kernel cannot be reached over SSH (CONFIG_NET=n, CONFIG_INET=n, CONFIG_VIRTIO_PCI=n, CONFIG_VIRTIO_NET=n, CONFIG_BLK_DEV_INITRD=n): a console-only kernel',
   );
-});
-
-t.test('newest Debian cloud kernel by patch level, not by string order', async (t) => {
-  const search = [
-    'linux-image-6.12.9+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud',
-    'linux-image-6.12.117+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud',
-    'linux-image-6.12.43+deb12-cloud-amd64-unsigned - Linux 6.12 for x86-64 cloud',
-    'linux-image-6.12.200+deb12-amd64-unsigned - Linux 6.12 for 64-bit PCs',
-  ].join('\n');
-  t.equal(pickNewestKernelPackage(search), 'linux-image-6.12.117+deb12-cloud-amd64-unsigned');
-  t.equal(pickNewestKernelPackage(''), undefined);
 });
 
 t.test('PVH: the compressed payload is found by the decompressor the config names', async (t) => {
