@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { cachedDeb } from '../source/apt-download.js';
 import { labAptSearch } from '../source/lab-apt.js';
 import { publishDir } from '../util/staging.js';
+import { readJsonRecord, writeJsonAtomic } from '../util/state-file.js';
 import { run } from '../util/process.js';
 import { InfraError, UsageError } from '../util/errors.js';
 import { parseKernelConfig } from './kconfig.js';
@@ -114,22 +115,14 @@ export async function debianKernel(cache: string, id: string, opts: { refresh?: 
   const log = opts.log ?? (() => {});
   const base = join(cache, 'kernels', 'debian');
   const pointer = join(base, `${spec.id}.json`);
-  if (!opts.refresh && existsSync(pointer)) {
-    try {
-      const meta = JSON.parse(readFileSync(pointer, 'utf8')) as KernelMeta;
-      const dir = join(base, meta.package);
-      if (existsSync(join(dir, 'meta.json'))) return artifactFromDir(dir, meta);
-    } catch {
-      /* a damaged pointer: resolve again */
-    }
-  }
+  const known = opts.refresh ? undefined : readJsonRecord<KernelMeta>(pointer, log);
+  if (known && existsSync(join(base, known.package, 'meta.json'))) return artifactFromDir(join(base, known.package), known);
   const pkg = await resolvePackage(cache, spec, log);
   const dir = join(base, pkg);
   if (!existsSync(join(dir, 'meta.json'))) await fetchAndUnpack(cache, spec, pkg, dir, log);
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as KernelMeta;
   mkdirSync(base, { recursive: true });
-  writeFileSync(`${pointer}.new`, JSON.stringify(meta, null, 2));
-  renameSync(`${pointer}.new`, pointer);
+  writeJsonAtomic(pointer, meta);
   return artifactFromDir(dir, meta);
 }
 
@@ -141,14 +134,9 @@ export function debianDefaultKernel(cache: string, opts: { refresh?: boolean; lo
 /** Which Debian kernels are in the cache already (for `lab doctor` and `lab list`). */
 export function fetchedDebianKernels(cache: string): { id: string; release?: string; source?: string }[] {
   return DEBIAN_KERNELS.map((k) => {
-    const pointer = join(cache, 'kernels', 'debian', `${k.id}.json`);
-    if (!existsSync(pointer)) return { id: k.id };
-    try {
-      const meta = JSON.parse(readFileSync(pointer, 'utf8')) as KernelMeta;
-      return { id: k.id, release: meta.release, source: (meta.packages ?? [{ name: meta.package, version: meta.version }]).map((p) => `${p.name} ${p.version}`).join(', ') };
-    } catch {
-      return { id: k.id };
-    }
+    const meta = readJsonRecord<KernelMeta>(join(cache, 'kernels', 'debian', `${k.id}.json`));
+    if (!meta) return { id: k.id };
+    return { id: k.id, release: meta.release, source: (meta.packages ?? [{ name: meta.package, version: meta.version }]).map((p) => `${p.name} ${p.version}`).join(', ') };
   });
 }
 

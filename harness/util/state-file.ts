@@ -6,8 +6,13 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
  * never half of one.
  */
 export function writeJsonAtomic(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Any small file the same way: a reader sees the old content or the new, never an empty or half file. */
+export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  writeFileSync(tmp, content, { mode });
   renameSync(tmp, file);
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../util/state-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatIdentity, parseIdentity, processIdentity, stillRunning, type ProcessIdentity } from '../util/process-identity.js';
@@ -19,13 +20,13 @@ const QEMU_PID = 'qemu.pid';
 
 /** Marks a fresh run dir as this process's, so a sweep leaves it alone while this process lives. */
 export function claimRunDir(runDir: string): void {
-  writeAtomic(join(runDir, OWNER), formatIdentity(processIdentity(process.pid)!));
+  writeFileAtomic(join(runDir, OWNER), formatIdentity(processIdentity(process.pid)!), 0o600);
 }
 
 /** Records the QEMU started for a run dir (called right after spawn). */
 export function recordQemu(runDir: string, pid: number): void {
   const id = processIdentity(pid);
-  if (id) writeAtomic(join(runDir, QEMU_PID), formatIdentity(id));
+  if (id) writeFileAtomic(join(runDir, QEMU_PID), formatIdentity(id), 0o600);
 }
 
 /** A run dir kept for the user (`--keep`): it is theirs now, and no sweep removes it. */
@@ -112,11 +113,4 @@ function readIdentity(file: string): ProcessIdentity | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A reader never sees half a file: the content is written beside it and renamed into place. */
-function writeAtomic(file: string, content: string): void {
-  const tmp = `${file}.new`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, file);
 }
