@@ -5,6 +5,7 @@ import { scoreSnapshot, type Accuracy } from '../harness/damon/accuracy.js';
 import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';
 import { SkipCheck } from '../harness/suites/check-recorder.js';
 import { sleep } from '../harness/util/abort.js';
+import { cpuPercent, sampleKdamondCpu } from '../harness/damon/kdamond-cpu.js';
 import { regionHeatmapSvg, type RegionSnapshot } from '../harness/report/svg-plots.js';
 import type { Scenario, ScenarioContext } from '../harness/suites/scenario.js';
 
@@ -24,6 +25,11 @@ const Params = z
     modes: z.array(z.enum(['vaddr', 'paddr'])).min(1),
     /** Snapshots taken after detection, for the heatmap. */
     extra_snapshots: z.number().int().min(0).default(10),
+    /**
+     * After detection, seconds of quiet monitoring (no commands) over which kdamond's own CPU time is
+     * measured: the cost a series that touches the sampling path is compared by (0: not measured).
+     */
+    cpu_window_s: z.number().min(0).default(5),
   })
   .strict();
 type P = z.output<typeof Params>;
@@ -39,7 +45,7 @@ async function systemRam(ctx: ScenarioContext): Promise<Array<[bigint, bigint]>>
   });
 }
 
-async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: HotcoldRun): Promise<{ acc: Accuracy; seconds: number }> {
+async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: HotcoldRun): Promise<{ acc: Accuracy; seconds: number; kdamondCpu?: number }> {
   const damon = ctx.damonSysfs();
   const probe = await damon.probe();
   if (!probe.availOperations.includes(mode)) throw new SkipCheck(`this kernel's avail_operations has no ${mode}: ${probe.availOperations.join(' ')}`);
@@ -86,7 +92,7 @@ async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: H
           snaps.push({ seconds: (Date.now() - t0) / 1000, regions: await damon.triedRegions(0, 0, 0) });
         }
         plot();
-        return { acc, seconds };
+        return { acc, seconds, ...(p.cpu_window_s > 0 ? { kdamondCpu: await kdamondCpu(ctx, p.cpu_window_s) } : {}) };
       }
       if (seconds > p.max_detect_seconds) {
         plot();
@@ -96,6 +102,14 @@ async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: H
   } finally {
     await damon.command(0, 'off').catch(() => {});
   }
+}
+
+/** kdamond 0's share of a CPU, in percent, over a window with no user commands. */
+async function kdamondCpu(ctx: ScenarioContext, seconds: number): Promise<number> {
+  const { pid } = await ctx.damonSysfs().status(0);
+  const a = await sampleKdamondCpu(ctx.ssh, pid);
+  await sleep(seconds * 1000);
+  return cpuPercent(a, await sampleKdamondCpu(ctx.ssh, pid));
 }
 
 const scenario: Scenario = {
@@ -116,12 +130,13 @@ const scenario: Scenario = {
         }
         await ctx.checks.always(name, async () => {
           const r = await measure(ctx, p, mode, w);
-          ctx.log(`${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s`);
+          ctx.log(`${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s${r.kdamondCpu === undefined ? '' : `; kdamond used ${r.kdamondCpu.toFixed(1)}% of a CPU over ${p.cpu_window_s} s`}`);
           return r;
         }, (r) => [
           { name: 'recall', value: pct(r.acc.recall), unit: '%' },
           { name: 'precision', value: pct(r.acc.precision), unit: '%' },
           { name: 'time_to_detect', value: Math.round(r.seconds * 10) / 10, unit: 's' },
+          ...(r.kdamondCpu === undefined ? [] : [{ name: 'kdamond_cpu', value: Math.round(r.kdamondCpu * 10) / 10, unit: '%' }]),
         ]);
       }
     } finally {

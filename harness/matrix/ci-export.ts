@@ -7,7 +7,8 @@ import type { MatrixPlan } from './plan.js';
 
 /**
  * CI files for a matrix: one job per kernel (the cells that share its build), each running
- * `lab matrix run FILE --kernel ID` in a Debian bookworm container with Node 20 (as root, so the lab
+ * `lab matrix run FILE --kernel ID` (a matrix with a baseline kernel runs as one job: its comparison
+ * needs every kernel's cells in one run) in a Debian bookworm container with Node 20 (as root, so the lab
  * installs its Debian packages itself), with that group's reports uploaded as artifacts even when a
  * cell fails. QEMU runs under TCG there unless the runner passes /dev/kvm through.
  */
@@ -19,14 +20,33 @@ export function jobId(kernel: string): string {
 }
 
 /** The job's command: every word from the matrix quoted for the shell that runs it. */
-export function labMatrixRun(file: string, kernel: string): string {
-  return shellJoin(['./lab', 'matrix', 'run', file, '--kernel', kernel]);
+export function labMatrixRun(file: string, kernel?: string): string {
+  return shellJoin(['./lab', 'matrix', 'run', file, ...(kernel === undefined ? [] : ['--kernel', kernel])]);
 }
 
-/** Minutes a job may take: its kernel's build (cold, generous) plus every cell's timeout. */
-function jobMinutes(spec: MatrixSpec, plan: MatrixPlan, kernel: string): number {
-  const cells = plan.cells.filter((c) => c.kernel === kernel);
-  const build = /^debian(-|$)/.test(kernel) ? 10 : 60;
+/** A CI job: the kernels it builds and the cells it runs; kernel is set when it runs one kernel's cells. */
+interface JobGroup {
+  id: string;
+  name: string;
+  kernel?: string;
+  kernels: string[];
+}
+
+/** Pure: one job per kernel; a matrix with a baseline kernel is one job (its comparison needs both in one run). */
+export function jobGroups(spec: MatrixSpec, plan: MatrixPlan): JobGroup[] {
+  const cellCount = (kernels: readonly string[]) => {
+    const n = plan.cells.filter((c) => kernels.includes(c.kernel)).length;
+    return `${n} cell${n === 1 ? '' : 's'}`;
+  };
+  const all = plan.kernels.map((k) => k.id);
+  if (spec.baseline !== undefined) return [{ id: 'matrix', name: `${all.join(', ')} against ${spec.baseline} (${cellCount(all)})`, kernels: all }];
+  return all.map((k) => ({ id: jobId(k), name: `${k} (${cellCount([k])})`, kernel: k, kernels: [k] }));
+}
+
+/** Minutes a job may take: its kernels' builds (cold, generous) plus every cell's timeout. */
+function jobMinutes(plan: MatrixPlan, kernels: readonly string[]): number {
+  const cells = plan.cells.filter((c) => kernels.includes(c.kernel));
+  const build = kernels.reduce((s, k) => s + (/^debian(-|$)/.test(k) ? 10 : 60), 0);
   return build + Math.ceil(cells.reduce((s, c) => s + c.timeout * (1 + c.retries), 0) / 60);
 }
 
@@ -36,19 +56,18 @@ const IMAGE = 'node:20-bookworm';
 export function githubWorkflow(spec: MatrixSpec, plan: MatrixPlan, matrixFile: string): string {
   const file = relative(repoRoot(), matrixFile);
   const jobs: Record<string, unknown> = {};
-  for (const k of plan.kernels) {
-    const cells = plan.cells.filter((c) => c.kernel === k.id);
-    jobs[jobId(k.id)] = {
-      name: `${k.id} (${cells.length} cell${cells.length === 1 ? '' : 's'})`,
+  for (const g of jobGroups(spec, plan)) {
+    jobs[g.id] = {
+      name: g.name,
       'runs-on': 'ubuntu-latest',
       container: { image: IMAGE, options: '--privileged' },
-      'timeout-minutes': jobMinutes(spec, plan, k.id),
+      'timeout-minutes': jobMinutes(plan, g.kernels),
       env: { LAB_CACHE: '${{ github.workspace }}/.lab-cache' },
       steps: [
         { uses: 'actions/checkout@v4' },
-        { name: 'Cache the lab (sources, ccache, artifacts)', uses: 'actions/cache@v4', with: { path: '.lab-cache', key: `damon-lab-${jobId(k.id)}-\${{ hashFiles('kernel/**') }}`, 'restore-keys': `damon-lab-${jobId(k.id)}-` } },
-        { name: `lab matrix run --kernel ${k.id}`, run: labMatrixRun(file, k.id) },
-        { name: 'Upload reports', if: 'always()', uses: 'actions/upload-artifact@v4', with: { name: `reports-${jobId(k.id)}`, path: 'reports/', 'if-no-files-found': 'warn' } },
+        { name: 'Cache the lab (sources, ccache, artifacts)', uses: 'actions/cache@v4', with: { path: '.lab-cache', key: `damon-lab-${g.id}-\${{ hashFiles('kernel/**') }}`, 'restore-keys': `damon-lab-${g.id}-` } },
+        { name: g.kernel === undefined ? 'lab matrix run' : `lab matrix run --kernel ${g.kernel}`, run: labMatrixRun(file, g.kernel) },
+        { name: 'Upload reports', if: 'always()', uses: 'actions/upload-artifact@v4', with: { name: `reports-${g.id}`, path: 'reports/', 'if-no-files-found': 'warn' } },
       ],
     };
   }
@@ -60,13 +79,13 @@ export function githubWorkflow(spec: MatrixSpec, plan: MatrixPlan, matrixFile: s
 export function gitlabPipeline(spec: MatrixSpec, plan: MatrixPlan, matrixFile: string): string {
   const file = relative(repoRoot(), matrixFile);
   const doc: Record<string, unknown> = { stages: ['matrix'], variables: { LAB_CACHE: '$CI_PROJECT_DIR/.lab-cache' } };
-  for (const k of plan.kernels) {
-    doc[jobId(k.id)] = {
+  for (const g of jobGroups(spec, plan)) {
+    doc[g.id] = {
       stage: 'matrix',
       image: IMAGE,
-      timeout: `${jobMinutes(spec, plan, k.id)}m`,
-      cache: { key: `damon-lab-${jobId(k.id)}`, paths: ['.lab-cache/'] },
-      script: [labMatrixRun(file, k.id)],
+      timeout: `${jobMinutes(plan, g.kernels)}m`,
+      cache: { key: `damon-lab-${g.id}`, paths: ['.lab-cache/'] },
+      script: [labMatrixRun(file, g.kernel)],
       artifacts: { when: 'always', paths: ['reports/'], reports: { junit: 'reports/*/junit.xml' } },
     };
   }

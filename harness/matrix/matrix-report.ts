@@ -32,9 +32,27 @@ ${s.hosts?.length ? `<p>libvirt hosts: ${s.hosts.map((h) => `<b>${esc(h.name)}</
 <table><tr><th rowspan="2">kernel</th>${head1}</tr><tr>${head2}</tr>
 ${rows}
 </table>
-${regressions ? `<h2>New failures against the baseline</h2>${regressions}` : s.baseline ? '<p>No new failures against the baseline.</p>' : ''}
+${regressions ? `<h2>New failures against the baseline</h2>${regressions}` : s.baseline || s.baselineKernel ? '<p>No new failures against the baseline.</p>' : ''}
+${renderAgainstBaseline(s)}
 </body></html>
 `;
+}
+
+const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/** Pure: each compared cell's metrics next to the baseline kernel's, one row per metric. */
+export function renderAgainstBaseline(s: MatrixSummary): string {
+  if (!s.baselineKernel) return '';
+  const cells = s.againstBaseline ?? [];
+  const rows = cells.flatMap((c) => {
+    const changes = [...c.newFailures.map((x) => `new failure ${x.path}: ${x.before} → ${x.after}`), ...c.fixes.map((x) => `fixed ${x.path}: ${x.before} → ${x.after}`), ...c.otherChanges.map((x) => `${x.path}: ${x.before} → ${x.after}`)];
+    const head = `<tr><th colspan="6">${esc(c.id)} <small>against ${esc(c.baselineId)}${changes.length ? `; ${esc(changes.join('; '))}` : '; same statuses'}</small></th></tr>`;
+    const metrics = c.metrics.map((m) => `<tr><td>${esc(m.test)}</td><td>${esc(m.name)}</td><td>${num(m.baseline)} ${esc(m.unit)}</td><td>${num(m.value)} ${esc(m.unit)}</td><td>${m.delta >= 0 ? '+' : ''}${num(m.delta)}</td><td>${m.ratio === undefined ? '' : `×${m.ratio.toFixed(2)}`}</td></tr>`);
+    return [head, ...metrics];
+  });
+  return `<h2>Against the baseline kernel ${esc(s.baselineKernel)}</h2>
+<p><small>Each cell next to the same guest and suite on ${esc(s.baselineKernel)}: one run each, so a difference is an observation, not a statistic.</small></p>
+${rows.length ? `<table><tr><th>test</th><th>metric</th><th>${esc(s.baselineKernel)}</th><th>this kernel</th><th>difference</th><th>ratio</th></tr>\n${rows.join('\n')}\n</table>` : '<p>No cell ran on both kernels.</p>'}`;
 }
 
 function cellTd(c: CellResult | undefined): string {

@@ -47,6 +47,7 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
     if (kernels.has(id)) throw new Error(`kernels: '${id}' is listed twice`);
     kernels.set(id, typeof k === 'string' ? { id, debian: k, configs: [] } : { id, series: k.series, configs: k.configs });
   }
+  if (spec.baseline !== undefined && !kernels.has(spec.baseline)) throw new Error(`baseline: '${spec.baseline}' is not one of the matrix's kernels (${[...kernels.keys()].join(', ')})`);
   const known = { kernel: new Set(kernels.keys()), guest: new Set(spec.guests), suite: new Set(spec.suites) };
   for (const [i, rule] of spec.exclude.entries()) {
     for (const axis of ['kernel', 'guest', 'suite'] as const) {

@@ -21,6 +21,7 @@ import type { MatrixSpec } from '../schema/matrix.js';
 import { planMatrix, poolLimit, type PlannedCell, type PlannedKernel } from './plan.js';
 import { writeMatrixReport } from './matrix-report.js';
 import { compareRuns } from '../compare/compare-runs.js';
+import { baselinePairs, compareWithBaseline, type CellAgainstBaseline } from '../compare/compare-kernels.js';
 
 export interface CellResult {
   id: string;
@@ -62,6 +63,10 @@ export interface MatrixSummary {
   kernels: KernelResult[];
   cells: CellResult[];
   baseline?: string;
+  /** The kernel of this matrix the others were compared with (spec baseline:, or --baseline naming a kernel). */
+  baselineKernel?: string;
+  /** Each other kernel's cells against the baseline kernel's. */
+  againstBaseline?: CellAgainstBaseline[];
   interrupted?: boolean;
   /** The libvirt hosts and what their probes found (matrices with hosts:). */
   hosts?: Array<{ name: string; uri: string; accel?: string; accelReason?: string; vendor?: string; error?: string }>;
@@ -72,7 +77,7 @@ export interface MatrixRunOptions {
   file: string;
   /** Guests at once; default from cores and free memory. */
   jobs?: number;
-  /** A previous matrix run id (or folder) to compare each cell with. */
+  /** A kernel of the matrix to compare the others with, or a previous matrix run id (or folder) to compare each cell with. */
   baseline?: string;
   tree?: string;
   /** Run only the cells of this kernel (a CI job per kernel). */
@@ -106,6 +111,13 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     for (const n of o.spec.hosts) findHost(config, n, file);
   }
 
+  // --baseline names a kernel of this matrix (compared within the run) or an earlier matrix run.
+  const baselineKernel = o.baseline !== undefined && full.kernels.some((k) => k.id === o.baseline) ? o.baseline : o.spec.baseline;
+  const baselineRun = o.baseline !== undefined && o.baseline !== baselineKernel ? o.baseline : undefined;
+  if (baselineRun !== undefined && !existsSync(join(baselineRun, 'summary.json')) && !existsSync(join(reportsRoot(), baselineRun, 'summary.json'))) {
+    throw new UsageError(`--baseline ${baselineRun}: neither a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')}) nor a matrix run under ${reportsRoot()}`);
+  }
+
   const id = newRunId(`matrix-${o.spec.name}`);
   const dir = join(reportsRoot(), id);
   const cellsDir = join(dir, 'cells');
@@ -116,7 +128,8 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     matrixRunId: id, name: o.spec.name, file: o.file, startedAt: new Date().toISOString(), finishedAt: '',
     pool: { limit, reason: o.jobs !== undefined ? '--jobs' : `${availableParallelism()} cores, ${Math.floor(freemem() / 1048576)} MiB free, guests up to ${guestMiB} MiB` },
     kernels: [], cells: plan.cells.map((c) => ({ id: c.id, kernel: c.kernel, guest: c.guest, suite: c.suite, status: 'NOT-RUN', exitCode: -1, attempts: 0, seconds: 0 })),
-    ...(o.baseline ? { baseline: o.baseline } : {}),
+    ...(baselineRun ? { baseline: baselineRun } : {}),
+    ...(baselineKernel ? { baselineKernel } : {}),
   };
   const save = () => {
     summary.finishedAt = new Date().toISOString();
@@ -170,7 +183,8 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     labAbort.removeEventListener('abort', stopAll);
   }
   if (labAbort.aborted) summary.interrupted = true;
-  if (o.baseline) addBaseline(summary, o.baseline, dir);
+  if (baselineRun) addBaseline(summary, baselineRun, dir);
+  if (baselineKernel) addKernelBaseline(summary, baselineKernel, dir);
   save();
   const bad = summary.cells.some((c) => c.status !== 'PASS' && c.status !== 'SKIP' && c.status !== 'DONE') || summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0);
   return { summary, dir, exitCode: summary.interrupted ? ExitCode.interrupted : bad ? ExitCode.testFailed : ExitCode.ok };
@@ -304,16 +318,30 @@ async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: M
   return { ...out, seconds: round((performance.now() - t0) / 1000) };
 }
 
+const cellSummary = (root: string, c: CellResult | undefined) => (c?.report && existsSync(join(root, c.report, 'summary.json')) ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary) : undefined);
+
+/** Each other kernel's cells against the baseline kernel's: new failures join the cell's, metrics side by side. */
+function addKernelBaseline(summary: MatrixSummary, kernel: string, dir: string): void {
+  summary.againstBaseline = [];
+  for (const { cell, baseline } of baselinePairs(summary.cells, kernel)) {
+    const now = cellSummary(dir, cell);
+    const then = cellSummary(dir, baseline);
+    if (!now || !then) continue;
+    const c = compareWithBaseline({ id: cell.id, baselineId: baseline.id }, then.tests, now.tests);
+    summary.againstBaseline.push(c);
+    cell.newFailures = [...(cell.newFailures ?? []), ...c.newFailures.map((r) => `${r.path}: ${r.before} on ${kernel} → ${r.after}`)];
+  }
+}
+
 /** Per cell, the tests that fail now and did not in the baseline matrix run. */
 function addBaseline(summary: MatrixSummary, baseline: string, dir: string): void {
   const bdir = existsSync(join(baseline, 'summary.json')) ? baseline : join(reportsRoot(), baseline);
   const base = JSON.parse(readFileSync(join(bdir, 'summary.json'), 'utf8')) as MatrixSummary;
-  const cellSummary = (root: string, c: CellResult | undefined) => (c?.report && existsSync(join(root, c.report, 'summary.json')) ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary) : undefined);
   for (const c of summary.cells) {
     const now = cellSummary(dir, c);
     const then = cellSummary(bdir, base.cells.find((x) => x.id === c.id));
     if (!now || !then) continue;
-    c.newFailures = compareRuns(then.tests, now.tests).regressions.map((r) => `${r.path}: ${r.before} → ${r.after}`);
+    c.newFailures = [...(c.newFailures ?? []), ...compareRuns(then.tests, now.tests).regressions.map((r) => `${r.path}: ${r.before} → ${r.after}`)];
   }
 }
 

@@ -34,6 +34,12 @@ export const MatrixSpecSchema = z
      * meets its suite's requires:); empty: the local QEMU pool.
      */
     hosts: z.array(name).default([]),
+    /**
+     * A kernel of this matrix (its id, as cells name it) the others are compared with: each other
+     * kernel's cell against the baseline kernel's cell of the same guest and suite, status changes and
+     * metrics side by side (a series against the tree it is based on).
+     */
+    baseline: z.string().optional(),
     /** Per-cell overrides, matched like exclude rules. */
     overrides: z.array(CellMatch.extend({ timeout: z.number().positive().optional(), retries: z.number().int().min(0).max(5).optional() }).strict()).default([]),
   })

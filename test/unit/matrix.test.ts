@@ -122,3 +122,39 @@ t.test('CI export: every word from the matrix is quoted; names that could carry 
   t.equal(labMatrixRun("suites/matrices/my file.yaml", "x'; rm -rf /; '"), `./lab matrix run 'suites/matrices/my file.yaml' --kernel 'x'\\''; rm -rf /; '\\'''`);
   t.throws(() => MatrixSpecSchema.parse({ name: 'm', kernels: [{ series: 'lab-fixture', configs: ["debug'; touch /tmp/x; '"] }], guests: ['default'], suites: ['damon-smoke'] }), /a fragment name or path/);
 });
+
+t.test('a baseline kernel: named in the matrix or an error; each other kernel\'s cell against its guest and suite there', async (t) => {
+  const { baselinePairs, compareWithBaseline } = await import('../../harness/compare/compare-kernels.js');
+  const doc = { name: 'm', kernels: ['debian-7.2', { series: 'ravi-ibs-rfc-on-7.2' }], guests: ['default'], suites: ['damon-smoke', 'damon-kunit'], exclude: [{ kernel: 'debian-7.2', suite: 'damon-kunit' }] };
+  t.throws(() => planMatrix(spec({ ...doc, baseline: 'debian-6.12' })), /baseline: 'debian-6.12' is not one of the matrix's kernels \(debian-7.2, ravi-ibs-rfc-on-7.2\)/);
+  const plan = planMatrix(spec({ ...doc, baseline: 'debian-7.2' }));
+  const pairs = baselinePairs(plan.cells, 'debian-7.2');
+  t.same(pairs.map((p) => [p.cell.id, p.baseline.id]), [['ravi-ibs-rfc-on-7.2/default/damon-smoke', 'debian-7.2/default/damon-smoke']], 'a suite the baseline kernel does not run has no pair');
+  const rec = (path: string, status: 'PASS' | 'FAIL', metrics: Array<{ name: string; value: number; unit: string }> = []) => ({ path, name: path.split('.').pop()!, status, durationMs: 1, metrics });
+  const c = compareWithBaseline({ id: 'x', baselineId: 'y' },
+    [rec('s.a', 'PASS', [{ name: 'kdamond_cpu', value: 4, unit: '%' }, { name: 'recall', value: 0, unit: '%' }]), rec('s.b', 'PASS'), rec('s.c', 'FAIL')],
+    [rec('s.a', 'PASS', [{ name: 'kdamond_cpu', value: 5, unit: '%' }, { name: 'recall', value: 90, unit: '%' }, { name: 'new_one', value: 1, unit: 's' }]), rec('s.b', 'FAIL'), rec('s.c', 'PASS')]);
+  t.same(c.newFailures.map((x) => x.path), ['s.b']);
+  t.same(c.fixes.map((x) => x.path), ['s.c']);
+  t.same(c.metrics, [
+    { test: 's.a', name: 'kdamond_cpu', unit: '%', baseline: 4, value: 5, delta: 1, ratio: 1.25 },
+    { test: 's.a', name: 'recall', unit: '%', baseline: 0, value: 90, delta: 90 },
+  ], 'metrics both runs have, a ratio only where the baseline is not 0');
+  const { renderAgainstBaseline } = await import('../../harness/matrix/matrix-report.js');
+  const html = renderAgainstBaseline({ baselineKernel: 'debian-7.2', againstBaseline: [c] } as never);
+  t.match(html, /Against the baseline kernel debian-7.2/);
+  t.match(html, /new failure s\.b: PASS → FAIL/);
+  t.match(html, /<td>kdamond_cpu<\/td><td>4\.00 %<\/td><td>5\.00 %<\/td><td>\+1\.00<\/td><td>×1\.25<\/td>/);
+});
+
+t.test('CI export of a matrix with a baseline kernel: one job running every kernel, so the comparison has both', async (t) => {
+  const { jobGroups } = await import('../../harness/matrix/ci-export.js');
+  const s = spec({ name: 'm', kernels: [{ series: 'damon-7.2' }, { series: 'ravi-ibs-rfc-on-7.2' }], guests: ['default'], suites: ['damon-smoke'], baseline: 'damon-7.2' });
+  const plan = planMatrix(s);
+  t.same(jobGroups(s, plan), [{ id: 'matrix', name: 'damon-7.2, ravi-ibs-rfc-on-7.2 against damon-7.2 (2 cells)', kernels: ['damon-7.2', 'ravi-ibs-rfc-on-7.2'] }]);
+  const wf = yaml.load(githubWorkflow(s, plan, join(repo, 'suites/matrices/m.yaml'))) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
+  t.same(Object.keys(wf.jobs), ['matrix']);
+  t.equal(wf.jobs.matrix!.steps.find((x) => x.run)?.run, './lab matrix run suites/matrices/m.yaml');
+  const noBase = spec({ ...s, baseline: undefined });
+  t.same(jobGroups(noBase, planMatrix(noBase)).map((g) => g.kernel), ['damon-7.2', 'ravi-ibs-rfc-on-7.2']);
+});

@@ -1,0 +1,42 @@
+import type { ScriptRunner } from './sysfs-driver.js';
+
+/**
+ * What a kdamond costs in CPU: its utime + stime from /proc/PID/stat over a window of wall time. The
+ * number a series claiming "no slowdown of the ordinary path" is judged by, compared between kernels
+ * in the same guest and under the same workload (under TCG the absolute value is the emulator's, the
+ * ratio between kernels is what means something).
+ */
+export interface CpuSample {
+  /** utime + stime, in clock ticks. */
+  ticks: number;
+  /** Ticks per second (getconf CLK_TCK). */
+  hz: number;
+  /** Guest monotonic seconds (/proc/uptime) when read. */
+  uptime: number;
+}
+
+/** Pure: utime + stime (fields 14 and 15) of a /proc/PID/stat line; the comm field may hold spaces and parentheses. */
+export function statCpuTicks(stat: string): number {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  // rest[0] is field 3 (state): field N is rest[N - 3].
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || rest.length < 13) throw new Error(`not a /proc/PID/stat line: ${stat.slice(0, 120)}`);
+  return utime + stime;
+}
+
+/** Pure: the share of one CPU used between two samples, in percent. */
+export function cpuPercent(a: CpuSample, b: CpuSample): number {
+  const wall = b.uptime - a.uptime;
+  if (wall <= 0) throw new Error('CPU samples out of order');
+  return ((b.ticks - a.ticks) / a.hz / wall) * 100;
+}
+
+/** One round trip: the kdamond's CPU ticks, the tick rate and the guest's uptime. */
+export async function sampleKdamondCpu(runner: ScriptRunner, pid: number): Promise<CpuSample> {
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no kdamond running (pid ${pid})`);
+  const r = await runner.exec(`cat /proc/${pid}/stat && getconf CLK_TCK && cat /proc/uptime`);
+  if (r.code !== 0) throw new Error(`reading /proc/${pid}/stat failed (exit ${r.code}): ${r.stderr.trim()}`);
+  const [stat = '', hz = '', uptime = ''] = r.stdout.trim().split('\n');
+  return { ticks: statCpuTicks(stat), hz: Number(hz), uptime: Number(uptime.split(' ')[0]) };
+}

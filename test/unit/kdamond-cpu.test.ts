@@ -1,0 +1,29 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { cpuPercent, sampleKdamondCpu, statCpuTicks } from '../../harness/damon/kdamond-cpu.js';
+
+const fixture = (f: string) => readFileSync(new URL(`../fixtures/proc/${f}`, import.meta.url), 'utf8');
+
+t.test('statCpuTicks: utime + stime of a real kdamond (6.18 host: 0 user, 6654 system ticks)', async (t) => {
+  t.equal(statCpuTicks(fixture('kdamond-stat-6.18.txt')), 6654);
+});
+
+t.test('statCpuTicks: a comm with spaces and parentheses does not shift the fields', async (t) => {
+  const line = fixture('kdamond-stat-6.18.txt').replace('(kdamond.0)', '(a) b (c)').replace(/ 0 6654 /, ' 12 6654 ');
+  t.equal(statCpuTicks(line), 12 + 6654);
+  t.throws(() => statCpuTicks('81 (kdamond.0) I 2 0'), /not a \/proc\/PID\/stat line/);
+});
+
+t.test('cpuPercent: ticks over wall time, as a share of one CPU', async (t) => {
+  t.equal(cpuPercent({ ticks: 100, hz: 100, uptime: 10 }, { ticks: 150, hz: 100, uptime: 20 }), 5);
+  t.throws(() => cpuPercent({ ticks: 1, hz: 100, uptime: 10 }, { ticks: 2, hz: 100, uptime: 10 }), /out of order/);
+});
+
+t.test('sampleKdamondCpu: one script; no kdamond (pid -1) is an error, not 0 %', async (t) => {
+  const scripts: string[] = [];
+  const runner = { exec: async (s: string) => { scripts.push(s); return { code: 0, stdout: `${fixture('kdamond-stat-6.18.txt')}100\n1234.56 2000.00\n`, stderr: '' }; } };
+  t.same(await sampleKdamondCpu(runner, 81), { ticks: 6654, hz: 100, uptime: 1234.56 });
+  t.match(scripts[0], /\/proc\/81\/stat/);
+  await t.rejects(sampleKdamondCpu(runner, -1), /no kdamond running/);
+  t.equal(scripts.length, 1);
+});
