@@ -43,11 +43,14 @@ export function jobGroups(spec: MatrixSpec, plan: MatrixPlan): JobGroup[] {
   return all.map((k) => ({ id: jobId(k), name: `${k} (${cellCount([k])})`, kernel: k, kernels: [k] }));
 }
 
-/** Minutes a job may take: its kernels' builds (cold, generous) plus every cell's timeout. */
+/** GitHub-hosted runners end any job at 6 hours; a larger timeout-minutes is not honoured. */
+const MAX_JOB_MINUTES = 360;
+
+/** Minutes a job may take: its kernels' builds (cold, generous) plus every cell's timeout, at most the runners' limit. */
 function jobMinutes(plan: MatrixPlan, kernels: readonly string[]): number {
   const cells = plan.cells.filter((c) => kernels.includes(c.kernel));
   const build = kernels.reduce((s, k) => s + (/^debian(-|$)/.test(k) ? 10 : 60), 0);
-  return build + Math.ceil(cells.reduce((s, c) => s + c.timeout * (1 + c.retries), 0) / 60);
+  return Math.min(MAX_JOB_MINUTES, build + Math.ceil(cells.reduce((s, c) => s + c.timeout * (1 + c.retries), 0) / 60));
 }
 
 const IMAGE = 'node:20-bookworm';
