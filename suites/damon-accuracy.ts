@@ -78,8 +78,7 @@ async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: H
     const plot = () => ctx.addPlot(`${mode}: DAMON regions over time`, regionHeatmapSvg(snaps, `${mode} monitoring of hotcold (blue: the known hot set)`, truth));
     for (;;) {
       await sleep((5 * p.aggr_us) / 1000);
-      await damon.command(0, 'update_schemes_tried_regions');
-      const regions = await damon.triedRegions(0, 0, 0);
+      const regions = await damon.snapshot(0, 0, 0);
       snaps.push({ seconds: (Date.now() - t0) / 1000, regions });
       const acc = scoreSnapshot(regions, truth, p.hot_share);
       if (acc.recall * acc.precision > best.recall * best.precision) best = acc;
@@ -88,8 +87,7 @@ async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: H
       if (acc.recall >= p.min_recall && acc.precision >= p.min_precision) {
         for (let i = 0; i < p.extra_snapshots; i++) {
           await sleep((5 * p.aggr_us) / 1000);
-          await damon.command(0, 'update_schemes_tried_regions');
-          snaps.push({ seconds: (Date.now() - t0) / 1000, regions: await damon.triedRegions(0, 0, 0) });
+          snaps.push({ seconds: (Date.now() - t0) / 1000, regions: await damon.snapshot(0, 0, 0) });
         }
         plot();
         return { acc, seconds, ...(p.cpu_window_s > 0 ? { kdamondCpu: await kdamondCpu(ctx, p.cpu_window_s) } : {}) };

@@ -57,8 +57,7 @@ const scenario: Scenario = {
         await ssh.check(`echo 1 > ${ctx}/perf_events/nr_perf_events && echo ${chosen.type} > ${ctx}/perf_events/0/type && echo ${p.sample_period} > ${ctx}/perf_events/0/sample_period`);
         await damon.command(0, 'on');
         await sleep(p.settle_ms);
-        await damon.command(0, 'update_schemes_tried_regions');
-        const regions = await damon.triedRegions(0, 0, 0);
+        const regions = await damon.snapshot(0, 0, 0);
         await damon.command(0, 'off');
         const seen = regions.filter((r) => r.nrAccesses > 0);
         if (seen.length === 0) throw new Error(`no region saw an access through ${chosen.pmu} in ${p.settle_ms} ms`);

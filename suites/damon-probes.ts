@@ -83,8 +83,7 @@ const scenario: Scenario = {
       if (started) {
         await sleep((p.aggr_us / 1000) * p.settle_aggregations);
         for (let i = 0; i < p.snapshots; i++) {
-          await damon.command(0, 'update_schemes_tried_regions');
-          const regions = await damon.triedRegions(0, 0, 0);
+          const regions = await damon.snapshot(0, 0, 0);
           hitsOver(regions, anon!.hotPhys!, 2).forEach((h, k) => { totals.anon[k]! += h; });
           hitsOver(regions, file!.hotPhys!, 2).forEach((h, k) => { totals.file[k]! += h; });
           await sleep(p.aggr_us / 1000);

@@ -35,12 +35,14 @@ const scenario: Scenario = {
     const p = Params.parse(suite.params);
     const damon = damonSysfs();
 
-    await checks.check('damon_sysfs_exists', async () => {
+    // One probe serves both checks (each probe is a round trip into the guest).
+    const probe = await checks.check('damon_sysfs_exists', async () => {
       const probe = await damon.probe();
       if (!probe.present) throw new Error('/sys/kernel/mm/damon/admin/kdamonds does not exist');
+      return probe;
     });
     await checks.check('avail_operations_lists_vaddr', async () => {
-      const { availOperations } = await damon.probe();
+      const { availOperations } = probe ?? (await damon.probe());
       log(`avail_operations: ${availOperations.join(' ')}`);
       if (!availOperations.includes('vaddr')) throw new Error(`avail_operations is "${availOperations.join(' ')}", without vaddr`);
     });
@@ -61,9 +63,8 @@ const scenario: Scenario = {
             }],
           }],
         });
-        await damon.command(0, 'on');
+        const { state, pid } = await damon.start(0);
         started = true;
-        const { state, pid } = await damon.status(0);
         if (state !== 'on') throw new Error(`state reads '${state}' after writing on`);
         if (!(pid > 0)) throw new Error(`kdamond pid reads ${pid}`);
         log(`kdamond running as pid ${pid}`);
@@ -76,8 +77,7 @@ const scenario: Scenario = {
           const deadline = Date.now() + (p.max_wait_aggregations * p.aggr_us) / 1000;
           for (let attempt = 1; ; attempt++) {
             await sleep((p.settle_aggregations * p.aggr_us) / 1000);
-            await damon.command(0, 'update_schemes_tried_regions');
-            const r = await damon.triedRegions(0, 0, 0);
+            const r = await damon.snapshot(0, 0, 0);
             const max = Math.max(0, ...r.map((x) => x.nrAccesses));
             if (r.length > 0 && max > 0) {
               log(`${r.length} regions; max nr_accesses ${max}; snapshot ${attempt}`);
@@ -108,8 +108,7 @@ const scenario: Scenario = {
             if (overlap > 0n) return Number(overlap) / Number(hot.end - hot.start);
             if (n >= p.max_snapshots) break;
             await sleep((p.settle_aggregations * p.aggr_us) / 1000);
-            await damon.command(0, 'update_schemes_tried_regions');
-            snapshot = await damon.triedRegions(0, 0, 0);
+            snapshot = await damon.snapshot(0, 0, 0);
           }
           throw new Error(`${describe}: no overlap in ${p.max_snapshots} snapshot(s)`);
         },
@@ -117,8 +116,7 @@ const scenario: Scenario = {
       );
     } finally {
       await checks.always('kdamond_stops', async () => {
-        if (started) await damon.command(0, 'off');
-        const state = await damon.state(0).catch(() => 'unreadable');
+        const state = started ? await damon.stop(0) : await damon.state(0).catch(() => 'unreadable');
         if (state !== 'off') throw new Error(`state reads '${state}' after writing off`);
       });
       if (workload) await stopWorkload(ssh, workload.pid);

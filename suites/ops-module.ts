@@ -93,8 +93,7 @@ const scenario: Scenario = {
       });
       await checks.check(name('regions_are_reported'), async () => {
         await new Promise((r) => setTimeout(r, p.run_seconds * 1000));
-        await damon.command(0, 'update_schemes_tried_regions');
-        const regions = await damon.triedRegions(0, 0, 0);
+        const regions = await damon.snapshot(0, 0, 0);
         if (!regions.length) throw new Error(`no regions after ${p.run_seconds} s on ${om.ops}`);
         log(`cycle ${cycle}: ${regions.length} regions on ${om.ops}`);
       });

@@ -125,8 +125,16 @@ export class DamonSysfs {
   }
 
   async command(kdamond: number, cmd: KdamondCommand): Promise<void> {
+    await this.commandThen(kdamond, cmd, '');
+  }
+
+  /**
+   * Writes a command to state, then runs `then` in the same script: one round trip where two would do
+   * (each costs a shell start, about 0.1 s in a TCG guest). Its output is the script's.
+   */
+  private async commandThen(kdamond: number, cmd: KdamondCommand, then: string): Promise<string> {
     try {
-      await this.script(renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]));
+      return await this.script(renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]) + then);
     } catch (e) {
       // EBUSY on 'on' is DAMON in use by an in-kernel user: name it rather than leave a bare errno.
       if (!(e instanceof DamonSysfsError) || cmd !== 'on' || !/busy/i.test(e.error)) throw e;
@@ -137,28 +145,55 @@ export class DamonSysfs {
     }
   }
 
+  /** Turns a kdamond on and reads back its state and pid, in one round trip. */
+  async start(kdamond: number): Promise<{ state: string; pid: number }> {
+    return parseStatus(await this.commandThen(kdamond, 'on', this.statusScript(kdamond)));
+  }
+
+  /** Turns a kdamond off and reads back its state, in one round trip. */
+  async stop(kdamond: number): Promise<string> {
+    return parseStatus(await this.commandThen(kdamond, 'off', this.statusScript(kdamond))).state;
+  }
+
+  /** update_schemes_tried_regions and the scheme's tried regions, in one round trip. */
+  async snapshot(kdamond: number, context: number, scheme: number): Promise<DamonRegion[]> {
+    return parseRegionLines(await this.commandThen(kdamond, 'update_schemes_tried_regions', this.triedRegionsScript(kdamond, context, scheme)));
+  }
+
   async state(kdamond: number): Promise<string> {
     return (await this.status(kdamond)).state;
   }
 
   /** state and pid of a kdamond in one round trip (pid is -1 when it is not running). */
   async status(kdamond: number): Promise<{ state: string; pid: number }> {
+    return parseStatus(await this.script(this.statusScript(kdamond)));
+  }
+
+  private statusScript(kdamond: number): string {
     const dir = `${this.root}/kdamonds/${kdamond}`;
-    const [state = '', pid = ''] = (await this.script(`cat ${dir}/state ${dir}/pid`)).trim().split('\n');
-    return { state: state.trim(), pid: Number(pid.trim()) };
+    return `read -r s < ${dir}/state; read -r p < ${dir}/pid; echo "LAB-STATUS $s $p"\n`;
   }
 
   /** Reads a scheme's tried_regions after update_schemes_tried_regions; one script, one round trip. */
   async triedRegions(kdamond: number, context: number, scheme: number): Promise<DamonRegion[]> {
+    return parseRegionLines(await this.script(this.triedRegionsScript(kdamond, context, scheme)));
+  }
+
+  private triedRegionsScript(kdamond: number, context: number, scheme: number): string {
     const dir = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/tried_regions`;
     // read builtins, not cat: one fork per region file adds up under TCG.
     // Each region's data attributes probe hits follow its four numbers (7.2+, where probes are set).
-    const out = await this.script(`for d in ${dir}/[0-9]*; do [ -d "$d" ] || continue; read -r s < "$d/start"; read -r e < "$d/end"; read -r n < "$d/nr_accesses"; read -r a < "$d/age"; h=; for p in "$d"/probes/[0-9]*; do [ -d "$p" ] && { read -r x < "$p/hits"; h="$h $x"; }; done; echo "$s $e $n $a$h"; done; true`);
-    return parseRegionLines(out);
+    return `for d in ${dir}/[0-9]*; do [ -d "$d" ] || continue; read -r s < "$d/start"; read -r e < "$d/end"; read -r n < "$d/nr_accesses"; read -r a < "$d/age"; h=; for p in "$d"/probes/[0-9]*; do [ -d "$p" ] && { read -r x < "$p/hits"; h="$h $x"; }; done; echo "$s $e $n $a$h"; done; true`;
   }
 }
 
-/** Pure: "start end nr_accesses age" lines into regions. */
+/** Pure: state and pid from a status script's line (pid is -1 when the kdamond is not running). */
+export function parseStatus(out: string): { state: string; pid: number } {
+  const m = /^LAB-STATUS (\S*) (-?\d+)\s*$/m.exec(out);
+  if (!m) throw new Error(`kdamond state and pid did not read back: ${out.trim().slice(0, 200)}`);
+  return { state: m[1]!, pid: Number(m[2]) };
+}
+
 export function parseRegionLines(text: string): DamonRegion[] {
   const regions: DamonRegion[] = [];
   for (const line of text.split('\n')) {

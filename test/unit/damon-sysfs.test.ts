@@ -109,3 +109,30 @@ t.test('plan: quotas with goals, weights, watermarks, filters, target_nid', asyn
   const paths = w.map((x) => x.path);
   t.ok(paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/nr_goals') < paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/0/target_metric'));
 });
+
+t.test('start, stop and snapshot are one round trip each, against a fake tree', async (t) => {
+  const root = fakeTree();
+  const kd = join(root, 'kdamonds/0');
+  const tried = join(kd, 'contexts/0/schemes/0/tried_regions');
+  // The fake kernel: a write to state is kept as written; the pid is what a running kdamond shows.
+  writeFileSync(join(kd, 'state'), 'off\n');
+  writeFileSync(join(kd, 'pid'), '4242\n');
+  const calls: string[] = [];
+  const runner = { exec: (s: string) => { calls.push(s); return localShell.exec(s); } };
+  const d = new DamonSysfs(runner, root);
+  t.same(await d.start(0), { state: 'on', pid: 4242 });
+  mkdirSync(join(tried, '0'), { recursive: true });
+  for (const [f, v] of [['start', '4096'], ['end', '8192'], ['nr_accesses', '7'], ['age', '3']]) writeFileSync(join(tried, '0', f!), `${v}\n`);
+  t.same(await d.snapshot(0, 0, 0), [{ start: 4096n, end: 8192n, nrAccesses: 7, age: 3 }]);
+  t.equal(readFileSync(join(kd, 'state'), 'utf8'), 'update_schemes_tried_regions\n', 'the command was written before the regions were read');
+  writeFileSync(join(kd, 'pid'), '-1\n');
+  t.equal(await d.stop(0), 'off');
+  t.equal(calls.length, 3);
+});
+
+t.test('parseStatus: state and pid, or an error showing what came back', async (t) => {
+  const { parseStatus } = await import('../../harness/damon/sysfs-driver.js');
+  t.same(parseStatus('LAB-STATUS on 81\n'), { state: 'on', pid: 81 });
+  t.same(parseStatus('noise\nLAB-STATUS off -1\n'), { state: 'off', pid: -1 });
+  t.throws(() => parseStatus('cat: state: No such file'), /did not read back: cat: state/);
+});
