@@ -105,7 +105,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     summary.guest = { ...summary.guest!, cmdline: plan.cmdline, ...(plan.argv ? { argv: plan.argv } : {}), ...(plan.domainXml ? { domainXml: plan.domainXml } : {}) };
   };
   const scenarioContext = (g: RunningGuest, via: { ssh: GuestSsh; consoleOnly?: string }): ScenarioContext => ({
-    suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ...via, checks, log: (l: string) => log(`    ${l}`), console: () => g.consoleText(),
+    suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ...via, checks, accel: summary.guest?.accel ?? 'unknown', log: (l: string) => log(`    ${l}`), console: () => g.consoleText(),
     saveArtifact: (name: string, content: string) => {
       mkdirSync(reportDir, { recursive: true });
       writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);

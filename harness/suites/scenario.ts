@@ -20,6 +20,8 @@ export interface ScenarioContext {
   /** Set when the kernel cannot be reached over SSH and the run reads the console alone: the reason. */
   consoleOnly?: string;
   checks: CheckRecorder;
+  /** How the guest runs: 'kvm' or 'tcg' (timing-dependent tests are judged by it). */
+  accel: string;
   log: (line: string) => void;
   /** The guest's console so far (built-in KUnit suites print their KTAP there at boot). */
   console: () => string;

@@ -70,7 +70,7 @@ t.test('damon-kunit reads the module from the console, and over SSH when its lin
     const execs: string[] = [];
     const ssh = { exec: async (script: string) => { execs.push(script); return { code: 0, stdout: `@@LAB-KUNIT@@damon_lab_fixture\n${debugfs}`, stderr: '' }; } } as unknown as GuestSsh;
     const checks = new CheckRecorder('damon-kunit');
-    const ctx: ScenarioContext = { suite, kernel, ssh, checks, log: () => {}, console: () => consoleText, saveArtifact: () => {}, addPlot: () => {}, damonSysfs: () => { throw new Error('no DAMON sysfs in a KUnit run'); } };
+    const ctx: ScenarioContext = { suite, kernel, ssh, checks, accel: 'tcg', log: () => {}, console: () => consoleText, saveArtifact: () => {}, addPlot: () => {}, damonSysfs: () => { throw new Error('no DAMON sysfs in a KUnit run'); } };
     await scenario.run(ctx);
     return { execs, records: checks.records };
   };
@@ -84,7 +84,7 @@ t.test('damon-kunit reads the module from the console, and over SSH when its lin
   t.equal(scenario.atBoot!({ suite, kernel: y }), undefined, 'no boot script for a built-in test module');
   const bootWithFixture = bootConsole.replace(/^(.*)Run \/init as init process/m, (_m, pre: string) => ['KTAP version 1', '1..1', '    KTAP version 1', '    # Subtest: damon_lab_fixture', '    1..1', '    ok 1 damon_lab_fixture_test_half', 'ok 1 damon_lab_fixture', `${pre}Run /init as init process`].join('\n'));
   const yChecks = new CheckRecorder('damon-kunit');
-  await scenario.run({ suite, kernel: y, ssh: {} as GuestSsh, checks: yChecks, log: () => {}, console: () => bootWithFixture, saveArtifact: () => {}, addPlot: () => {}, damonSysfs: () => { throw new Error('no DAMON sysfs in a KUnit run'); } });
+  await scenario.run({ suite, kernel: y, ssh: {} as GuestSsh, checks: yChecks, accel: 'tcg', log: () => {}, console: () => bootWithFixture, saveArtifact: () => {}, addPlot: () => {}, damonSysfs: () => { throw new Error('no DAMON sysfs in a KUnit run'); } });
   t.same(yChecks.records.filter((r) => r.path.startsWith('damon-kunit.damon_lab_fixture.')).map((r) => r.path), ['damon-kunit.damon_lab_fixture.damon_lab_fixture_test_half'], 'counted once, from the boot log');
 
   const line = bootConsole.split('\n').find((l) => l.startsWith('LAB-KUNIT-RESULTS'))!;
