@@ -25,6 +25,11 @@ export interface PatchcheckOptions {
   runs: number;
   rule: JudgeRule;
   retries: number;
+  /**
+   * The first patch to check (1-based): patches before it belong to the base, applied and verified with
+   * it (a port's setup patches that do not build on their own, or a prerequisite series).
+   */
+  from?: number;
   cache: string;
   log: (line: string) => void;
 }
@@ -47,6 +52,8 @@ export interface PatchcheckRecord {
   test?: string;
   rule: string;
   base: string;
+  /** Patches 1..from-1 were applied to the base (--from). */
+  from?: number;
   prefixes: PrefixRecord[];
   firstBad?: { index: number; subject: string; origin: string; problems: string[]; reproduce: string };
   startedAt: string;
@@ -63,6 +70,8 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
   const { spec, file } = loadSeries(o.series);
   const { patches } = await listPatches(spec, file, o.tree);
   if (!patches.length) throw new ConfigError(file, undefined, 'patchcheck needs a series with patches');
+  const from = o.from ?? 1;
+  if (!Number.isInteger(from) || from < 1 || from > patches.length) throw new ConfigError(file, undefined, `--from ${o.from}: the series has patches 1-${patches.length}`);
   const debianId = debianSourceId(spec.base);
   if (debianId && o.tree) throw new ConfigError(file, undefined, `base: '${spec.base}' cannot be used with --tree; name a commit of your tree`);
   const sourceId = debianId ?? (spec.source ? debianSourceId(spec.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE;
@@ -75,20 +84,21 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
     if (!r.ok) throw new ConfigError(file, undefined, `base '${spec.base}' is not a commit`);
     base = r.stdout.trim();
   }
-  const id = `patchcheck-${hashParts([['series', readFileSync(file, 'utf8')], ['base', base], ...patches.map((p): [string, Buffer] => ['patch', p.data]), ['suite', o.suite ?? ''], ['test', o.test ?? ''], ['runs', String(o.runs)], ['rule', o.rule]]).slice(0, 10)}`;
+  const id = `patchcheck-${hashParts([['series', readFileSync(file, 'utf8')], ['base', base], ...patches.map((p): [string, Buffer] => ['patch', p.data]), ['suite', o.suite ?? ''], ['test', o.test ?? ''], ['runs', String(o.runs)], ['rule', o.rule], ['from', String(from)]]).slice(0, 10)}`;
   const dir = join(reportsRoot(), id);
   mkdirSync(dir, { recursive: true });
-  const record: PatchcheckRecord = { id, series: spec.name, seriesFile: file, ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), rule: RULE_TEXT[o.rule], base, prefixes: [], startedAt: new Date().toISOString() };
+  const record: PatchcheckRecord = { id, series: spec.name, seriesFile: file, ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), rule: RULE_TEXT[o.rule], base, ...(from > 1 ? { from } : {}), prefixes: [], startedAt: new Date().toISOString() };
   const save = () => {
     writeJsonAtomic(join(dir, 'patchcheck.json'), record);
     writePatchcheckReport(dir, record);
   };
-  o.log(`${id}: ${patches.length} patch(es) of ${spec.name}; report: ${dir}`);
+  o.log(`${id}: ${patches.length} patch(es) of ${spec.name}${from > 1 ? `, checking ${from}-${patches.length} (1-${from - 1} with the base)` : ''}; report: ${dir}`);
 
   let warnings: WarningState = new Map();
   // One series name for every prefix: one worktree and one build directory, so prefix k+1 is incremental on k.
   const name = `patchcheck-${spec.name}`;
-  for (let k = 0; k <= patches.length; k++) {
+  const start = from - 1;
+  for (let k = start; k <= patches.length; k++) {
     const prefixDir = join(dir, `prefix-${String(k).padStart(2, '0')}`);
     let patchesDir: string | undefined;
     if (k > 0) {
@@ -99,9 +109,9 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
     }
     const seriesFile = join(prefixDir, 'series.yaml');
     const reproduce = o.suite ? `lab run ${o.suite} --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}` : `lab build --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}`;
-    writeStepSeries(seriesFile, stepSeries(spec, file, { name, base, description: `${spec.name}: ${k ? `patches 1-${k}` : 'base'}`, modules: k === patches.length, ...(patchesDir ? { patchesDir } : {}) }), reproduce);
-    const patch = k ? patches[k - 1]! : undefined;
-    const label = k ? `patch ${k}/${patches.length}` : 'base';
+    writeStepSeries(seriesFile, stepSeries(spec, file, { name, base, description: `${spec.name}: ${k ? `patches 1-${k}` : 'base'}${k === start && k ? ' (the base of the check)' : ''}`, modules: k === patches.length, ...(patchesDir ? { patchesDir } : {}) }), reproduce);
+    const patch = k > start ? patches[k - 1]! : undefined;
+    const label = k > start ? `patch ${k}/${patches.length}` : k ? `base + patches 1-${k}` : 'base';
     o.log(`${label}${patch ? ` ${patch.subject}` : ''}`);
     const step = await testCommit(label, patch?.subject ?? 'base', { seriesFile, ...(o.tree ? { tree: o.tree } : {}), ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
     const touched = patch ? touchedFiles(patch.data.toString('utf8')) : [];
@@ -114,10 +124,11 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
     record.prefixes.push({ index: k, ...(patch ? { patch: { origin: patch.origin, subject: patch.subject, touched } } : {}), step, newWarnings: w.added, problems });
     o.log(`  => ${problems.length ? problems.join('; ') : 'ok'}`);
     save();
-    if (k === 0) {
-      if (!step.build.ok) throw new VerificationError(`the series' base ${base.slice(0, 12)} does not build: ${step.reason}`, `report: ${dir}`);
+    if (k === start) {
+      const what = `the series' base ${base.slice(0, 12)}${k ? ` with patches 1-${k}` : ''}`;
+      if (!step.build.ok) throw new VerificationError(`${what} does not build: ${step.reason}`, `report: ${dir}`);
       // Skip is fine at the base: the test may be one the series adds.
-      if (o.suite && step.verdict === 'bad') throw new VerificationError(`the series' base ${base.slice(0, 12)} already fails ${o.test ?? o.suite}: ${step.reason}`, `report: ${dir}`);
+      if (o.suite && step.verdict === 'bad') throw new VerificationError(`${what} already fails ${o.test ?? o.suite}: ${step.reason}`, `report: ${dir}`);
     } else if (problems.length && !record.firstBad) {
       record.firstBad = { index: k, subject: patch!.subject, origin: patch!.origin, problems, reproduce };
       // Later prefixes contain the broken patch: a failed build stops here, other problems keep going to show the rest.

@@ -104,3 +104,20 @@ t.test('stepSeries: a fixed base, absolute fragment paths, undefined symbols ign
   const on612 = stepSeries(SeriesSpecSchema.parse({ name: 'x', base: 'debian-6.12' }), undefined, { name: 'p', base: 'c'.repeat(40), description: 'd', modules: false });
   t.equal(on612.source, 'debian-6.12');
 });
+
+t.test('patchcheck summary: with --from, the base line names the patches it carries; every line has its times', async (t) => {
+  const { patchcheckSummaryText } = await import('../../harness/bisect/patchcheck-report.js');
+  const step = (seconds: number, cached = false) => ({ label: '', subject: '', seriesFile: '', build: { ok: true, seconds, cached }, runs: [], verdict: 'good' as const, reason: '', seconds: seconds + 20 });
+  const text = patchcheckSummaryText({
+    id: 'patchcheck-x', series: 's', seriesFile: 's.yaml', rule: 'any', base: 'a'.repeat(40), from: 3, startedAt: '', finishedAt: '',
+    prefixes: [
+      { index: 2, step: step(400), newWarnings: [], problems: [] },
+      { index: 3, patch: { origin: 'p3', subject: '[PATCH 03/10] three', touched: [] }, step: step(35), newWarnings: [], problems: [] },
+      { index: 4, patch: { origin: 'p4', subject: '[PATCH 04/10] four', touched: [] }, step: step(0, true), newWarnings: [], problems: ['breaks the build: x'] },
+    ],
+  });
+  t.match(text, /2 prefix\(es\) checked \(build and warnings only\); patches 1-2 with the base/);
+  t.match(text, /^ {2}base {4}ok {3}\(with patches 1-2\) \[build 400 s, all 420 s\]$/m);
+  t.match(text, /^ {2}patch 3 ok {3}\[PATCH 03\/10\] three \[build 35 s, all 55 s\]$/m);
+  t.match(text, /^ {2}patch 4 BAD {2}\[PATCH 04\/10\] four \[build cached, all 20 s\] — breaks the build: x$/m);
+});
