@@ -136,11 +136,15 @@ export const commands: Record<string, Command> = {
   },
   build: {
     summary: 'build a kernel from a tree plus a patch series and config fragments (artifact-cached)',
-    help: 'usage: lab build --series NAME|FILE [--tree PATH] [--quiet]',
+    help: 'usage: lab build [--series] NAME|FILE [--tree PATH] [--quiet]',
     options: { series: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' } },
-    async run(v, _p, { cache }) {
-      if (typeof v.series !== 'string') throw new UsageError('lab build needs --series NAME', `known series: ${knownSeries().join(', ')}`);
-      const { spec, file } = loadSeries(v.series);
+    async run(v, p, { cache }) {
+      // `lab build NAME` reads as `lab build --series NAME`: the series is the one thing build needs.
+      if (typeof v.series === 'string' && p.length) throw new UsageError(`lab build: a series by --series or by name, not both (got --series ${v.series} and ${p.join(' ')})`);
+      if (p.length > 1) throw new UsageError(`lab build builds one series (got ${p.join(' ')})`);
+      const name = typeof v.series === 'string' ? v.series : p[0];
+      if (name === undefined) throw new UsageError('lab build needs a series: lab build NAME', `known series: ${knownSeries().join(', ')}`);
+      const { spec, file } = loadSeries(name);
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
       const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
       out(`${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`);

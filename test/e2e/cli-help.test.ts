@@ -33,3 +33,15 @@ t.test('lab --help and lab help print the overview, exit 0; help for an unknown 
   t.equal(r.exitCode, 2);
   t.match(r.stderr, /unknown command 'frobnicate'/);
 });
+
+t.test('lab build takes the series by name or by --series, not both; usage errors are exit 2', async (t) => {
+  const none = await lab(['build']);
+  t.equal(none.exitCode, 2);
+  t.match(none.all, /lab build needs a series: lab build NAME[\s\S]*known series: .*lab-fixture/);
+  const both = await lab(['build', '--series', 'lab-fixture', 'damon-7.2']);
+  t.equal(both.exitCode, 2);
+  t.match(both.all, /by --series or by name, not both/);
+  const unknown = await lab(['build', 'no-such-series']);
+  t.equal(unknown.exitCode, 2);
+  t.match(unknown.all, /unknown series 'no-such-series'|no-such-series/);
+});
