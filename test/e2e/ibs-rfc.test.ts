@@ -46,12 +46,12 @@ t.test('ordinary DAMON on the RFC kernel: damon-smoke passes', { skip }, async (
 
 // Patches 1-2 are the port's setup (the RFC's base DAMON files, then build glue): patch 1 alone does not
 // build, so the RFC's own seven patches are checked from 3 with 1-2 in the base.
-t.test('lab patchcheck --from 3 over the RFC\'s seven patches: each prefix builds, KUnit per prefix, per-prefix times', { skip }, async (t) => {
+t.test('lab patchcheck --from 3 over the RFC\'s seven patches and the port\'s last: each prefix builds, KUnit per prefix, per-prefix times', { skip }, async (t) => {
   const r = await lab(['patchcheck', '--series', 'ravi-ibs-rfc-on-7.2', '--from', '3', '--suite', 'damon-kunit']);
   t.equal(r.exitCode, 0, r.all);
-  t.match(r.all, /7 prefix\(es\) checked with damon-kunit; patches 1-2 with the base/);
+  t.match(r.all, /8 prefix\(es\) checked with damon-kunit; patches 1-2 with the base/);
   const lines = r.all.split('\n').filter((l) => /^ {2}(base|patch \d+)\s/.test(l));
-  t.equal(lines.length, 8, 'the base (with 1-2) and patches 3-10');
+  t.equal(lines.length, 9, 'the base (with 1-2) and patches 3-10');
   t.ok(lines.every((l) => / ok {3}/.test(l) && /\[build (cached|\d+ s), all \d+ s\]/.test(l)), lines.join('\n'));
   t.match(r.all, /every patch is good/);
 });
