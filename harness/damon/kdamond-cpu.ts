@@ -35,7 +35,8 @@ export function cpuPercent(a: CpuSample, b: CpuSample): number {
 /** One round trip: the kdamond's CPU ticks, the tick rate and the guest's uptime. */
 export async function sampleKdamondCpu(runner: ScriptRunner, pid: number): Promise<CpuSample> {
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no kdamond running (pid ${pid})`);
-  const r = await runner.exec(`cat /proc/${pid}/stat && getconf CLK_TCK && cat /proc/uptime`);
+  // /proc times are in USER_HZ clock ticks: 100 on x86, where getconf is absent (busybox guests).
+  const r = await runner.exec(`cat /proc/${pid}/stat && { getconf CLK_TCK 2>/dev/null || echo 100; } && cat /proc/uptime`);
   if (r.code !== 0) throw new Error(`reading /proc/${pid}/stat failed (exit ${r.code}): ${r.stderr.trim()}`);
   const [stat = '', hz = '', uptime = ''] = r.stdout.trim().split('\n');
   return { ticks: statCpuTicks(stat), hz: Number(hz), uptime: Number(uptime.split(' ')[0]) };

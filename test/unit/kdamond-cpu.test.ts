@@ -27,3 +27,16 @@ t.test('sampleKdamondCpu: one script; no kdamond (pid -1) is an error, not 0 %',
   await t.rejects(sampleKdamondCpu(runner, -1), /no kdamond running/);
   t.equal(scripts.length, 1);
 });
+
+t.test('sampleKdamondCpu runs where getconf is absent (a busybox guest): USER_HZ 100 on x86', async (t) => {
+  const { execa } = await import('execa');
+  const { mkdtempSync, symlinkSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const bin = mkdtempSync(join(tmpdir(), 'no-getconf-'));
+  symlinkSync('/bin/cat', join(bin, 'cat'));
+  const runner = { exec: async (s: string) => { const r = await execa('/bin/sh', ['-c', s], { reject: false, env: { PATH: bin }, extendEnv: false }); return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr }; } };
+  const s = await sampleKdamondCpu(runner, process.pid);
+  t.equal(s.hz, 100);
+  t.ok(s.ticks >= 0 && s.uptime > 0);
+});
