@@ -6,7 +6,7 @@ import type { PatchcheckRecord } from './patchcheck.js';
 
 /** Pure: the terminal summary. */
 export function patchcheckSummaryText(r: PatchcheckRecord): string {
-  const lines = [`${r.id}: ${r.series}, ${r.prefixes.length - 1} prefix(es) checked${r.suite ? ` with ${r.test ?? r.suite}` : ' (build and warnings only)'}${r.from ? `; patches 1-${r.from - 1} with the base` : ''}`];
+  const lines = [`${r.id}: ${r.series}, ${r.prefixes.length - 1} prefix(es) checked${r.suite ? ` with ${r.test ?? r.suite}${r.guest ? ` in guest ${r.guest}` : ''}` : ' (build and warnings only)'}${r.from ? `; patches 1-${r.from - 1} with the base` : ''}`];
   const secs = (p: PatchcheckRecord['prefixes'][number]) => `build ${p.step.build.cached ? 'cached' : `${p.step.build.seconds.toFixed(0)} s`}, all ${p.step.seconds.toFixed(0)} s`;
   for (const p of r.prefixes) lines.push(`  ${p.patch ? `patch ${p.index}` : 'base   '} ${p.problems.length ? 'BAD ' : 'ok  '} ${p.patch?.subject ?? (p.index ? `(with patches 1-${p.index})` : '')} [${secs(p)}]${p.problems.length ? ` — ${p.problems.join('; ')}` : ''}`);
   lines.push(r.firstBad ? `first bad patch: ${r.firstBad.index} ${r.firstBad.subject} (${r.firstBad.origin})\nreproduce: ${r.firstBad.reproduce}` : 'every patch is good');

@@ -2,13 +2,13 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../util/state-file.js';
 import { join, resolve } from 'node:path';
 import { listPatches } from '../series/patch-list.js';
-import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
+import { loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { gitProbe } from '../source/git.js';
 import { hashParts } from '../util/hash.js';
 import { reportsRoot } from '../util/paths.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, UsageError } from '../util/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { RULE_TEXT, type JudgeRule } from './verdict.js';
 import { stepBuildLog, testCommit, type StepRecord } from './test-commit.js';
@@ -22,6 +22,8 @@ export interface PatchcheckOptions {
   tree?: string;
   suite?: string;
   test?: string;
+  /** The guest the suite runs in (default: the suite's), e.g. slub-poison. */
+  guest?: string;
   runs: number;
   rule: JudgeRule;
   retries: number;
@@ -50,6 +52,7 @@ export interface PatchcheckRecord {
   seriesFile: string;
   suite?: string;
   test?: string;
+  guest?: string;
   rule: string;
   base: string;
   /** Patches 1..from-1 were applied to the base (--from). */
@@ -67,6 +70,10 @@ export interface PatchcheckRecord {
  */
 export async function patchcheck(o: PatchcheckOptions): Promise<{ record: PatchcheckRecord; dir: string; exitCode: number }> {
   if (o.suite) loadSuite(o.suite);
+  if (o.guest) {
+    if (!o.suite) throw new UsageError('--guest needs --suite');
+    loadGuest(o.guest);
+  }
   const { spec, file } = loadSeries(o.series);
   const { patches } = await listPatches(spec, file, o.tree);
   if (!patches.length) throw new ConfigError(file, undefined, 'patchcheck needs a series with patches');
@@ -84,10 +91,10 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
     if (!r.ok) throw new ConfigError(file, undefined, `base '${spec.base}' is not a commit`);
     base = r.stdout.trim();
   }
-  const id = `patchcheck-${hashParts([['series', readFileSync(file, 'utf8')], ['base', base], ...patches.map((p): [string, Buffer] => ['patch', p.data]), ['suite', o.suite ?? ''], ['test', o.test ?? ''], ['runs', String(o.runs)], ['rule', o.rule], ['from', String(from)]]).slice(0, 10)}`;
+  const id = `patchcheck-${hashParts([['series', readFileSync(file, 'utf8')], ['base', base], ...patches.map((p): [string, Buffer] => ['patch', p.data]), ['suite', o.suite ?? ''], ['test', o.test ?? ''], ['guest', o.guest ?? ''], ['runs', String(o.runs)], ['rule', o.rule], ['from', String(from)]]).slice(0, 10)}`;
   const dir = join(reportsRoot(), id);
   mkdirSync(dir, { recursive: true });
-  const record: PatchcheckRecord = { id, series: spec.name, seriesFile: file, ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), rule: RULE_TEXT[o.rule], base, ...(from > 1 ? { from } : {}), prefixes: [], startedAt: new Date().toISOString() };
+  const record: PatchcheckRecord = { id, series: spec.name, seriesFile: file, ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), ...(o.guest ? { guest: o.guest } : {}), rule: RULE_TEXT[o.rule], base, ...(from > 1 ? { from } : {}), prefixes: [], startedAt: new Date().toISOString() };
   const save = () => {
     writeJsonAtomic(join(dir, 'patchcheck.json'), record);
     writePatchcheckReport(dir, record);
@@ -108,12 +115,12 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
       patches.slice(0, k).forEach((p, i) => writeFileSync(join(patchesDir!, `${String(i + 1).padStart(4, '0')}.patch`), p.data));
     }
     const seriesFile = join(prefixDir, 'series.yaml');
-    const reproduce = o.suite ? `lab run ${o.suite} --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}` : `lab build --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}`;
+    const reproduce = o.suite ? `lab run ${o.suite}${o.guest ? ` --guest ${o.guest}` : ''} --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}` : `lab build --series ${seriesFile}${o.tree ? ` --tree ${resolve(o.tree)}` : ''}`;
     writeStepSeries(seriesFile, stepSeries(spec, file, { name, base, description: `${spec.name}: ${k ? `patches 1-${k}` : 'base'}${k === start && k ? ' (the base of the check)' : ''}`, modules: k === patches.length, ...(patchesDir ? { patchesDir } : {}) }), reproduce);
     const patch = k > start ? patches[k - 1]! : undefined;
     const label = k > start ? `patch ${k}/${patches.length}` : k ? `base + patches 1-${k}` : 'base';
     o.log(`${label}${patch ? ` ${patch.subject}` : ''}`);
-    const step = await testCommit(label, patch?.subject ?? 'base', { seriesFile, ...(o.tree ? { tree: o.tree } : {}), ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
+    const step = await testCommit(label, patch?.subject ?? 'base', { seriesFile, ...(o.tree ? { tree: o.tree } : {}), ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), ...(o.guest ? { guest: o.guest } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
     const touched = patch ? touchedFiles(patch.data.toString('utf8')) : [];
     const w = step.build.ok ? newWarnings(warnings, stepBuildLog(step), touched) : { added: [], state: warnings };
     warnings = w.state;

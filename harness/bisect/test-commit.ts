@@ -28,6 +28,8 @@ export interface TestCommitOptions {
   /** No suite: the step is judged by its build alone. */
   suite?: string;
   test?: string;
+  /** The guest to run the suite in (a name or a file); default: the suite's. */
+  guest?: string;
   runs: number;
   /** Extra attempts of a run that failed for infrastructure reasons (boot timeout, QEMU died). */
   retries: number;
@@ -64,7 +66,7 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
     let reading: RunReading | undefined;
     for (let attempt = 0; attempt <= o.retries; attempt++) {
       // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
-      const outcome = await runSuite({ suite: o.suite, kernel: { kind: 'built', artifactDir: record.build.artifactDir!, series: file }, quickStop: true, log: (l) => o.log(`    ${l}`) });
+      const outcome = await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel: { kind: 'built', artifactDir: record.build.artifactDir!, series: file }, quickStop: true, log: (l) => o.log(`    ${l}`) });
       if (outcome.summary.exitCode === ExitCode.interrupted) throw new LabError('interrupted', ExitCode.interrupted);
       reading = readRun(outcome.summary, o.test);
       o.log(`  run ${run + 1}/${o.runs}${attempt ? ` (retry ${attempt})` : ''}: ${reading.verdict} — ${reading.reason}`);

@@ -184,13 +184,13 @@ export const commands: Record<string, Command> = {
   patchcheck: {
     summary: 'build (and test) each prefix of a series; name the first patch that breaks the build, adds warnings or fails a suite',
     help: [
-      'usage: lab patchcheck --series NAME|FILE [--tree PATH] [--from N] [--suite SUITE [--test PATH] [--runs N] [--rule any-bad|majority]] [--quiet]',
+      'usage: lab patchcheck --series NAME|FILE [--tree PATH] [--from N] [--suite SUITE [--guest NAME|FILE] [--test PATH] [--runs N] [--rule any-bad|majority]] [--quiet]',
       '--from N: check patches N.. only; 1..N-1 go with the base (a port\'s setup patches, a prerequisite series).',
       'Exit 0: every patch is good; 1: a patch is bad (named, with the command that reproduces it); 2: the base does not verify.',
     ].join('\n'),
     options: {
       series: { type: 'string' }, tree: { type: 'string' }, suite: { type: 'string' }, test: { type: 'string' },
-      runs: { type: 'string' }, rule: { type: 'string' }, retries: { type: 'string' }, quiet: { type: 'boolean' }, from: { type: 'string' },
+      runs: { type: 'string' }, rule: { type: 'string' }, retries: { type: 'string' }, quiet: { type: 'boolean' }, from: { type: 'string' }, guest: { type: 'string' },
     },
     async run(v, _p, { cache }) {
       if (typeof v.series !== 'string') throw new UsageError('lab patchcheck needs --series NAME', `known series: ${knownSeries().join(', ')}`);
@@ -199,7 +199,7 @@ export const commands: Record<string, Command> = {
       if (typeof v.test === 'string' && typeof v.suite !== 'string') throw new UsageError('--test needs --suite');
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
       const { record, dir, exitCode } = await patchcheck({
-        series: v.series, ...judging(v), ...(from !== undefined ? { from } : {}), ...(typeof v.suite === 'string' ? { suite: v.suite } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        series: v.series, ...judging(v), ...(from !== undefined ? { from } : {}), ...(typeof v.guest === 'string' ? { guest: v.guest } : {}), ...(typeof v.suite === 'string' ? { suite: v.suite } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
         cache, log: v.quiet ? () => {} : err,
       });
       out(patchcheckSummaryText(record));
