@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { U32_MAX, U64_MAX, type DamonScheme } from '../harness/damon/config.js';
-import { chooseTieringGoal, judgeConvergence, nodePages, nodeUsedTargetBp, parseNodeMeminfo, shareBp, type Convergence, type TieringGoal } from '../harness/damon/tiering.js';
+import { chooseTieringGoal, judgeConvergence, nodePages, nodePhysRanges, nodeUsedTargetBp, parseNodeMeminfo, shareBp, type Convergence, type TieringGoal } from '../harness/damon/tiering.js';
 import { CheckFailure, SkipCheck } from '../harness/suites/check-recorder.js';
 import type { Metric } from '../harness/results/model.js';
 import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';
@@ -42,6 +42,13 @@ const Params = z
     /** quotas/goal_tuner (7.1+); default: temporal with a native goal (consist moved the whole hot set to DRAM and stayed). */
     goal_tuner: z.enum(['consist', 'temporal']).optional(),
     reset_interval_ms: z.number().int().positive().default(1000),
+    /**
+     * hot_cold: migrate_hot to node 0 (hot regions) and migrate_cold to node 1 (cold regions), each with
+     * its own goal. push_pull (native goals only): both schemes see every region (any access pattern,
+     * ranked by hotness through the quota weights), promotion limited by an address filter to node 1's
+     * physical range and demotion to node 0's, so both goals measure the same eligible memory.
+     */
+    layout: z.enum(['hot_cold', 'push_pull']).default('hot_cold'),
   })
   .strict();
 
@@ -52,10 +59,16 @@ interface Goal {
   nid?: number;
 }
 
-const scheme = (action: 'migrate_hot' | 'migrate_cold', nid: number, nrAccesses: { min: number | string; max: number | string }, age: { min: number | string; max: number | string }, quota: { bytes: number; resetMs: number; tuner?: string }, goal: Goal): DamonScheme => ({
+type Quota = { bytes: number; resetMs: number; tuner?: string; weights?: { szPermil: number; nrAccessesPermil: number; agePermil: number } };
+
+/** Memory a scheme may touch: only within [start, end) (an addr filter that rejects what does not match). */
+type Within = { start: bigint; end: bigint };
+
+const scheme = (action: 'migrate_hot' | 'migrate_cold', nid: number, nrAccesses: { min: number | string; max: number | string }, age: { min: number | string; max: number | string }, quota: Quota, goal: Goal, within?: Within): DamonScheme => ({
   action,
   targetNid: nid,
   accessPattern: { sz: { min: 4096, max: U64_MAX }, nrAccesses, age },
+  ...(within ? { filters: [{ type: 'addr' as const, matching: false, addrStart: within.start.toString(), addrEnd: within.end.toString() }] } : {}),
   quotas: {
     // The cap bounds each scheme's migrations per reset interval; the goal tunes below it. Measured on
     // stock 6.12 under TCG: with a cap, demotion ran on at the capped rate well past its goal (the
@@ -64,6 +77,7 @@ const scheme = (action: 'migrate_hot' | 'migrate_cold', nid: number, nrAccesses:
     bytes: quota.bytes,
     resetIntervalMs: quota.resetMs,
     ...(quota.tuner ? { goalTuner: quota.tuner } : {}),
+    ...(quota.weights ? { weights: quota.weights } : {}),
     goals: [{ metric: goal.metric, targetValue: goal.target, ...(goal.current !== undefined ? { currentValue: goal.current } : {}), ...(goal.nid !== undefined ? { nid: goal.nid } : {}) }],
   },
 });
@@ -128,20 +142,44 @@ const scenario: Scenario = {
       const native = variant === 'node_eligible_mem_bp' || variant === 'node_sys_bp';
       const tuner = probe.features.goalTuner ? (p.goal_tuner ?? (native ? 'temporal' : undefined)) : undefined;
       const [hotGoal, coldGoal] = goalsFor(variant, target, dram, usedTarget);
+      const q: Quota = { bytes: quota, resetMs: p.reset_interval_ms, ...(tuner ? { tuner } : {}) };
+      let schemes: DamonScheme[];
+      if (p.layout === 'push_pull') {
+        if (!native) {
+          skipped = `layout push_pull needs a native per-node goal metric (node_eligible_mem_bp, 7.2+); this run's goal is ${variant}`;
+          throw new SkipCheck(skipped);
+        }
+        const zoneinfo = await ssh.check('cat /proc/zoneinfo');
+        saveArtifact('zoneinfo.txt', zoneinfo);
+        const nodes = nodePhysRanges(zoneinfo);
+        const [n0, n1] = [nodes.get(0), nodes.get(1)];
+        if (!n0 || !n1) throw new Error(`/proc/zoneinfo gives no physical range for node ${n0 ? 1 : 0}`);
+        log(`node 0 [0x${n0.start.toString(16)}, 0x${n0.end.toString(16)}), node 1 [0x${n1.start.toString(16)}, 0x${n1.end.toString(16)})`);
+        // Every region is eligible for both schemes, so both goals count the same memory; the weights
+        // rank regions by hotness (all-zero weights, sysfs's default, would score every region the same).
+        const any = { nr: { min: 0, max: U32_MAX }, age: { min: 0, max: U32_MAX } };
+        const ranked: Quota = { ...q, weights: { szPermil: 0, nrAccessesPermil: 1000, agePermil: 1000 } };
+        schemes = [
+          scheme('migrate_hot', 0, any.nr, any.age, ranked, hotGoal, n1),
+          scheme('migrate_cold', 1, any.nr, any.age, ranked, coldGoal, n0),
+        ];
+      } else {
+        schemes = [
+          scheme('migrate_hot', 0, { min: p.hot_min_accesses, max: U32_MAX }, { min: 0, max: U32_MAX }, q, hotGoal),
+          scheme('migrate_cold', 1, { min: 0, max: 0 }, { min: p.cold_min_age, max: U32_MAX }, q, coldGoal),
+        ];
+      }
       await damon.apply({
         kdamonds: [{ contexts: [{
           operations: 'paddr',
           intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
           nrRegions: { min: p.min_nr_regions, max: 2000 },
           targets: [{ regions }],
-          schemes: [
-            scheme('migrate_hot', 0, { min: p.hot_min_accesses, max: U32_MAX }, { min: 0, max: U32_MAX }, { bytes: quota, resetMs: p.reset_interval_ms, ...(tuner ? { tuner } : {}) }, hotGoal),
-            scheme('migrate_cold', 1, { min: 0, max: 0 }, { min: p.cold_min_age, max: U32_MAX }, { bytes: quota, resetMs: p.reset_interval_ms, ...(tuner ? { tuner } : {}) }, coldGoal),
-          ],
+          schemes,
         }] }],
       });
       await damon.command(0, 'on');
-      log(`goals: ${variant}${variant === 'user_input' ? ' (fed by the lab from numa_maps)' : ' (the kernel\'s own)'}${variant === 'node_mem_used_bp' ? `, node 0 used target ${usedTarget} bp` : ''}; tuner ${tuner ?? 'n/a'}; DRAM share at start ${(dram / 100).toFixed(1)}%`);
+      log(`goals: ${variant}${variant === 'user_input' ? ' (fed by the lab from numa_maps)' : ' (the kernel\'s own)'}${variant === 'node_mem_used_bp' ? `, node 0 used target ${usedTarget} bp` : ''}; tuner ${tuner ?? 'n/a'}; layout ${p.layout}; DRAM share at start ${(dram / 100).toFixed(1)}%`);
       return true;
     });
     let result: Convergence | undefined;

@@ -78,3 +78,32 @@ export function parseNodeMeminfo(text: string): { totalBytes: number; usedBytes:
   const kb = (name: string) => Number(new RegExp(`\\b${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) * 1024;
   return { totalBytes: kb('MemTotal'), usedBytes: kb('MemUsed') };
 }
+
+/**
+ * Pure: each NUMA node's physical address range, [start, end) in bytes, from /proc/zoneinfo (each zone's
+ * start_pfn and spanned pages; a node spans from its first zone's start to its last zone's end). Zones
+ * that span nothing are left out.
+ */
+export function nodePhysRanges(zoneinfo: string, pageSize = 4096): Map<number, { start: bigint; end: bigint }> {
+  const out = new Map<number, { start: bigint; end: bigint }>();
+  let node: number | undefined;
+  let spanned: bigint | undefined;
+  for (const line of zoneinfo.split('\n')) {
+    const head = /^Node (\d+), zone\s+\S+/.exec(line);
+    if (head) {
+      node = Number(head[1]);
+      spanned = undefined;
+      continue;
+    }
+    const sp = /^\s+spanned\s+(\d+)/.exec(line);
+    if (sp) spanned = BigInt(sp[1]!);
+    const st = /^\s+start_pfn:\s+(\d+)/.exec(line);
+    if (st && node !== undefined && spanned !== undefined && spanned > 0n) {
+      const start = BigInt(st[1]!) * BigInt(pageSize);
+      const end = start + spanned * BigInt(pageSize);
+      const cur = out.get(node);
+      out.set(node, cur ? { start: cur.start < start ? cur.start : start, end: cur.end > end ? cur.end : end } : { start, end });
+    }
+  }
+  return out;
+}

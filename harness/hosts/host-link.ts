@@ -20,8 +20,16 @@ export interface HostLink {
   readonly name: string;
   readonly local: boolean;
   exec(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** The file's path on the host, copied there under `dir` unless a file of the same content already is. */
+  /**
+   * The file's path on the host, copied there under `dir` unless a file of the same content already is
+   * (checked by its hash, not trusted by its name: a file that does not hash right is replaced).
+   */
   put(localPath: string, dir: string): Promise<{ path: string; copied: boolean }>;
+  /**
+   * The lab's folder on the host (`wanted`, or ~/.cache/damon-lab of the SSH user), created 0700 and
+   * checked to be the SSH user's own and closed to others; an error naming what is wrong otherwise.
+   */
+  privateDir(wanted?: string): Promise<string>;
   /** Appends what the host's file holds, and keeps appending as it grows, to a local file; returns a stop function. */
   follow(remotePath: string, localPath: string): Promise<() => void>;
   dial(port: number): Promise<Duplex>;
@@ -39,6 +47,10 @@ export function localLink(name: string): HostLink {
     async put(localPath) {
       return { path: localPath, copied: false };
     },
+    // This machine's files are used where they are (the lab's own 0700 cache): no folder of its own there.
+    async privateDir(wanted) {
+      return wanted ?? '';
+    },
     async follow() {
       return () => {};
     },
@@ -52,17 +64,31 @@ export function localLink(name: string): HostLink {
   };
 }
 
-/** Content name for a file put on a host: the first 16 hex of its hash, then its own name. */
-async function contentName(localPath: string): Promise<string> {
+/** A file's sha256, hashed once per (path, size, mtime) in this process: root disks are hundreds of MiB. */
+async function fileHash(localPath: string): Promise<string> {
   const st = statSync(localPath);
-  // Root disks are hundreds of MiB: hashed as a stream, once per (path, size, mtime) in this process.
   const key = `${localPath}:${st.size}:${st.mtimeMs}`;
   let h = hashCache.get(key);
   if (!h) {
-    h = (await hashFile(localPath)).slice(0, 16);
+    h = await hashFile(localPath);
     hashCache.set(key, h);
   }
-  return `${h}-${basename(localPath)}`;
+  return h;
+}
+
+/** Content name for a file put on a host: the first 16 hex of its hash, then its own name. */
+const contentName = (hash: string, localPath: string) => `${hash.slice(0, 16)}-${basename(localPath)}`;
+
+/**
+ * Pure: whether `stat -c '%u %a'` of a folder and `id -u` show it is the user's own and closed to
+ * everyone else; the reason when not.
+ */
+export function privateDirProblem(statLine: string, uid: string): string | undefined {
+  const [owner, mode] = statLine.trim().split(/\s+/);
+  if (owner === undefined || mode === undefined || !/^[0-7]{3,4}$/.test(mode)) return `cannot read its owner and mode (${statLine.trim() || 'nothing'})`;
+  if (owner !== uid.trim()) return `it belongs to uid ${owner}, not to the SSH user (uid ${uid.trim()})`;
+  if ((parseInt(mode, 8) & 0o077) !== 0) return `its mode is ${mode}: not closed to other users (want 700)`;
+  return undefined;
 }
 const hashCache = new Map<string, string>();
 
@@ -100,9 +126,20 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
   return {
     name, local: false,
     exec: (argv) => run(argv.map(shq).join(' ')),
+    async privateDir(wanted) {
+      const dir = wanted ?? `${(await run('printf %s "$HOME"')).stdout.trim() || '/root'}/.cache/damon-lab`;
+      const r = await run(`mkdir -p -m 0700 ${shq(dir)} && chmod 0700 ${shq(dir)} 2>/dev/null; stat -c '%u %a' ${shq(dir)} && id -u`);
+      const [statLine = '', uid = ''] = r.stdout.trim().split('\n');
+      const problem = r.code === 0 ? privateDirProblem(statLine, uid) : `cannot create it: ${r.stderr.trim()}`;
+      if (problem) throw new InfraError(`host ${name}: the lab's folder ${dir} is not safe: ${problem}`, 'give the host a workdir: the SSH user owns alone (lab config hosts[].workdir), or fix its owner and mode');
+      return dir;
+    },
     async put(localPath, dir) {
-      const path = `${dir}/${await contentName(localPath)}`;
-      if ((await run(`test -f ${shq(path)}`)).code === 0) return { path, copied: false };
+      const hash = await fileHash(localPath);
+      const path = `${dir}/${contentName(hash, localPath)}`;
+      // A file of that name is used only if it hashes right: a name is no proof of content.
+      const there = await run(`test -f ${shq(path)} && sha256sum ${shq(path)}`);
+      if (there.code === 0 && there.stdout.split(/\s/)[0] === hash) return { path, copied: false };
       // Through exec and cat, not sftp: a host's sshd need not offer the sftp subsystem.
       // Written beside and renamed: a copy cut short never passes for the file.
       const tmp = `${path}.part-${process.pid}`;

@@ -281,7 +281,7 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
         const built = kernelOf.get(k);
         const artifact = built?.artifactDir ? artifactFromDir(built.artifactDir) : await debianKernel(o.cache, k);
         const boot = await bootableKernel(artifact.vmlinuz, artifact.config);
-        const put = await conn.link.put(boot.path, `${h.spec.workdir}/files`);
+        const put = await conn.link.put(boot.path, `${await conn.link.privateDir(h.spec.workdir)}/files`);
         o.log(`host ${h.spec.name}: kernel ${k} ${put.copied ? 'copied' : 'already there'}`);
       }
     }

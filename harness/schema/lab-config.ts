@@ -13,8 +13,12 @@ export const HostSpecSchema = z
     uri: z.string().regex(/^qemu(\+ssh)?:\/\/[^\s]*\/(system|session)(\?[^\s]*)?$/, "a libvirt URI such as 'qemu:///system' or 'qemu+ssh://root@host/system?keyfile=/path/key'"),
     /** Guests the host runs at once (cells placed on it wait beyond that). */
     max_guests: z.number().int().positive().default(2),
-    /** Where kernels, images and consoles go on the host; each file is copied once, named by its content. */
-    workdir: z.string().regex(/^\//, 'an absolute path on the host').default('/var/tmp/damon-lab'),
+    /**
+     * Where kernels, images and consoles go on the host; each file is copied once, named by its content.
+     * Default: ~/.cache/damon-lab of the SSH user. It must be the SSH user's own and no one else's (0700):
+     * another user able to write there could plant the kernel a root QEMU boots.
+     */
+    workdir: z.string().regex(/^\/[^\s'"\\]*$/, 'an absolute path on the host, without spaces or quotes').optional(),
     /** auto: KVM where a probe boot through this host's libvirt reaches userspace, TCG otherwise. */
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
   })

@@ -69,12 +69,13 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
   claimRunDir(runDir);
   const consoleLog = join(runDir, 'console.log');
   writeFileSync(consoleLog, '');
-  const files = join(conn.spec.workdir, 'files');
+  const workdir = await conn.link.privateDir(conn.spec.workdir);
+  const files = join(workdir, 'files');
   const put = async (p: string | undefined) => (p ? (await conn.link.put(p, files)).path : undefined);
   const [kernel, initrd, rootDisk] = [await put(req.kernel), await put(req.initrd), await put(req.rootDisk)];
   for (let attempt = 0; ; attempt++) {
     const name = domainName();
-    const hostRunDir = conn.link.local ? runDir : `${conn.spec.workdir}/runs/${name}`;
+    const hostRunDir = conn.link.local ? runDir : `${workdir}/runs/${name}`;
     if (!conn.link.local) await conn.link.exec(['mkdir', '-p', hostRunDir]);
     // A free port here is known; on a remote host a random one is tried, and another if it was taken.
     const sshPort = req.consoleOnly ? undefined : conn.link.local ? await freeLoopbackPort() : 20000 + Math.floor(Math.random() * 40000);

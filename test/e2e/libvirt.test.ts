@@ -66,6 +66,27 @@ t.test('the qemu+ssh host: files copied once, console followed back, guest SSH t
   t.same(readdirSync(join(env.dir, 'host-ssh', 'runs')), [], 'the run folders on the host are removed');
 });
 
+t.test('the qemu+ssh host\'s folder: a planted file of the right name is replaced; a folder another user owns is refused', async (t) => {
+  const work = join(env.dir, 'host-ssh');
+  const files = join(work, 'files');
+  const kernel = readdirSync(files).find((f) => /vmlinu/.test(f))!;
+  const before = readFileSync(join(files, kernel));
+  writeFileSync(join(files, kernel), 'not the kernel\n');
+  const r = await lab(['run', 'damon-smoke', ...ONE_VCPU, '--host', 'lv-ssh', '--lab-config', env.labConfig]);
+  t.equal(r.exitCode, 0, r.all);
+  t.ok(readFileSync(join(files, kernel)).equals(before), 'the file was checked by its hash and copied again');
+  t.equal(statSync(work).mode & 0o777, 0o700);
+
+  await execa('chown', ['65534:65534', work]);
+  try {
+    const refused = await lab(['run', 'damon-smoke', ...ONE_VCPU, '--host', 'lv-ssh', '--lab-config', env.labConfig]);
+    t.equal(refused.exitCode, 3, refused.all);
+    t.match(refused.all, new RegExp(`host lv-ssh: the lab's folder ${work} is not safe: it belongs to uid 65534, not to the SSH user \\(uid 0\\)`));
+  } finally {
+    await execa('chown', ['0:0', work]);
+  }
+});
+
 t.test('a console-only kernel on the qemu+ssh host: KUnit from the followed console', async (t) => {
   const reports = newReportsDir();
   const r = await lab(['run', 'damon-kunit', '--series', 'kunit-console-7.2', '--host', 'lv-ssh', '--lab-config', env.labConfig], { reports });

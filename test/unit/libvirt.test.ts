@@ -66,10 +66,21 @@ t.test('host keys: a remote host is checked against known_hosts, ports in bracke
 
 t.test('lab config: a hosts inventory, schema-checked with the file and line of a mistake', async (t) => {
   const c = parseYaml('hosts:\n  - name: amd1\n    uri: qemu+ssh://root@amd1/system\n    max_guests: 4\n', 'lab.yaml', LabConfigSchema);
-  t.equal(c.hosts[0]!.workdir, '/var/tmp/damon-lab');
+  t.equal(c.hosts[0]!.workdir, undefined, 'no shared default: the SSH user\'s own ~/.cache/damon-lab, made 0700');
+  t.throws(() => parseYaml("hosts:\n  - name: amd1\n    uri: qemu:///system\n    workdir: '/tmp/a b'\n", 'lab.yaml', LabConfigSchema), /without spaces or quotes/);
   t.equal(c.hosts[0]!.accel, 'auto');
   t.throws(() => parseYaml('hosts:\n  - name: amd1\n    uri: http://x\n', 'lab.yaml', LabConfigSchema), /lab\.yaml:3: 'hosts\.0\.uri'/);
   t.throws(() => parseYaml('hosts:\n  - name: amd1\n    uri: qemu:///system\n    cpus: 4\n', 'lab.yaml', LabConfigSchema), /lab\.yaml:4: unknown key 'hosts\.0\.cpus'/);
+});
+
+t.test('a host folder is the lab\'s only when the SSH user owns it alone', async (t) => {
+  const { privateDirProblem } = await import('../../harness/hosts/host-link.js');
+  t.equal(privateDirProblem('0 700', '0'), undefined);
+  t.equal(privateDirProblem('1000 700\n', '1000\n'), undefined);
+  t.match(privateDirProblem('1001 700', '0'), /belongs to uid 1001, not to the SSH user \(uid 0\)/);
+  t.match(privateDirProblem('0 1777', '0'), /mode is 1777: not closed to other users/);
+  t.match(privateDirProblem('0 755', '0'), /mode is 755/);
+  t.match(privateDirProblem('', '0'), /cannot read its owner and mode/);
 });
 
 const amdCpuinfo = 'vendor_id\t: AuthenticAMD\nflags\t\t: fpu ibs perfctr_core\n';
