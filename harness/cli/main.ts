@@ -28,9 +28,9 @@ function prepareCache(): void {
   // 0700: the cache holds the lab's SSH keys and guest images with host keys in them.
   mkdirSync(cacheRoot(), { recursive: true, mode: 0o700 });
   chmodSync(cacheRoot(), 0o700);
-  const { killed, removed } = sweepLeftovers(cacheRoot());
+  const { killed, removed, destroyed } = sweepLeftovers(cacheRoot());
   if (killed.length || removed.length) {
-    process.stderr.write(`lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${removed.length} leftover folder(s) removed\n`);
+    process.stderr.write(`lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${destroyed.length ? `libvirt domain(s) ${destroyed.join(', ')} destroyed; ` : ''}${removed.length} leftover folder(s) removed\n`);
   }
 }
 

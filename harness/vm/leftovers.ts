@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../util/state-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatIdentity, parseIdentity, processIdentity, stillRunning, type ProcessIdentity } from '../util/process-identity.js';
+import { destroyDomainNow } from './reaper.js';
 
 /**
  * What a lab process killed by SIGKILL leaves behind, and its removal by the next lab command.
@@ -17,6 +18,7 @@ import { formatIdentity, parseIdentity, processIdentity, stillRunning, type Proc
 export const RUN_DIR_PREFIX = 'damon-lab-';
 const OWNER = 'owner';
 const QEMU_PID = 'qemu.pid';
+const DOMAIN = 'libvirt-domain';
 
 /** Marks a fresh run dir as this process's, so a sweep leaves it alone while this process lives. */
 export function claimRunDir(runDir: string): void {
@@ -29,6 +31,11 @@ export function recordQemu(runDir: string, pid: number): void {
   if (id) writeFileAtomic(join(runDir, QEMU_PID), formatIdentity(id), 0o600);
 }
 
+/** Records the transient libvirt domain started for a run dir (its URI and name, one per line). */
+export function recordDomain(runDir: string, uri: string, name: string): void {
+  writeFileAtomic(join(runDir, DOMAIN), `${uri}\n${name}\n`, 0o600);
+}
+
 /** A run dir kept for the user (`--keep`): it is theirs now, and no sweep removes it. */
 export function releaseRunDir(runDir: string): void {
   rmSync(join(runDir, OWNER), { force: true });
@@ -37,11 +44,16 @@ export function releaseRunDir(runDir: string): void {
 export interface SweepResult {
   killed: number[];
   removed: string[];
+  /** libvirt domains ("URI NAME") destroyed. */
+  destroyed: string[];
 }
 
+/** How the sweep destroys a domain; replaceable in tests (default: virsh). */
+export type DomainDestroyer = (uri: string, name: string) => boolean;
+
 /** Removes the run dirs and staging entries of lab processes that are gone, killing their QEMUs first. */
-export function sweepLeftovers(cache: string, tmp = tmpdir()): SweepResult {
-  const result: SweepResult = { killed: [], removed: [] };
+export function sweepLeftovers(cache: string, tmp = tmpdir(), destroy: DomainDestroyer = destroyDomainNow): SweepResult {
+  const result: SweepResult = { killed: [], removed: [], destroyed: [] };
   for (const name of safeReaddir(tmp)) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
     const dir = join(tmp, name);
@@ -56,6 +68,8 @@ export function sweepLeftovers(cache: string, tmp = tmpdir()): SweepResult {
         /* gone meanwhile */
       }
     }
+    const domain = readDomain(join(dir, DOMAIN));
+    if (domain && destroy(domain.uri, domain.name)) result.destroyed.push(`${domain.uri} ${domain.name}`);
     rmSync(dir, { recursive: true, force: true });
     result.removed.push(dir);
   }
@@ -113,4 +127,11 @@ function readIdentity(file: string): ProcessIdentity | undefined {
   } catch {
     return undefined;
   }
+}
+
+function readDomain(file: string): { uri: string; name: string } | undefined {
+  if (!existsSync(file)) return undefined;
+  const [uri, name] = readFileSync(file, 'utf8').split('\n');
+  // Names the lab gives its domains only: the sweep never destroys anything it did not create.
+  return uri && name && /^damon-lab-[A-Za-z0-9-]+$/.test(name) && /^qemu(\+ssh)?:\/\//.test(uri) ? { uri, name } : undefined;
 }

@@ -1,4 +1,5 @@
-import { claimRunDir, RUN_DIR_PREFIX } from './leftovers.js';
+import { claimRunDir, recordDomain, RUN_DIR_PREFIX } from './leftovers.js';
+import { trackDomain, untrackDomain } from './reaper.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,8 +93,13 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
       if (/host forwarding rule/.test(msg) && attempt < 3) continue;
       throw new InfraError(`host ${conn.spec.name}: libvirt could not start the guest: ${msg}`, plan.xml);
     }
+    // Tracked from here until it ends: a second Ctrl-C destroys it on the way out, and a lab killed by
+    // SIGKILL leaves its name in the run dir for the next command's sweep.
+    trackDomain(conn.spec.uri, name);
+    recordDomain(runDir, conn.spec.uri, name);
     const stopFollow = conn.link.local ? () => {} : await conn.link.follow(`${hostRunDir}/console.log`, consoleLog);
     const machine = libvirtMachine(conn, dom, name, async () => {
+      untrackDomain(conn.spec.uri, name);
       await delay(300); // the last console bytes on their way
       stopFollow();
       if (!conn.link.local) await conn.link.exec(['rm', '-rf', hostRunDir]).catch(() => {});

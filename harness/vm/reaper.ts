@@ -1,17 +1,43 @@
+import { spawnSync } from 'node:child_process';
+
 /**
  * Every QEMU (and other long-lived child) the lab starts is registered here, so that whatever way the
- * process ends (success, exception, Ctrl-C, SIGTERM), none is left running. Kills only pids it started.
+ * process ends (success, exception, Ctrl-C, SIGTERM), none is left running. Kills only pids it started,
+ * and destroys only the libvirt domains it created (by URI and name).
  */
 const live = new Map<number, string>();
+const domains = new Map<string, { uri: string; name: string }>();
 let installed = false;
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  // Last resort on any exit path: synchronous, so it runs even from process.exit().
+  process.on('exit', killAllNow);
+}
 
 export function trackChild(pid: number, what: string): void {
   live.set(pid, what);
-  if (!installed) {
-    installed = true;
-    // Last resort on any exit path: synchronous, so it runs even from process.exit().
-    process.on('exit', killAllNow);
-  }
+  install();
+}
+
+/** A transient libvirt domain the lab created: destroyed on any exit path if still tracked. */
+export function trackDomain(uri: string, name: string): void {
+  domains.set(`${uri} ${name}`, { uri, name });
+  install();
+}
+
+export function untrackDomain(uri: string, name: string): void {
+  domains.delete(`${uri} ${name}`);
+}
+
+/**
+ * Destroys a domain from a process that is ending (no event loop left for the binding): virsh, bounded
+ * in time. A domain already gone is fine.
+ */
+export function destroyDomainNow(uri: string, name: string): boolean {
+  const r = spawnSync('virsh', ['-c', uri, 'destroy', name], { stdio: 'ignore', timeout: 10_000 });
+  return r.status === 0;
 }
 
 export function untrackChild(pid: number): void {
@@ -31,4 +57,6 @@ export function killAllNow(): void {
     }
   }
   live.clear();
+  for (const d of domains.values()) destroyDomainNow(d.uri, d.name);
+  domains.clear();
 }

@@ -87,6 +87,23 @@ t.test('the qemu+ssh host\'s folder: a planted file of the right name is replace
   }
 });
 
+t.test('kill -9 of the lab while its libvirt domain runs: the next lab command destroys the domain', async (t) => {
+  const child = lab(['run', 'damon-smoke', ...ONE_VCPU, '--host', 'lv-local', '--lab-config', env.labConfig, '--quiet']);
+  let up = false;
+  for (let i = 0; i < 600 && !up; i++) {
+    up = (await domains()).some((d) => d.startsWith('damon-lab-'));
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.ok(up, 'the domain came up');
+  child.kill('SIGKILL');
+  await child;
+  t.ok((await domains()).some((d) => d.startsWith('damon-lab-')), 'libvirt keeps a transient domain its creator no longer watches');
+  const next = await lab(['list']);
+  t.equal(next.exitCode, 0, next.all);
+  t.match(next.all, /libvirt domain\(s\) qemu:\/\/\/system damon-lab-[^ ]+ destroyed/);
+  t.same(await domains(), [], 'no domain left');
+});
+
 t.test('a console-only kernel on the qemu+ssh host: KUnit from the followed console', async (t) => {
   const reports = newReportsDir();
   const r = await lab(['run', 'damon-kunit', '--series', 'kunit-console-7.2', '--host', 'lv-ssh', '--lab-config', env.labConfig], { reports });

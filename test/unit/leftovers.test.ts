@@ -65,3 +65,23 @@ t.test('the sweep kills a dead lab\'s QEMU by its pid file, removes its run dir 
   t.ok(existsSync(other), 'folders the lab did not make stay');
   t.ok(existsSync(liveStaging), 'a living lab\'s staging stays');
 });
+
+t.test('sweep: a dead lab\'s libvirt domain is destroyed by its recorded URI and name; a name the lab does not give is left alone', async (t) => {
+  const { recordDomain } = await import('../../harness/vm/leftovers.js');
+  const tmp = mkdtempSync(join(tmpdir(), 'sweep-dom-'));
+  const cache = mkdtempSync(join(tmpdir(), 'sweep-dom-cache-'));
+  const dead = join(tmp, 'damon-lab-dead');
+  mkdirSync(dead);
+  writeFileSync(join(dead, 'owner'), deadIdentity());
+  recordDomain(dead, 'qemu+ssh://root@127.0.0.1:2222/system', 'damon-lab-123-abc-0');
+  const forged = join(tmp, 'damon-lab-forged');
+  mkdirSync(forged);
+  writeFileSync(join(forged, 'owner'), deadIdentity());
+  writeFileSync(join(forged, 'libvirt-domain'), 'qemu:///system\nproduction-db\n');
+  const calls: string[] = [];
+  const r = sweepLeftovers(cache, tmp, (uri, name) => { calls.push(`${uri} ${name}`); return true; });
+  t.same(calls, ['qemu+ssh://root@127.0.0.1:2222/system damon-lab-123-abc-0']);
+  t.same(r.destroyed, calls);
+  t.notOk(existsSync(dead));
+  t.notOk(existsSync(forged), 'the forged folder is removed, its domain untouched');
+});
