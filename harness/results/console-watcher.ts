@@ -3,7 +3,7 @@
  * and RCU stalls. Pure: feed it text, ask for findings. Each finding keeps an excerpt: the report from its
  * first line to the kernel's "end trace" marker (or a bounded number of lines).
  */
-export type FindingKind = 'panic' | 'oops' | 'bug' | 'warning' | 'kasan' | 'hung-task' | 'rcu-stall' | 'soft-lockup' | 'gpf';
+export type FindingKind = 'panic' | 'oops' | 'bug' | 'warning' | 'kasan' | 'hung-task' | 'rcu-stall' | 'soft-lockup' | 'gpf' | 'flood';
 
 export interface ConsoleFinding {
   kind: FindingKind;
@@ -32,6 +32,9 @@ const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
 
 const END_MARKERS = /---\[ end (trace|Kernel panic)|^=+$/;
 const MAX_EXCERPT_LINES = 200;
+/** Bounds that keep the watcher's memory fixed whatever the guest prints. */
+const MAX_LINE_CHARS = 64 * 1024;
+const MAX_FINDINGS = 200;
 const TIMESTAMP = /^\s*(<\d+>)?\s*\[\s*\d+\.\d+\]\s?/;
 
 export function stripPrintkPrefix(line: string): string {
@@ -43,12 +46,19 @@ export class ConsoleWatcher {
   private lines: string[] = [];
   private open: { finding: ConsoleFinding; body: string[] } | undefined;
   readonly findings: ConsoleFinding[] = [];
+  /** Findings past MAX_FINDINGS: counted, not kept. */
+  droppedFindings = 0;
 
   /** Feeds more console text (any chunking). */
   push(text: string): ConsoleFinding[] {
     const data = this.partial + text.replace(/\r/g, '');
     const parts = data.split('\n');
     this.partial = parts.pop() ?? '';
+    // A line with no end in sight is taken as it stands, in pieces: the watcher's memory stays bounded.
+    while (this.partial.length > MAX_LINE_CHARS) {
+      parts.push(this.partial.slice(0, MAX_LINE_CHARS));
+      this.partial = this.partial.slice(MAX_LINE_CHARS);
+    }
     const fresh: ConsoleFinding[] = [];
     for (const raw of parts) {
       const f = this.line(raw);
@@ -83,20 +93,31 @@ export class ConsoleWatcher {
     if (this.open) {
       // A new finding inside an open excerpt belongs to it (an Oops after "BUG: unable to handle"),
       // unless it is of a worse kind we would otherwise lose (a panic after a WARNING).
-      this.open.body.push(text);
+      this.open.body.push(text.slice(0, 2000));
       const done = END_MARKERS.test(text) && this.open.body.length > 1;
       if (done || this.open.body.length >= MAX_EXCERPT_LINES) this.close();
       if (kind !== 'panic' || this.findings.some((f) => f.kind === 'panic')) return undefined;
       this.close();
     }
     if (!kind) return undefined;
-    const finding: ConsoleFinding = { kind, line: lineNo, title: text.trim(), excerpt: text };
+    if (this.findings.length >= MAX_FINDINGS) {
+      this.droppedFindings++;
+      return undefined;
+    }
+    const finding: ConsoleFinding = { kind, line: lineNo, title: text.trim().slice(0, 1000), excerpt: text };
     this.findings.push(finding);
-    this.open = { finding, body: [text] };
+    this.open = { finding, body: [text.slice(0, 2000)] };
     return finding;
   }
 
   private lineCount = 0;
+
+  /** A finding the lab makes itself (a console flood), kept like the kernel's. */
+  note(kind: FindingKind, title: string): ConsoleFinding {
+    const finding: ConsoleFinding = { kind, line: this.lineCount, title, excerpt: title };
+    this.findings.push(finding);
+    return finding;
+  }
 
   private close(): void {
     if (!this.open) return;

@@ -35,7 +35,8 @@ export interface RunSummary {
   counts: Record<TestStatus, number>;
   /** SVG figures made at report time (region heatmaps, convergence curves), shown in report.html. */
   plots?: Array<{ title: string; svg: string }>;
-  console: { findings: ConsoleFinding[]; log: string };
+  /** bytes: the console's full size; cutBytes: what the report's copy left out (a flooded console). */
+  console: { findings: ConsoleFinding[]; log: string; bytes?: number; cutBytes?: number };
 }
 
 export function countStatuses(tests: readonly TestRecord[]): Record<TestStatus, number> {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readBounded } from '../util/bounded-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -33,7 +34,13 @@ export interface BootRequest {
 }
 
 /** Console findings that make a lost guest the kernel's fault rather than the host's. */
-const KERNEL_FAULTS: ReadonlySet<ConsoleFinding['kind']> = new Set(['panic', 'oops', 'bug', 'gpf', 'soft-lockup', 'hung-task', 'rcu-stall', 'kasan']);
+const KERNEL_FAULTS: ReadonlySet<ConsoleFinding['kind']> = new Set(['panic', 'oops', 'bug', 'gpf', 'soft-lockup', 'hung-task', 'rcu-stall', 'kasan', 'flood']);
+
+/** Console output a guest may write before the lab stops it: $LAB_CONSOLE_LIMIT_MIB, default 512 MiB. */
+function consoleLimitBytes(): number {
+  const mib = Number(process.env.LAB_CONSOLE_LIMIT_MIB ?? 512);
+  return (Number.isFinite(mib) && mib > 0 ? mib : 512) * 1024 * 1024;
+}
 
 // Matched with the word after the release, so a line the follower read halfway is never taken for it.
 const READY = /LAB-READY (\S+) uptime=/;
@@ -91,6 +98,13 @@ export class RunningGuest {
   constructor(readonly plan: GuestPlan, readonly accel: Accel, readonly runDir: string, private readonly machine: GuestMachine, onFinding?: (f: ConsoleFinding) => void, private readonly dial?: Dialer) {
     this.follower = new FileFollower(plan.consoleLog, (text) => {
       for (const f of this.watcher.push(text)) onFinding?.(f);
+      // A guest that floods its console is stopped: its output would fill the disk the log is on. That
+      // is the guest's doing (a finding, so console_clean fails), not the host's.
+      if (!this.flooded && this.follower.bytes > consoleLimitBytes()) {
+        this.flooded = true;
+        onFinding?.(this.watcher.note('flood', `console flood: more than ${consoleLimitBytes() >> 20} MiB of console output; the lab stopped the guest`));
+        void this.machine.kill().catch(() => {});
+      }
     });
     this.follower.start(20);
     this.exitPromise = machine.ended.then((how) => {
@@ -107,10 +121,12 @@ export class RunningGuest {
     return this.machine.stderr();
   }
 
-  /** The whole console log so far. */
+  private flooded = false;
+
+  /** The console log so far: whole, or (past 32 MiB) its head and tail around a cut marker. */
   consoleText(): string {
     this.follower.poll();
-    return readFileSync(this.plan.consoleLog, 'utf8');
+    return readBounded(this.plan.consoleLog).text;
   }
 
   consoleTail(lines = 40): string {

@@ -63,3 +63,39 @@ t.test('a KASAN excerpt runs to the closing rule line', async (t) => {
   const f = scanConsole(fixture('kasan.log'));
   t.match(f[0]!.excerpt.trimEnd().split('\n').pop(), /^=+$/);
 });
+
+t.test('a flood keeps the watcher bounded: endless lines are cut, findings past 200 are counted, not kept', async (t) => {
+  const w = new ConsoleWatcher();
+  const megabyte = 'x'.repeat(1024 * 1024);
+  for (let i = 0; i < 8; i++) w.push(megabyte); // 8 MiB with no newline
+  // tail(1): the last whole line and the pending one, each at most 64 KiB.
+  t.ok(w.tail(1).length <= 2 * 64 * 1024 + 1, `the pending line stays bounded (${w.tail(1).length} chars)`);
+  w.push('\n');
+  const warn = '[    1.000000] WARNING: CPU: 0 PID: 1 at mm/damon/core.c:1 f+0x1/0x2\n[    1.000001] ---[ end trace 0000000000000000 ]---\n';
+  w.push(warn.repeat(500));
+  t.equal(w.findings.length, 200);
+  t.equal(w.droppedFindings, 300);
+  t.ok(w.findings.every((f) => f.excerpt.length <= 200 * 2001), 'excerpts bounded');
+  const flood = w.note('flood', 'console flood: more than 4 MiB of console output; the lab stopped the guest');
+  t.equal(flood.kind, 'flood');
+  t.equal(w.findings.at(-1), flood, 'the lab\'s own finding is kept even past the cap');
+});
+
+t.test('readBounded / copyBounded: whole when small, head + marker + tail when not', async (t) => {
+  const { readBounded, copyBounded } = await import('../../harness/util/bounded-file.js');
+  const { mkdtempSync, writeFileSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'bounded-'));
+  const small = join(dir, 'small');
+  writeFileSync(small, 'abc\n');
+  t.same(readBounded(small, 8, 8), { text: 'abc\n', size: 4, cut: 0 });
+  const big = join(dir, 'big');
+  writeFileSync(big, `HEAD${'.'.repeat(1000)}TAIL`);
+  const r = readBounded(big, 4, 4);
+  t.equal(r.cut, 1000);
+  t.equal(r.text, 'HEAD\n[… damon-lab: 1000 bytes of console output cut here …]\nTAIL');
+  const c = copyBounded(big, join(dir, 'copy'), 4, 4);
+  t.same(c, { size: 1008, cut: 1000 });
+  t.ok(statSync(join(dir, 'copy')).size < 100);
+});
