@@ -1,4 +1,5 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { checkSealed, sealFile } from '../util/sealed-file.js';
 import { publishDir } from '../util/staging.js';
 import { waitForLock } from '../util/lock.js';
 import { availableParallelism } from 'node:os';
@@ -85,6 +86,19 @@ function makeEnv(cache: string): Record<string, string> {
   };
 }
 
+/**
+ * Whether an artifact's bootable kernels are what was published (their seals); a damaged artifact is
+ * removed, so the caller builds it again (make finds its objects in the build directory: little to do).
+ */
+function artifactIntact(dir: string, log: (l: string) => void): boolean {
+  const boot = join(dir, 'boot');
+  const damaged = existsSync(boot) ? readdirSync(boot).filter((f) => /^vmlinu[xz]-/.test(f) && !f.endsWith('.seal') && checkSealed(join(boot, f)) === 'damaged') : [];
+  if (!damaged.length) return true;
+  log(`the cached kernel ${dir} is damaged (${damaged.join(', ')}: not the sha256 it was published with): building it again`);
+  rmSync(dir, { recursive: true, force: true });
+  return false;
+}
+
 export function artifactFromDir(dir: string): KernelArtifact {
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ArtifactMeta;
   const configPath = join(dir, 'boot', `config-${meta.release}`);
@@ -128,7 +142,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const index = join(artifacts, 'by-input', inputKey);
   if (existsSync(index)) {
     const dir = join(artifacts, readFileSync(index, 'utf8').trim());
-    if (existsSync(join(dir, 'meta.json'))) {
+    if (existsSync(join(dir, 'meta.json')) && artifactIntact(dir, log)) {
       const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ArtifactMeta;
       log(`kernel ${meta.release} from the artifact cache (no make)`);
       return { artifact: artifactFromDir(dir), artifactDir: dir, cached: true, commit: meta.commit, seconds: (performance.now() - t0) / 1000 };
@@ -162,7 +176,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     const configSha = hashParts([['config', configText]]);
     const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
     const dir = join(artifacts, key);
-    if (!existsSync(join(dir, 'meta.json'))) {
+    if (!existsSync(join(dir, 'meta.json')) || !artifactIntact(dir, log)) {
       log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
       const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
       const progress = (l: string) => log(`  ${l}`);
@@ -184,6 +198,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
         if (parseKernelConfig(configText).get('CONFIG_PVH') === 'y') cpSync(join(buildDir, 'vmlinux'), join(staging, 'boot', `vmlinux-pvh-${release}`));
         cpSync(join(buildDir, '.config'), join(staging, 'boot', `config-${release}`));
         cpSync(join(buildDir, 'System.map'), join(staging, 'boot', `System.map-${release}`));
+        // The files a guest boots are sealed with their hash: a damaged artifact is rebuilt, never booted.
+        for (const f of readdirSync(join(staging, 'boot'))) if (/^vmlinu[xz]-/.test(f)) sealFile(join(staging, 'boot', f));
         cpSync(logPath, join(staging, 'build.log'));
         const meta: ArtifactMeta = {
           key, release, series: series.name, commit, base, patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),

@@ -1,3 +1,4 @@
+import { checkSealed, discardSealed, sealFile } from '../util/sealed-file.js';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { run } from '../util/process.js';
@@ -140,18 +141,22 @@ async function decompressXz(path: string): Promise<Buffer> {
 }
 
 /** Builds (or finds) the image in the content-addressed cache: images/initramfs-<key>.cpio */
-export async function buildInitramfs(cache: string, inp: InitramfsInputs): Promise<{ path: string; key: string; cached: boolean }> {
+export async function buildInitramfs(cache: string, inp: InitramfsInputs): Promise<{ path: string; key: string; cached: boolean; damaged?: boolean }> {
   const plan = await planInitramfs(inp);
   const dir = join(cache, 'images');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `initramfs-${plan.key.slice(0, 20)}.cpio`);
-  if (existsSync(path)) {
+  // A cached image is used only if it is what was published (its seal's hash); a damaged one is rebuilt.
+  const state = checkSealed(path);
+  if (state === 'ok' || state === 'unsealed') {
     chmodSync(path, 0o600); // images cached before they were made private
     return { path, key: plan.key, cached: true };
   }
+  if (state === 'damaged') discardSealed(path);
   const tmp = `${path}.tmp-${process.pid}`;
   // 0600: the image holds the guest's SSH host private key.
   writeFileSync(tmp, writeCpio(plan.entries), { mode: 0o600 });
   renameSync(tmp, path);
-  return { path, key: plan.key, cached: false };
+  sealFile(path);
+  return { path, key: plan.key, cached: false, ...(state === 'damaged' ? { damaged: true } : {}) };
 }

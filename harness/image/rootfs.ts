@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { checkSealed, discardSealed, sealFile } from '../util/sealed-file.js';
 import { join } from 'node:path';
 import { run } from '../util/process.js';
 import { hashParts } from '../util/hash.js';
@@ -44,7 +45,12 @@ export async function buildRootfs(cache: string, name: string, keys: LabKeys, lo
   const dir = join(cache, 'images');
   const path = join(dir, `rootfs-${recipe.name}-${key}.ext4`);
   const hostKeyFile = `${path}.hostkey.pub`;
-  if (existsSync(path) && existsSync(hostKeyFile)) return { path, key, hostPublicKey: readFileSync(hostKeyFile, 'utf8').trim(), cached: true };
+  const state = existsSync(hostKeyFile) ? checkSealed(path) : 'missing';
+  if (state === 'ok' || state === 'unsealed') return { path, key, hostPublicKey: readFileSync(hostKeyFile, 'utf8').trim(), cached: true };
+  if (state === 'damaged') {
+    log(`${path} is damaged (its sha256 is not the one it was published with): building it again`);
+    discardSealed(path);
+  }
 
   await ensurePackages(ROOTFS_PACKAGES.map((p) => p.name), log);
   mkdirSync(dir, { recursive: true });
@@ -74,6 +80,7 @@ export async function buildRootfs(cache: string, name: string, keys: LabKeys, lo
     chmodSync(tmp, 0o600); // it holds the image's SSH host private key
     writeFileSync(hostKeyFile, hostPub + '\n');
     renameSync(tmp, path);
+    sealFile(path);
     return { path, key, hostPublicKey: hostPub, cached: false };
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -215,7 +215,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const image = await clock.time(
           'image',
           () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), ...(bootScript !== undefined ? { bootScript } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
-          (i) => (i.cached ? 'cached' : 'built'),
+          (i) => (i.cached ? 'cached' : i.damaged ? 'built again: the cached copy was damaged (hash mismatch)' : 'built'),
         );
         const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
         summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
