@@ -2,6 +2,7 @@ import { appendFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { raceAbort } from '../util/abort.js';
 import { trackChild, untrackChild } from '../vm/reaper.js';
+import { groupDiesWithParent } from '../vm/die-with-parent.js';
 import { BuildError, firstBuildErrors } from './build-errors.js';
 import { readFileSync } from 'node:fs';
 
@@ -11,9 +12,10 @@ import { readFileSync } from 'node:fs';
  */
 export async function runMake(argv: readonly string[], o: { env: Record<string, string>; logPath: string; what: string; progress: (line: string) => void }): Promise<void> {
   appendFileSync(o.logPath, `\n$ ${argv.join(' ')}\n`);
-  const [file, ...args] = argv;
-  const child = execa(file!, args, { env: o.env, all: true, reject: false, buffer: false, stdin: 'ignore' });
-  if (child.pid) trackChild(child.pid, `make ${o.what}`);
+  // make and its compilers in a process group of their own that dies with the lab, SIGKILL included.
+  const [file, ...args] = groupDiesWithParent(argv);
+  const child = execa(file, args, { env: o.env, all: true, reject: false, buffer: false, stdin: 'ignore', detached: true });
+  if (child.pid) trackChild(child.pid, `make ${o.what}`, { group: true });
   let done = 0;
   let last = '';
   let lastReport = Date.now();

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
  * process ends (success, exception, Ctrl-C, SIGTERM), none is left running. Kills only pids it started,
  * and destroys only the libvirt domains it created (by URI and name).
  */
-const live = new Map<number, string>();
+const live = new Map<number, { what: string; group: boolean }>();
 const domains = new Map<string, { uri: string; name: string }>();
 let installed = false;
 
@@ -16,8 +16,9 @@ function install(): void {
   process.on('exit', killAllNow);
 }
 
-export function trackChild(pid: number, what: string): void {
-  live.set(pid, what);
+/** group: the pid leads a process group of its own (make and its compilers), killed whole. */
+export function trackChild(pid: number, what: string, o: { group?: boolean } = {}): void {
+  live.set(pid, { what, group: o.group ?? false });
   install();
 }
 
@@ -45,13 +46,13 @@ export function untrackChild(pid: number): void {
 }
 
 export function trackedChildren(): ReadonlyMap<number, string> {
-  return live;
+  return new Map([...live].map(([pid, c]) => [pid, c.what]));
 }
 
 export function killAllNow(): void {
-  for (const pid of live.keys()) {
+  for (const [pid, c] of live) {
     try {
-      process.kill(pid, 'SIGKILL');
+      process.kill(c.group ? -pid : pid, 'SIGKILL');
     } catch {
       /* already gone */
     }
