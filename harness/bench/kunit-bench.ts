@@ -49,6 +49,8 @@ export async function kunitBench(): Promise<void> {
       const summary = JSON.parse(readFileSync(join(reports, readdirSync(reports)[0]!, 'summary.json'), 'utf8')) as RunSummary;
       const cases = summary.tests.filter((x) => /^damon-kunit\.damon[-a-z]*\./.test(x.path));
       console.log(`${phase}: kunit.py ${fmtSeconds(pySeconds)} (exit ${py.exitCode}, ${pyCounts ? `${pyCounts.total} tests, ${pyCounts.passed} passed` : 'no counts'})`);
+      // A kunit.py that did not get to its counts is shown, not just counted: its last words say why.
+      if (py.exitCode !== 0 || !pyCounts) console.log(String(py.all).trim().split('\n').slice(-15).map((l) => `    kunit.py | ${l}`).join('\n'));
       console.log(`${phase}: lab      ${fmtSeconds(labSeconds)} (exit ${lab.exitCode}, ${cases.length} tests, ${cases.filter((x) => x.status === 'PASS').length} passed)`);
       console.log(`${phase}: ratio lab/kunit.py ${(labSeconds / pySeconds).toFixed(2)} (target ≤ 1.00: ${labSeconds <= pySeconds ? 'met' : 'NOT met'}); same count: ${pyCounts?.total === cases.length ? 'yes' : 'NO'}`);
     }
