@@ -42,3 +42,15 @@ t.test('tiering goal variants: the kernel\'s own metric where it has one, else u
   t.equal(nodeUsedTargetBp({ totalBytes: 768 * MiB, usedBytes: 300 * MiB }, { onNodeBytes: 200 * MiB, totalBytes: 384 * MiB }, 6000), Math.round((330.4 / 768) * 10000));
   t.same(parseNodeMeminfo('Node 0 MemTotal:         786432 kB\nNode 0 MemFree:          100 kB\nNode 0 MemUsed:           307200 kB\n'), { totalBytes: 768 * MiB, usedBytes: 300 * MiB });
 });
+
+t.test('nodePhysRanges: each node\'s physical range from a real numa-cxl guest\'s /proc/zoneinfo (7.2)', async (t) => {
+  const { nodePhysRanges } = await import('../../harness/damon/tiering.js');
+  const { readFileSync } = await import('node:fs');
+  const zoneinfo = readFileSync(new URL('../fixtures/proc/zoneinfo-numa-cxl-7.2.txt', import.meta.url), 'utf8');
+  const r = nodePhysRanges(zoneinfo);
+  // node 0: DMA from pfn 1 and DMA32 from 4096 (768 MiB with the CPUs); node 1: DMA32 only (the CPU-less 768 MiB).
+  t.same([...r.keys()], [0, 1]);
+  t.same(r.get(0), { start: 0x1000n, end: 0x30000000n });
+  t.same(r.get(1), { start: 0x30000000n, end: 0x5ffe0000n });
+  t.same(nodePhysRanges('Node 0, zone   Normal\n        spanned  0\n  start_pfn:           0\n').size, 0, 'a zone that spans nothing is no range');
+});
