@@ -43,12 +43,13 @@ const Params = z
     goal_tuner: z.enum(['consist', 'temporal']).optional(),
     reset_interval_ms: z.number().int().positive().default(1000),
     /**
+     * auto: push_pull with a native goal, hot_cold otherwise.
      * hot_cold: migrate_hot to node 0 (hot regions) and migrate_cold to node 1 (cold regions), each with
      * its own goal. push_pull (native goals only): both schemes see every region (any access pattern,
      * ranked by hotness through the quota weights), promotion limited by an address filter to node 1's
      * physical range and demotion to node 0's, so both goals measure the same eligible memory.
      */
-    layout: z.enum(['hot_cold', 'push_pull']).default('hot_cold'),
+    layout: z.enum(['auto', 'hot_cold', 'push_pull']).default('auto'),
   })
   .strict();
 
@@ -144,7 +145,8 @@ const scenario: Scenario = {
       const [hotGoal, coldGoal] = goalsFor(variant, target, dram, usedTarget);
       const q: Quota = { bytes: quota, resetMs: p.reset_interval_ms, ...(tuner ? { tuner } : {}) };
       let schemes: DamonScheme[];
-      if (p.layout === 'push_pull') {
+      const layout = p.layout === 'auto' ? (native ? 'push_pull' : 'hot_cold') : p.layout;
+      if (layout === 'push_pull') {
         if (!native) {
           skipped = `layout push_pull needs a native per-node goal metric (node_eligible_mem_bp, 7.2+); this run's goal is ${variant}`;
           throw new SkipCheck(skipped);
@@ -179,7 +181,7 @@ const scenario: Scenario = {
         }] }],
       });
       await damon.command(0, 'on');
-      log(`goals: ${variant}${variant === 'user_input' ? ' (fed by the lab from numa_maps)' : ' (the kernel\'s own)'}${variant === 'node_mem_used_bp' ? `, node 0 used target ${usedTarget} bp` : ''}; tuner ${tuner ?? 'n/a'}; layout ${p.layout}; DRAM share at start ${(dram / 100).toFixed(1)}%`);
+      log(`goals: ${variant}${variant === 'user_input' ? ' (fed by the lab from numa_maps)' : ' (the kernel\'s own)'}${variant === 'node_mem_used_bp' ? `, node 0 used target ${usedTarget} bp` : ''}; tuner ${tuner ?? 'n/a'}; layout ${layout}; DRAM share at start ${(dram / 100).toFixed(1)}%`);
       return true;
     });
     let result: Convergence | undefined;

@@ -3,12 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lab, newReportsDir, onlyReport } from './lab-cli.js';
 
-t.test('damon-tiering on Debian 7.2 with the kernel\'s own node_eligible_mem_bp goals in a two-node guest', async (t) => {
+t.test('damon-tiering on Debian 7.2 with the kernel\'s own node_eligible_mem_bp goals in a two-node guest: the push/pull layout converges', async (t) => {
   const reports = newReportsDir();
   const r = await lab(['run', 'damon-tiering', '--kernel', 'debian-7.2'], { reports });
   const { dir, summary } = onlyReport(reports);
-  // The thresholds decide PASS or FAIL; either way the measurement must be complete and consistent.
-  t.equal(r.exitCode, summary.status === 'PASS' ? 0 : 1, r.all);
+  // Measured on 7.2 under TCG: converged in 89 s and 174 s, steady within 1.7 points (the hot/cold
+  // layout settled 6 points off, see the README): PASS is what this kernel must give.
+  t.equal(r.exitCode, 0, r.all);
+  t.equal(summary.status, 'PASS');
+  t.match(r.all, /layout push_pull/);
   t.match(summary.guest?.argv?.join(' '), /-numa node,nodeid=1,memdev=mem1(?!,cpus)/, 'node 1 is CPU-less');
   const by = new Map(summary.tests.map((x) => [x.name, x]));
   for (const name of ['guest_has_cpuless_node', 'workload_starts', 'schemes_start']) t.equal(by.get(name)?.status, 'PASS', name);
@@ -20,7 +23,9 @@ t.test('damon-tiering on Debian 7.2 with the kernel\'s own node_eligible_mem_bp 
   // The measurement is in summary.json whatever the verdict: PASS or FAIL, the metrics are there.
   t.same(converge.metrics?.map((m) => m.name), ['time_to_converge', 'steady_mean_error', 'steady_stddev', 'native_goal']);
   t.equal(converge.metrics?.find((m) => m.name === 'native_goal')?.value, 1, 'the kernel\'s own goal metric, no lab-fed loop');
-  if (converge.status !== 'PASS') t.match(converge.reason, /DRAM share did not converge to 60% ± 2 within \d+ s \(last [\d.]+%\)/);
+  const metric = (name: string) => converge.metrics?.find((m) => m.name === name)?.value ?? NaN;
+  t.ok(metric('time_to_converge') > 0 && metric('time_to_converge') <= 220, `converged in ${metric('time_to_converge')} s`);
+  t.ok(metric('steady_mean_error') <= 2 && metric('steady_stddev') <= 2, `steady error ${metric('steady_mean_error')} pp, stddev ${metric('steady_stddev')} pp`);
   const series = JSON.parse(readFileSync(join(dir, 'tiering-series.json'), 'utf8')) as { variant: string; series: Array<{ effectiveMiB: number[] }> };
   t.equal(series.variant, 'node_eligible_mem_bp');
   t.ok(series.series.some((x) => (x.effectiveMiB[1] ?? 0) > 0), 'the demotion scheme\'s effective quota was sampled');
