@@ -22,8 +22,31 @@ export function kunitPyCounts(output: string): { total: number; passed: number }
  * (the same again), in the same run. Same test counts expected; the lab's wall time should not exceed
  * kunit.py's. Slow when cold (two kernel builds): `npm run bench -- kunit`.
  */
+/**
+ * Removes the artifacts earlier runs of this bench left (series bench-kunit-*) and the input index
+ * entries that point at them: the artifact cache would otherwise answer the lab's "cold" build.
+ */
+function evictBenchArtifacts(): number {
+  const artifacts = join(cacheRoot(), 'artifacts');
+  if (!existsSync(artifacts)) return 0;
+  const gone = new Set<string>();
+  for (const key of readdirSync(artifacts)) {
+    const meta = join(artifacts, key, 'meta.json');
+    if (!existsSync(meta)) continue;
+    const series = (JSON.parse(readFileSync(meta, 'utf8')) as { series?: string }).series ?? '';
+    if (!series.startsWith('bench-kunit-')) continue;
+    rmSync(join(artifacts, key), { recursive: true, force: true });
+    gone.add(key);
+  }
+  const index = join(artifacts, 'by-input');
+  if (existsSync(index)) for (const f of readdirSync(index)) if (gone.has(readFileSync(join(index, f), 'utf8').trim())) rmSync(join(index, f), { force: true });
+  return gone.size;
+}
+
 export async function kunitBench(): Promise<void> {
   const base = benchBase();
+  const evicted = evictBenchArtifacts();
+  if (evicted) console.log(`(evicted ${evicted} kernel(s) an earlier run of this bench left in the artifact cache: the lab's cold build is cold)`);
   console.log(`== lab run damon-kunit vs kunit.py run --arch=x86_64, same kunitconfig, same tree (${base})`);
   const { repo } = await debianSourceRepo(cacheRoot(), base);
   const kunitconfig = join(repo, 'mm', 'damon', 'tests', '.kunitconfig');
@@ -62,6 +85,7 @@ export async function kunitBench(): Promise<void> {
       console.log(`${phase}: ratio lab/kunit.py ${(labSeconds / pySeconds).toFixed(2)} (target ≤ 1.00: ${labSeconds <= pySeconds ? 'met' : 'NOT met'}); same count: ${pyCounts?.total === cases.length ? 'yes' : 'NO'}`);
     }
   } finally {
+    evictBenchArtifacts();
     // The bench's series has a name no other run uses: its worktree and build directory go with it.
     await execa('git', ['-C', repo, 'worktree', 'remove', '--force', seriesWorktree(cacheRoot(), repo, name)], { reject: false });
     rmSync(work, { recursive: true, force: true });
