@@ -16,6 +16,16 @@ t.test('the RFC port builds, damon_ibs.ko included', { skip }, async (t) => {
   t.match(r.all, /7\.2\.\d+/);
 });
 
+t.test('damon-kunit on the console-only RFC kernel: the same 34 DAMON cases at boot, no SSH', { skip }, async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-kunit', '--series', 'ravi-ibs-rfc-on-7.2-console'], { reports });
+  t.equal(r.exitCode, 0, r.all);
+  const cases = onlyReport(reports).summary.tests.filter((x) => /^damon-kunit\.damon(-operations|-sysfs)?\./.test(x.path));
+  const by = (suite: string) => cases.filter((x) => x.path.startsWith(`damon-kunit.${suite}.`)).length;
+  t.same([by('damon'), by('damon-operations'), by('damon-sysfs')], [28, 5, 1]);
+  t.ok(cases.every((x) => x.status === 'PASS'));
+});
+
 t.test('damon-kunit on the RFC kernel: 34 DAMON cases (damon 28, damon-operations 5, damon-sysfs 1)', { skip }, async (t) => {
   const reports = newReportsDir();
   const r = await lab(['run', 'damon-kunit', '--series', 'ravi-ibs-rfc-on-7.2'], { reports });
@@ -39,9 +49,18 @@ t.test('damon-ops-module on the RFC kernel under TCG: ENODEV recorded, the IBS c
   t.equal(tests.find((x) => x.name === 'module_is_installed')?.status, 'PASS', 'damon_ibs.ko is in the image');
 });
 
-t.test('ordinary DAMON on the RFC kernel: damon-smoke passes', { skip }, async (t) => {
-  const r = await lab(['run', 'damon-smoke', '--series', 'ravi-ibs-rfc-on-7.2']);
-  t.equal(r.exitCode, 0, r.all);
+t.test('ordinary DAMON on the RFC kernel: damon-smoke monitors as on 7.2; turning the kdamond off oopses or not by what the slab held', { skip }, async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['run', 'damon-smoke', '--series', 'ravi-ibs-rfc-on-7.2'], { reports });
+  const { summary } = onlyReport(reports);
+  const by = new Map(summary.tests.map((x) => [x.name, x]));
+  for (const name of ['damon_sysfs_exists', 'avail_operations_lists_vaddr', 'workload_starts', 'kdamond_starts_on_vaddr', 'regions_are_read', 'hottest_region_overlaps_hot_range']) t.equal(by.get(name)?.status, 'PASS', name);
+  // The port's kdamond_call() calls a cleanup_fn that 7.2's sysfs.c never set (kmalloc'd, not zeroed):
+  // whether that oopses depends on the slab's old bytes. The slub-poison test below makes it certain.
+  if (r.exitCode !== 0) {
+    t.equal(r.exitCode, 1, r.all);
+    t.match(summary.console.findings.map((f) => f.excerpt).join('\n'), /kdamond_call/, 'the only failure is the port\'s oops in kdamond_call');
+  }
 });
 
 // Patches 1-2 are the port's setup (the RFC's base DAMON files, then build glue): patch 1 alone does not
