@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { checkSealed, sealFile } from '../util/sealed-file.js';
+import { requireFreeSpace } from '../util/free-space.js';
 import { publishDir } from '../util/staging.js';
 import { waitForLock } from '../util/lock.js';
 import { availableParallelism } from 'node:os';
@@ -158,6 +159,8 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     release();
   }
   async function buildLocked(): Promise<BuildResult> {
+    // A worktree and a build directory with modules and selftests: a few GiB for the lab config.
+    requireFreeSpace(cache, 4 * 1024 ** 3, `building ${series.name}`);
     if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
     // No patches (a configs-only series, a bisect step): the base is the commit, with no scratch worktree to
     // check out and clean; on a fresh tree that is a whole kernel checkout saved.

@@ -1,7 +1,8 @@
+import { requireFreeSpace } from '../util/free-space.js';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cachedDeb } from './apt-download.js';
 import { publishDir } from '../util/staging.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run } from '../util/process.js';
 import { InfraError, UsageError } from '../util/errors.js';
 import { git } from './git.js';
@@ -42,6 +43,8 @@ async function createRepo(cache: string, pkg: string, dir: string, log: (s: stri
   const deb = await cachedDeb(cache, pkg, log);
   const version = await run(['dpkg-deb', '-f', deb, 'Version']);
   const unpacked = `${dir}.deb-${process.pid}`;
+  // The tarball, unpacked, then committed to git: about 3 GiB at the peak for a 7.x source.
+  requireFreeSpace(dirname(dir), 3 * 1024 ** 3, `unpacking ${pkg} into a git repository`);
   try {
     await publishDir(dir, async (tree) => {
       log(`unpacking ${deb}`);

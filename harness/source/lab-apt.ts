@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probe, run } from '../util/process.js';
 import { InfraError } from '../util/errors.js';
+import { requireFreeSpace } from '../util/free-space.js';
 
 /**
  * The lab's own apt, for `apt-get download` of kernel and kernel source packages from Debian suites the
@@ -80,8 +81,11 @@ export async function labAptUpdate(cache: string, log: (s: string) => void, refr
   const stamp = join(apt.dir, 'lists', '.updated');
   if (!refresh && existsSync(stamp)) return apt;
   ensureLayout(apt);
+  // Five suites' lists take about 250 MiB; apt on a full disk can hang rather than fail.
+  requireFreeSpace(apt.dir, 400 * 1048576, `the Debian package lists (${LAB_SUITES.join(', ')})`);
   log(`fetching Debian package lists (${LAB_SUITES.join(', ')}) into ${apt.dir}`);
-  await run(['apt-get', '-q', ...apt.options, 'update']);
+  // Bounded in time too: apt has been seen to wait forever on a full disk.
+  await run(['apt-get', '-q', ...apt.options, 'update'], { timeout: 20 * 60_000 });
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
   return apt;
 }
@@ -104,6 +108,7 @@ export async function labAptVersion(cache: string, pkg: string, log: (s: string)
 /** `apt-get download` of one package into `cwd` through the lab's apt. */
 export async function labAptDownload(cache: string, pkg: string, cwd: string, log: (s: string) => void): Promise<void> {
   const apt = await labAptUpdate(cache, log);
+  requireFreeSpace(cwd, 300 * 1048576, `downloading ${pkg}`);
   const attempt = () => probe(['apt-get', 'download', '-q', ...apt.options, pkg], { cwd });
   let r = await attempt();
   if (!r.ok && /Unable to locate|has no installation candidate|404/.test(r.stderr)) {

@@ -36,7 +36,9 @@ export interface BootRequest {
 /** Console findings that make a lost guest the kernel's fault rather than the host's. */
 const KERNEL_FAULTS: ReadonlySet<ConsoleFinding['kind']> = new Set(['panic', 'oops', 'bug', 'gpf', 'soft-lockup', 'hung-task', 'rcu-stall', 'kasan', 'flood']);
 
-/** Console output a guest may write before the lab stops it: $LAB_CONSOLE_LIMIT_MIB, default 512 MiB. */
+const fmtMiB = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 0)} MiB`;
+
+/** Console output a guest may write before the lab stops it: $LAB_CONSOLE_LIMIT_MIB (fractions too), default 512 MiB. */
 function consoleLimitBytes(): number {
   const mib = Number(process.env.LAB_CONSOLE_LIMIT_MIB ?? 512);
   return (Number.isFinite(mib) && mib > 0 ? mib : 512) * 1024 * 1024;
@@ -102,7 +104,7 @@ export class RunningGuest {
       // is the guest's doing (a finding, so console_clean fails), not the host's.
       if (!this.flooded && this.follower.bytes > consoleLimitBytes()) {
         this.flooded = true;
-        onFinding?.(this.watcher.note('flood', `console flood: more than ${consoleLimitBytes() >> 20} MiB of console output; the lab stopped the guest`));
+        onFinding?.(this.watcher.note('flood', `console flood: more than ${fmtMiB(consoleLimitBytes())} of console output; the lab stopped the guest`));
         void this.machine.kill().catch(() => {});
       }
     });
@@ -150,6 +152,8 @@ export class RunningGuest {
       if (rootfs) throw this.bootFailure(`the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`);
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
+      const flood = this.watcher.findings.find((f) => f.kind === 'flood');
+      if (flood) throw this.bootFailure(`the guest flooded its console during boot: ${flood.title}`);
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
       this.throwOnKvmError();
       if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
