@@ -1,4 +1,5 @@
-import { statfsSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InfraError } from './errors.js';
 
 /**
@@ -7,7 +8,10 @@ import { InfraError } from './errors.js';
  * hanging) halfway through. The estimate is what the work needs at most, with room to spare.
  */
 export function requireFreeSpace(dir: string, bytes: number, what: string): void {
-  const s = statfsSync(dir);
+  // The folder may not exist yet (a fresh cache): its nearest existing parent is on the same filesystem.
+  let at = resolve(dir);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const s = statfsSync(at);
   const free = s.bavail * s.bsize;
   if (free >= bytes) return;
   const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
