@@ -84,19 +84,22 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
       name, guest: req.guest, accel: req.accel, kernel: kernel!, consoleLog: `${hostRunDir}/console.log`, extraCmdline: req.extraCmdline ?? [],
       ...(initrd ? { initrd } : {}), ...(rootDisk ? { rootDisk } : {}), ...(sshPort === undefined ? {} : { sshPort }),
     });
+    // Tracked (and its name recorded in the run dir) before it exists: libvirt shows a domain before
+    // domainCreateXML returns, and a lab SIGKILLed in that window must still leave its name for the next
+    // command's sweep (destroying a name that never came to exist is harmless). A second Ctrl-C
+    // destroys it on the way out.
+    trackDomain(conn.spec.uri, name);
+    recordDomain(runDir, conn.spec.uri, name);
     let dom;
     try {
       dom = await conn.hv.domainCreateXML(plan.xml);
     } catch (e) {
+      untrackDomain(conn.spec.uri, name);
       const msg = (e as Error).message;
       if (!conn.link.local) await conn.link.exec(['rm', '-rf', hostRunDir]).catch(() => {});
       if (/host forwarding rule/.test(msg) && attempt < 3) continue;
       throw new InfraError(`host ${conn.spec.name}: libvirt could not start the guest: ${msg}`, plan.xml);
     }
-    // Tracked from here until it ends: a second Ctrl-C destroys it on the way out, and a lab killed by
-    // SIGKILL leaves its name in the run dir for the next command's sweep.
-    trackDomain(conn.spec.uri, name);
-    recordDomain(runDir, conn.spec.uri, name);
     const stopFollow = conn.link.local ? () => {} : await conn.link.follow(`${hostRunDir}/console.log`, consoleLog);
     const machine = libvirtMachine(conn, dom, name, async () => {
       untrackDomain(conn.spec.uri, name);
