@@ -75,8 +75,22 @@ export function nodeUsedTargetBp(node: { totalBytes: number; usedBytes: number }
 
 /** Pure: MemTotal and MemUsed (bytes) from /sys/devices/system/node/nodeN/meminfo. */
 export function parseNodeMeminfo(text: string): { totalBytes: number; usedBytes: number } {
-  const kb = (name: string) => Number(new RegExp(`\\b${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) * 1024;
-  return { totalBytes: kb('MemTotal'), usedBytes: kb('MemUsed') };
+  return { totalBytes: meminfoBytes(text, 'MemTotal'), usedBytes: meminfoBytes(text, 'MemUsed') };
+}
+
+/** A "Name:   N kB" field of a (node) meminfo text in bytes; NaN when absent. */
+function meminfoBytes(text: string, name: string): number {
+  return Number(new RegExp(`\\b${name}:\\s+(\\d+) kB`).exec(text)?.[1] ?? NaN) * 1024;
+}
+
+/**
+ * Pure: bytes on a node's LRU lists (active, inactive, unevictable) from its meminfo. That is the memory
+ * node_eligible_mem_bp counts (damos_calc_eligible_bytes() walks the scheme's eligible regions and counts
+ * every folio damon_get_folio() returns, i.e. every folio on an LRU list), so with schemes whose access
+ * pattern takes every region, node 0's share of LRU memory is the very quantity the goals hold.
+ */
+export function nodeLruBytes(text: string): number {
+  return meminfoBytes(text, 'Active') + meminfoBytes(text, 'Inactive') + meminfoBytes(text, 'Unevictable');
 }
 
 /**

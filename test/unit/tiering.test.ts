@@ -54,3 +54,15 @@ t.test('nodePhysRanges: each node\'s physical range from a real numa-cxl guest\'
   t.same(r.get(1), { start: 0x30000000n, end: 0x5ffe0000n });
   t.same(nodePhysRanges('Node 0, zone   Normal\n        spanned  0\n  start_pfn:           0\n').size, 0, 'a zone that spans nothing is no range');
 });
+
+t.test('nodeLruBytes: the LRU memory node_eligible_mem_bp counts, from a real numa-cxl guest\'s node meminfo (7.2, tiering run)', async (t) => {
+  const { nodeLruBytes, parseNodeMeminfo } = await import('../../harness/damon/tiering.js');
+  const { readFileSync } = await import('node:fs');
+  const [n0, n1] = readFileSync(new URL('../fixtures/proc/node-meminfo-numa-cxl-7.2.txt', import.meta.url), 'utf8').split('====');
+  // Active + Inactive + Unevictable; not Active(anon) again (a name inside another must not match).
+  t.equal(nodeLruBytes(n0!), 233856 * 1024);
+  t.equal(nodeLruBytes(n1!), 167936 * 1024);
+  t.equal(nodeLruBytes('Node 0 Active:  10 kB\nNode 0 Inactive:  5 kB\nNode 0 Unevictable:  1 kB\nNode 0 Active(anon):  99 kB\n'), 16 * 1024);
+  t.ok(Number.isNaN(nodeLruBytes('Node 0 MemTotal:  10 kB\n')), 'a text without the LRU fields is no number, not 0');
+  t.equal(parseNodeMeminfo(n1!).totalBytes, 773800 * 1024);
+});
