@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { debianSourceRepo } from '../source/debian-source.js';
 import { git, gitProbe } from '../source/git.js';
-import { describePatch } from '../series/mbox.js';
+import { readMessage } from '../series/mail-read.js';
 import { repoRoot } from '../util/paths.js';
 import { run } from '../util/process.js';
 import { hashParts } from '../util/hash.js';
@@ -42,7 +42,7 @@ export async function fixtureHistory(cache: string): Promise<FixtureHistory> {
       for (const [i, file] of patches.entries()) {
         await run(['git', '-C', tree, 'apply', '--cached', file], { env: { ...env, HOME: '/nonexistent' } });
         const treeId = (await git(tree, ['write-tree'], env)).trim();
-        const subject = describePatch(readFileSync(file, 'utf8')).subject.replace(/^\[PATCH[^\]]*\]\s*/, '');
+        const subject = (await readMessage(readFileSync(file))).subject.replace(/^\[PATCH[^\]]*\]\s*/, '');
         parent = (await git(tree, ['commit-tree', treeId, '-p', parent, '-m', subject], env)).trim();
         if (i === fixture.length - 1) await git(tree, ['tag', 'fixture-good', parent]);
       }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LabError } from '../util/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { git, gitProbe } from '../source/git.js';
-import { failedFiles } from './mbox.js';
+import { failedFiles } from './am-output.js';
 import { diagnosePatch, diagnosisLines, type ApplyDiagnosis } from './apply-diagnosis.js';
 import type { Patch } from './patch-list.js';
 
@@ -46,7 +46,9 @@ export async function applySeries(repo: string, worktree: string, base: string, 
     for (const [i, p] of patches.entries()) {
       const file = join(dir, `${String(i + 1).padStart(4, '0')}.patch`);
       writeFileSync(file, p.data);
-      const r = await gitProbe(worktree, ['am', '-3', '--keep-cr', '--committer-date-is-author-date', file]);
+      // --keep-cr: CRs that reach here are the patch's own (transport CRLF was removed when it was read);
+      // --quoted-cr=strip: a base64/QP body in MIME's CRLF form decodes to LF lines, as the reader saw it.
+      const r = await gitProbe(worktree, ['am', '-3', '--keep-cr', '--quoted-cr=strip', ...(p.mboxrd ? ['--patch-format=mboxrd'] : []), '--committer-date-is-author-date', file]);
       if (!r.ok) {
         const output = `${r.stdout}\n${r.stderr}`;
         // Diagnosed before the abort: HEAD is the base plus the patches before this one.

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../util/errors.js';
 import type { SeriesSpec } from '../schema/series.js';
 import { git } from '../source/git.js';
-import { describePatch, splitMbox } from './mbox.js';
+import { isMboxrd, readMessage, splitMailbox, type MailMessage } from './mail-read.js';
 
 /** One patch to apply, with where it came from for error messages. */
 export interface Patch {
@@ -12,6 +12,8 @@ export interface Patch {
   origin: string;
   subject: string;
   data: Buffer;
+  /** From an mboxrd mailbox: git am unquotes its ">From " lines (--patch-format=mboxrd). */
+  mboxrd?: boolean;
 }
 
 export interface PatchList {
@@ -51,30 +53,35 @@ export async function listPatches(series: SeriesSpec, seriesFile: string, tree: 
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ConfigError(seriesFile, undefined, `patches.dir: ${dir} is not a folder`);
     const files = readdirSync(dir).filter((f) => f.endsWith('.patch')).sort();
     if (files.length === 0) throw new ConfigError(seriesFile, undefined, `patches.dir: no *.patch files in ${dir}`);
-    const out: Patch[] = [];
+    const out: Array<Patch & { patchId?: string | undefined }> = [];
     let baseCommit: string | undefined;
     for (const f of files) {
       const path = join(dir, f);
-      const data = readPatchFile(path, seriesFile);
-      const d = describePatch(data.toString('utf8'));
+      const raw = readPatchFile(path, seriesFile);
+      const d = await readMessage(raw);
       baseCommit ??= d.baseCommit;
       if (!d.hasDiff) {
         // Only a cover letter may carry no diff; anything else that does is a broken series, not one to skip.
         if (isCoverLetter(f, d.subject)) continue;
-        throw new ConfigError(seriesFile, undefined, `patches.dir: ${path} holds no diff${data.length === 0 ? ' (it is empty)' : ''}; only a cover letter (0000-cover-letter.patch, [PATCH 0/N]) may`);
+        throw new ConfigError(seriesFile, undefined, `patches.dir: ${path} holds no diff${raw.length === 0 ? ' (it is empty)' : ''}; only a cover letter (0000-cover-letter.patch, [PATCH 0/N]) may`);
       }
-      out.push({ origin: path, subject: d.subject, data });
+      out.push({ origin: path, subject: d.subject, data: d.data, patchId: d.patchId });
     }
-    return { patches: out, ...(baseCommit ? { baseCommit } : {}) };
+    checkNoDuplicates(out, seriesFile);
+    return { patches: out.map(({ patchId: _, ...p }) => p), ...(baseCommit ? { baseCommit } : {}) };
   }
   if ('mbox' in src) {
     const file = resolve(here, src.mbox);
     if (!existsSync(file)) throw new ConfigError(seriesFile, undefined, `patches.mbox: ${file} does not exist`);
-    const messages = splitMbox(readPatchFile(file, seriesFile).toString('utf8'));
+    // Checked as a patch file is (regular, bounded), then split and decoded by git itself.
+    const mboxrd = isMboxrd(readPatchFile(file, seriesFile).toString('latin1'));
+    const messages: MailMessage[] = [];
+    for (const raw of await splitMailbox(file)) messages.push(await readMessage(raw));
     const baseCommit = messages.find((m) => m.baseCommit)?.baseCommit;
-    const patches = messages.filter((m) => m.hasDiff).map((m) => ({ origin: `${file}, message ${m.index}`, subject: m.subject, data: Buffer.from(m.text) }));
-    if (patches.length === 0) throw new ConfigError(seriesFile, undefined, `patches.mbox: ${file} holds no patch`);
-    return { patches, ...(baseCommit ? { baseCommit } : {}) };
+    const patches = messages.flatMap((m, i) => (m.hasDiff ? [{ origin: `${file}, message ${i + 1}`, subject: m.subject, data: m.data, patchId: m.patchId, ...(mboxrd ? { mboxrd } : {}) }] : []));
+    if (patches.length === 0) throw new ConfigError(seriesFile, undefined, `patches.mbox: ${file} holds no patch (${messages.length} message(s), none with a diff${messages.length === 1 && isCoverLetter('', messages[0]!.subject) ? ': a cover letter alone' : ''})`);
+    checkNoDuplicates(patches, seriesFile);
+    return { patches: patches.map(({ patchId: _, ...p }) => p), ...(baseCommit ? { baseCommit } : {}) };
   }
   if (!tree) throw new ConfigError(seriesFile, undefined, `patches.range '${src.range}' needs --tree (the repository the range is in)`);
   // The folder `git format-patch` writes for the range, read as a folder is: each patch whole, its
@@ -86,12 +93,26 @@ export async function listPatches(series: SeriesSpec, seriesFile: string, tree: 
     const files = readdirSync(out).filter((f) => f.endsWith('.patch')).sort();
     if (files.length === 0) throw new ConfigError(seriesFile, undefined, `patches.range '${src.range}' holds no commits in ${tree}`);
     return {
-      patches: files.map((f, i) => {
+      patches: await Promise.all(files.map(async (f, i) => {
         const data = readFileSync(join(out, f));
-        return { origin: `${src.range}, patch ${i + 1}`, subject: describePatch(data.toString('utf8')).subject, data };
-      }),
+        return { origin: `${src.range}, patch ${i + 1}`, subject: (await readMessage(data)).subject, data };
+      })),
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same change twice (a resend in one thread, a patch file copied under two names): git am would stop
+ * at the second as a conflict with itself. Named here, both places, before anything is applied.
+ */
+function checkNoDuplicates(patches: ReadonlyArray<{ origin: string; subject: string; patchId?: string | undefined }>, seriesFile: string): void {
+  const seen = new Map<string, { origin: string; subject: string }>();
+  for (const p of patches) {
+    if (!p.patchId) continue;
+    const first = seen.get(p.patchId);
+    if (first) throw new ConfigError(seriesFile, undefined, `the same patch twice: ${p.origin} is ${first.origin} again (${first.subject}; same git patch-id); keep one`);
+    seen.set(p.patchId, p);
   }
 }

@@ -2,7 +2,9 @@ import t from 'tap';
 import { readFileSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describePatch, failedFiles, splitMbox } from '../../harness/series/mbox.js';
+import { failedFiles } from '../../harness/series/am-output.js';
+import { isMboxrd, readMessage, splitMailbox, stripTransportCr } from '../../harness/series/mail-read.js';
+import { base64Message, crlf, fixtureMbox, quotedPrintableMessage } from '../helpers/mail-encodings.js';
 import { listPatches } from '../../harness/series/patch-list.js';
 import { parseYaml } from '../../harness/schema/load-yaml.js';
 import { SeriesSpecSchema } from '../../harness/schema/series.js';
@@ -34,15 +36,14 @@ t.test('format-patch folder: cover letter dropped, its base-commit kept, order b
   t.equal(r.baseCommit, '9349103037166355fc13460a0c66e2dc9d24f989');
 });
 
-t.test('an mbox as b4 writes it: split into patches, cover letter found by having no diff', async (t) => {
+t.test('an mbox as b4 writes it: split by git mailsplit, cover letter found by having no diff', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'mbox-'));
-  const files = ['0000-cover-letter.patch', '0001-mm-damon-add-damon_lab_fixture-a-loadable-module-wit.patch', '0002-mm-damon-lab_fixture-add-a-KUnit-suite.patch', '0003-mm-damon-lab_fixture-reject-knob-values-above-10000.patch'];
-  const mbox = files.map((f) => readFileSync(join(fixtureDir, f), 'utf8')).join('\n');
-  const messages = splitMbox(mbox);
+  const mbox = fixtureMbox(fixtureDir, 3);
+  writeFileSync(join(dir, 'series.mbx'), mbox);
+  const messages = await Promise.all((await splitMailbox(join(dir, 'series.mbx'))).map(readMessage));
   t.equal(messages.length, 4);
   t.equal(messages[0]!.hasDiff, false);
   t.equal(messages[0]!.baseCommit, '9349103037166355fc13460a0c66e2dc9d24f989');
-  writeFileSync(join(dir, 'series.mbx'), mbox);
   mkdirSync(join(dir, 'series'));
   const series = parseYaml('name: m\npatches:\n  mbox: ../series.mbx\n', 'x', SeriesSpecSchema);
   const r = await listPatches(series, join(dir, 'series', 'm.yaml'), undefined);
@@ -50,8 +51,68 @@ t.test('an mbox as b4 writes it: split into patches, cover letter found by havin
   t.equal(r.baseCommit, '9349103037166355fc13460a0c66e2dc9d24f989');
 });
 
-t.test('folded Subject headers are joined', async (t) => {
-  t.equal(describePatch('From x\nSubject: [PATCH v2 3/7] mm/damon: a very long\n subject line\nFrom: a\n\n').subject, '[PATCH v2 3/7] mm/damon: a very long subject line');
+t.test('folded and RFC 2047 encoded Subject headers are read as git mailinfo reads them', async (t) => {
+  const m = await readMessage(Buffer.from('From x Mon Sep 17 00:00:00 2001\nFrom: a <a@b>\nSubject: [PATCH v2 3/7] mm/damon: a very long\n subject line =?UTF-8?q?caf=C3=A9?=\n\nbody\n'));
+  t.equal(m.subject, '[PATCH v2 3/7] mm/damon: a very long subject line café');
+  t.equal(m.hasDiff, false);
+});
+
+// Every encoding a mailer or an archive gives the same patches: the same diffs (patch-id), subjects and
+// base-commit as the plain mbox. The applied trees are compared on the real seeds in test/e2e/seeds.test.ts.
+t.test('base64, quoted-printable, CRLF and mboxrd mboxes read as the plain one does', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mbox-enc-'));
+  const plain = fixtureMbox(fixtureDir, 3);
+  const read = async (name: string, text: string | Buffer) => {
+    writeFileSync(join(dir, name), text);
+    return Promise.all((await splitMailbox(join(dir, name))).map(readMessage));
+  };
+  const want = await read('plain.mbx', plain);
+  const ids = (ms: Awaited<ReturnType<typeof read>>) => ms.map((m) => [m.subject, m.hasDiff, m.patchId ?? null, m.baseCommit ?? null]);
+  t.ok(want.filter((m) => m.patchId).length === 3, 'three diffs in the plain mbox');
+  for (const [name, text] of [
+    ['base64', base64Message(plain)],
+    ['quoted-printable', quotedPrintableMessage(plain)],
+    ['CRLF', crlf(plain)],
+    ['CRLF base64', crlf(base64Message(plain))],
+  ] as const) {
+    t.same(ids(await read(`${name}.mbx`, text)), ids(want), name);
+  }
+  t.equal(stripTransportCr(Buffer.from('a\r\nb\r\n')).toString(), 'a\nb\n');
+  t.equal(stripTransportCr(Buffer.from('a\r\nb\n')).toString(), 'a\r\nb\n', 'CRs on some lines only are the content\'s');
+});
+
+t.test('"From " inside a message body: not a new message (mboxo as format-patch writes it; mboxrd quoted and unquoted by git am)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mbox-from-'));
+  const plain = fixtureMbox(fixtureDir, 1);
+  // A commit message line that starts with "From " (no date after it: git's From-line test leaves it be).
+  const inBody = plain.replace(/\n\nA small module/, '\n\nFrom the start, this module was a fixture.\n\nA small module');
+  t.not(inBody, plain);
+  writeFileSync(join(dir, 'o.mbx'), inBody);
+  t.equal((await splitMailbox(join(dir, 'o.mbx'))).length, 2, 'cover letter and patch: the body line split nothing');
+  const rd = plain.replace(/\n\nA small module/, '\n\n>From Mon Sep 17 00:00:00 2001, a quoted separator\n\nA small module');
+  t.ok(isMboxrd(rd));
+  t.notOk(isMboxrd(plain));
+  t.ok(isMboxrd('From mboxrd@z Thu Jan  1 00:00:00 1970\nSubject: x\n'), 'public-inbox\'s separator says mboxrd');
+  writeFileSync(join(dir, 'rd.mbx'), rd);
+  const ms = await Promise.all((await splitMailbox(join(dir, 'rd.mbx'))).map(readMessage));
+  t.equal(ms.length, 2);
+  t.ok(ms[1]!.hasDiff);
+});
+
+t.test('a cover letter alone, and the same patch twice: exit 2 naming what and where', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mbox-bad-'));
+  mkdirSync(join(dir, 'series'));
+  const cover = readFileSync(join(fixtureDir, '0000-cover-letter.patch'), 'utf8');
+  writeFileSync(join(dir, 'cover.mbx'), cover);
+  const s1 = parseYaml('name: m\npatches:\n  mbox: ../cover.mbx\n', 'x', SeriesSpecSchema);
+  await t.rejects(listPatches(s1, join(dir, 'series', 'm.yaml'), undefined), /cover\.mbx holds no patch \(1 message\(s\), none with a diff: a cover letter alone\)/);
+  const twice = fixtureMbox(fixtureDir, 2) + '\n' + fixtureMbox(fixtureDir, 1).split(/(?=^From [0-9a-f]{40} )/m)[1]!;
+  writeFileSync(join(dir, 'twice.mbx'), twice);
+  const s2 = parseYaml('name: m\npatches:\n  mbox: ../twice.mbx\n', 'x', SeriesSpecSchema);
+  const e = await listPatches(s2, join(dir, 'series', 'm.yaml'), undefined).then(() => undefined, (x: Error) => x);
+  t.type(e, ConfigError);
+  t.equal((e as ConfigError).exitCode, 2);
+  t.match(e?.message, /the same patch twice: .*twice\.mbx, message 4 is .*twice\.mbx, message 2 again \(\[PATCH 1\/3\] mm\/damon: add damon_lab_fixture/);
 });
 
 t.test('failed files from git am output', async (t) => {
