@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { repoRoot } from '../util/paths.js';
 import { ConfigError } from '../util/errors.js';
 import type { SeriesSpec } from '../schema/series.js';
+import { allowedFragmentRoots, parseFragment, readFragmentFile } from './fragment-file.js';
 
 export interface ConfigFragment {
   name: string;
@@ -41,9 +41,19 @@ export function makefileVersion(makefile: string): TreeVersion | undefined {
   return v !== undefined && p !== undefined ? [Number(v), Number(p)] : undefined;
 }
 
-/** Pure-ish: the fragments a series asks for, in order, read from kernel/configs/ or relative to the series file. */
+/**
+ * The fragments a series asks for, in order, read from kernel/configs/ or relative to the series file,
+ * each checked line by line (exit 2 naming file and line), its `# lab: since` blocks applied for the
+ * tree's version, and kept as its canonical symbol lines only: what reaches the build and the cache keys
+ * is the parsed symbols, not the raw file (a comment edit changes no key).
+ */
 export function resolveFragments(series: SeriesSpec, seriesFile: string, version?: TreeVersion): ConfigFragment[] {
-  return readFragments(series, seriesFile).map((f) => ({ ...f, text: fragmentForVersion(f.text, version) }));
+  return readFragments(series, seriesFile).map((f) => {
+    const checked = parseFragment(f.text);
+    if (!checked.ok) throw new ConfigError(f.path, checked.line, `config fragment '${f.name}': ${checked.why}`);
+    const kept = parseFragment(fragmentForVersion(f.text, version));
+    return { ...f, text: kept.ok ? kept.lines.map((l) => `${l}\n`).join('') : '' };
+  });
 }
 
 function readFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[] {
@@ -71,8 +81,7 @@ export function kconfigValue(v: string): string {
 }
 
 function readFragment(name: string, path: string, seriesFile: string): ConfigFragment {
-  if (!existsSync(path)) throw new ConfigError(seriesFile, undefined, `config fragment '${name}' not found (${path})`);
-  return { name, path, text: readFileSync(path, 'utf8') };
+  return { name, path, text: readFragmentFile(name, path, seriesFile, allowedFragmentRoots(repoRoot(), dirname(resolve(seriesFile)))) };
 }
 
 /** Pure: every symbol the fragments set, last one wins (as merge_config.sh does). */
