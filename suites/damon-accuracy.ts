@@ -21,7 +21,7 @@ const Params = z
     hot_share: z.number().gt(0).max(1),
     min_recall: z.number().min(0).max(1),
     min_precision: z.number().min(0).max(1),
-    max_detect_seconds: z.number().positive(),
+    max_detect_seconds: z.number().positive().max(86400),
     modes: z.array(z.enum(['vaddr', 'paddr'])).min(1),
     /** Snapshots taken after detection, for the heatmap. */
     extra_snapshots: z.number().int().min(0).default(10),
@@ -29,7 +29,7 @@ const Params = z
      * After detection, seconds of quiet monitoring (no commands) over which kdamond's own CPU time is
      * measured: the cost a series that touches the sampling path is compared by (0: not measured).
      */
-    cpu_window_s: z.number().min(0).default(5),
+    cpu_window_s: z.number().min(0).max(3600).default(5),
   })
   .strict();
 type P = z.output<typeof Params>;

@@ -16,7 +16,7 @@ const Params = z
     sample_period: z.number().int().positive(),
     region_mib: z.number().int().positive(),
     hot_mib: z.number().int().positive(),
-    settle_ms: z.number().int().positive(),
+    settle_ms: z.number().int().positive().max(3.6e6),
   })
   .strict();
 

@@ -31,12 +31,12 @@ const Params = z
     ...intervalParams,
     target_dram_pct: z.number().gt(0).lt(100),
     band_pp: z.number().positive(),
-    duration_s: z.number().positive(),
-    sample_s: z.number().positive(),
+    duration_s: z.number().positive().max(86400),
+    sample_s: z.number().positive().max(3600),
     quota_mib_per_s: z.number().min(0),
     hot_min_accesses: z.number().int().min(1),
     cold_min_age: z.number().int().min(0),
-    max_converge_seconds: z.number().positive(),
+    max_converge_seconds: z.number().positive().max(86400),
     min_nr_regions: z.number().int().min(3).default(10),
     max_mean_error_pp: z.number().positive(),
     max_stddev_pp: z.number().positive(),
@@ -47,7 +47,7 @@ const Params = z
     goal: z.enum(['auto', 'native', 'node_eligible_mem_bp', 'node_sys_bp', 'node_mem_used_bp', 'user_input']).default('auto'),
     /** quotas/goal_tuner (7.1+); default: temporal with a native goal (consist moved the whole hot set to DRAM and stayed). */
     goal_tuner: z.enum(['consist', 'temporal']).optional(),
-    reset_interval_ms: z.number().int().positive().default(1000),
+    reset_interval_ms: z.number().int().positive().max(3.6e6).default(1000),
     /**
      * auto: push_pull with a native goal, hot_cold otherwise.
      * hot_cold: migrate_hot to node 0 (hot regions) and migrate_cold to node 1 (cold regions), each with

@@ -14,7 +14,7 @@ const Params = z
   .object({
     collection: z.string().regex(/^[a-z0-9_/-]+$/),
     /** Seconds each test may take (run_kselftest.sh -o). */
-    per_test_timeout: z.number().int().positive().default(120),
+    per_test_timeout: z.number().int().positive().max(86400).default(120),
     /** Run only these tests of the collection (default: all). */
     tests: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).default([]),
     /** Tests that cannot be judged in some environments (a tool the guest lacks, TCG timing): their FAIL is a SKIP with the reason. */

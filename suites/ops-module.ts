@@ -9,7 +9,7 @@ const Params = z
     /** Load, run, refuse, stop, unload: this many times (a use-after-free tends to show on a later cycle). */
     cycles: z.number().int().min(1).max(100),
     /** Seconds the kdamond runs on the ops before the unload attempt. */
-    run_seconds: z.number().positive(),
+    run_seconds: z.number().positive().max(86400),
     sample_us: z.number().int().positive(),
     aggr_us: z.number().int().positive(),
   })

@@ -15,7 +15,7 @@ const size = z
 /** A NUMA node of the guest. A node with no CPUs stands in for CXL memory. */
 const numaNode = z
   .object({
-    cpus: z.number().int().min(0).describe('vCPUs on this node; 0 makes a CPU-less (CXL-like) node'),
+    cpus: z.number().int().min(0).max(64).describe('vCPUs on this node; 0 makes a CPU-less (CXL-like) node'),
     memory: size,
   })
   .strict();
@@ -35,7 +35,7 @@ export const GuestSpecSchema = z
     cmdline: z.array(z.string()).default([]),
     /** The Debian kernel this guest boots when the run names none (debian-6.12, debian-7.2, debian-7.3). */
     kernel: z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'a Debian kernel id such as debian-7.2').optional(),
-    boot_timeout: z.number().positive().default(120),
+    boot_timeout: z.number().positive().max(3600).default(120),
   })
   .strict()
   .superRefine((g, ctx) => {

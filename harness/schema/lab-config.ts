@@ -12,7 +12,7 @@ export const HostSpecSchema = z
     /** A libvirt URI: qemu:///system on this machine, qemu+ssh://user@host[:port]/system?keyfile=... elsewhere. */
     uri: z.string().regex(/^qemu(\+ssh)?:\/\/[^\s]*\/(system|session)(\?[^\s]*)?$/, "a libvirt URI such as 'qemu:///system' or 'qemu+ssh://root@host/system?keyfile=/path/key'"),
     /** Guests the host runs at once (cells placed on it wait beyond that). */
-    max_guests: z.number().int().positive().default(2),
+    max_guests: z.number().int().positive().max(64).default(2),
     /**
      * Where kernels, images and consoles go on the host; each file is copied once, named by its content.
      * Default: ~/.cache/damon-lab of the SSH user. It must be the SSH user's own and no one else's (0700):

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../util/errors.js';
@@ -27,8 +27,12 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
     if (e instanceof yaml.YAMLException) {
       throw new ConfigError(file, e.mark ? e.mark.line + 1 : undefined, `YAML syntax error: ${e.reason}`);
     }
+    // js-yaml parses nesting by recursion: a document nested deep enough runs out of stack.
+    if (e instanceof RangeError) throw new ConfigError(file, undefined, `nested too deeply to be a lab file (more than ${MAX_YAML_DEPTH} levels)`);
     throw e;
   }
+  const shape = yamlShapeProblem(doc);
+  if (shape) throw new ConfigError(file, undefined, shape);
   const result = schema.safeParse(doc ?? {});
   if (result.success) return result.data;
   // A misspelt key also shows up as a missing one; the unknown key is the cause, so it comes first.
@@ -43,11 +47,38 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
   throw new ConfigError(file, line, first.text + more.join(''));
 }
 
+/** Lab YAML files (guests, suites, series, matrices, lab config) are small: more is not one of them. */
+export const MAX_YAML_BYTES = 1024 * 1024;
+export const MAX_YAML_DEPTH = 64;
+/** Nodes counted as a reader sees them: an alias counts again each time (billion laughs stays bounded). */
+export const MAX_YAML_NODES = 100_000;
+
+/**
+ * Pure: why a loaded document is not the shape of a lab file, or undefined. Walked with a stack of its
+ * own, not recursion, and stopped at the first limit: linear in what it visits, whatever the input.
+ */
+export function yamlShapeProblem(doc: unknown): string | undefined {
+  const stack: Array<[unknown, number]> = [[doc, 1]];
+  let nodes = 0;
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (++nodes > MAX_YAML_NODES) return `more than ${MAX_YAML_NODES} values (aliases counted each time they are used): not a lab file`;
+    if (depth > MAX_YAML_DEPTH) return `nested more than ${MAX_YAML_DEPTH} levels deep: not a lab file`;
+    if (v && typeof v === 'object') for (const c of Object.values(v as object)) stack.push([c, depth + 1]);
+  }
+  return undefined;
+}
+
 export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
   let text: string;
   try {
+    // Checked before it is read: a FIFO would block for ever, /dev/zero never end.
+    const st = statSync(file);
+    if (!st.isFile()) throw new ConfigError(file, undefined, 'not a regular file');
+    if (st.size > MAX_YAML_BYTES) throw new ConfigError(file, undefined, `${st.size} bytes: more than the ${MAX_YAML_BYTES} a lab file may have`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(file, undefined, `cannot read: ${(e as Error).message}`);
   }
   return parseYaml(text, file, schema);

@@ -26,7 +26,7 @@ export const MatrixSpecSchema = z
     include: z.array(z.object({ kernel: z.string(), guest: z.string(), suite: z.string() }).strict()).default([]),
     exclude: z.array(CellMatch).default([]),
     /** Seconds a cell may take (boot, suite, shutdown), after its kernel is built. */
-    timeout: z.number().positive().default(900),
+    timeout: z.number().positive().max(86400).default(900),
     /** Extra attempts of a cell that ended in an infrastructure error (exit 3). */
     retries: z.number().int().min(0).max(5).default(1),
     /**
@@ -41,7 +41,7 @@ export const MatrixSpecSchema = z
      */
     baseline: z.string().optional(),
     /** Per-cell overrides, matched like exclude rules. */
-    overrides: z.array(CellMatch.extend({ timeout: z.number().positive().optional(), retries: z.number().int().min(0).max(5).optional() }).strict()).default([]),
+    overrides: z.array(CellMatch.extend({ timeout: z.number().positive().max(86400).optional(), retries: z.number().int().min(0).max(5).optional() }).strict()).default([]),
   })
   .strict();
 

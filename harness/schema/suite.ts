@@ -31,7 +31,8 @@ export const SuiteSpecSchema = z
     /** Host and guest capabilities the suite needs; an unmet one makes every check SKIP with the exact reason. */
     requires: z.array(z.enum(['kvm', 'vpmu', 'mediated_vpmu', 'amd_ibs', 'guest_ibs', 'numa'])).default([]),
     /** Seconds the scenario may take once the guest is up. */
-    timeout: z.number().positive().default(300),
+    // Bounded: a timer holds at most 2^31-1 ms (24.8 days), and beyond it fires at once.
+    timeout: z.number().positive().max(86400).default(300),
     /** Scenario parameters; each scenario validates its own. */
     params: z.record(z.string(), z.unknown()).default({}),
   })

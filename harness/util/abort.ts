@@ -41,8 +41,13 @@ export function sleep(ms: number): Promise<void> {
   return raceAbort(delay(ms));
 }
 
+/** The longest wait a Node timer holds: past it, setTimeout fires at once (with only a warning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A wait that Ctrl-C does not cut short: for watchers and cleanup, which must run to their end. */
 export function delay(ms: number): Promise<void> {
+  // A wait from input that a timer cannot hold is a mistake to say, never a wait that ends at once.
+  if (!(ms >= 0 && ms <= MAX_TIMER_MS)) return Promise.reject(new RangeError(`a wait of ${ms} ms: more than a timer holds (${MAX_TIMER_MS} ms)`));
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
