@@ -14,8 +14,26 @@ export interface ConsoleFinding {
   excerpt: string;
 }
 
-/** Ordered: the first that matches a line names it (KASAN before the generic BUG). */
-const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
+/**
+ * Pure: `parts` appear in `text` in this order (each after the end of the one before). Linear: one
+ * indexOf each, where a pattern like /WARNING: .* at .*\+0x/ backtracks quadratically on a hostile line.
+ */
+export function inOrder(text: string, ...parts: string[]): boolean {
+  let at = 0;
+  for (const p of parts) {
+    const i = text.indexOf(p, at);
+    if (i < 0) return false;
+    at = i + p.length;
+  }
+  return true;
+}
+
+/**
+ * Ordered: the first that matches a line names it (KASAN before the generic BUG). Literals, or patterns
+ * with no two unbounded repeats that can trade characters: a guest's line is input, and must cost time
+ * linear in its length.
+ */
+const PATTERNS: ReadonlyArray<[FindingKind, RegExp | ((s: string) => boolean)]> = [
   ['kasan', /BUG: KASAN: /],
   ['kasan', /BUG: KFENCE: /],
   ['panic', /Kernel panic - not syncing/],
@@ -24,10 +42,9 @@ const PATTERNS: ReadonlyArray<[FindingKind, RegExp]> = [
   ['oops', /\bOops: |Oops\[#/],
   ['gpf', /general protection fault/],
   ['warning', /WARNING: CPU: \d+ PID: \d+ at /],
-  ['warning', /WARNING: .* at .*\+0x/],
-  ['hung-task', /INFO: task .+ blocked for more than \d+ seconds/],
-  ['rcu-stall', /rcu: INFO: rcu_\w+ (self-)?detected stalls?/],
-  ['rcu-stall', /INFO: rcu_\w+ (self-)?detected stalls?/],
+  ['warning', (s) => inOrder(s, 'WARNING: ', ' at ', '+0x')],
+  ['hung-task', (s) => inOrder(s, 'INFO: task ', ' blocked for more than ') && /blocked for more than \d{1,12} seconds/.test(s)],
+  ['rcu-stall', /INFO: rcu_\w{1,32} (?:self-)?detected stalls?/],
 ];
 
 const END_MARKERS = /---\[ end (trace|Kernel panic)|^=+$/;
@@ -35,7 +52,8 @@ const MAX_EXCERPT_LINES = 200;
 /** Bounds that keep the watcher's memory fixed whatever the guest prints. */
 const MAX_LINE_CHARS = 64 * 1024;
 const MAX_FINDINGS = 200;
-const TIMESTAMP = /^\s*(<\d+>)?\s*\[\s*\d+\.\d+\]\s?/;
+// One way to match any prefix: (two \s* around an optional part traded blanks quadratically).
+const TIMESTAMP = /^\s*(?:<\d+>\s*)?\[\s*\d+\.\d+\]\s?/;
 
 export function stripPrintkPrefix(line: string): string {
   return line.replace(TIMESTAMP, '');
@@ -89,7 +107,7 @@ export class ConsoleWatcher {
     if (this.lines.length > 2000) this.lines.splice(0, this.lines.length - 1000);
     const text = stripPrintkPrefix(raw);
     const lineNo = ++this.lineCount;
-    const kind = PATTERNS.find(([, re]) => re.test(text))?.[0];
+    const kind = PATTERNS.find(([, m]) => (typeof m === 'function' ? m(text) : m.test(text)))?.[0];
     if (this.open) {
       // A new finding inside an open excerpt belongs to it (an Oops after "BUG: unable to handle"),
       // unless it is of a worse kind we would otherwise lose (a panic after a WARNING).

@@ -31,7 +31,14 @@ interface Open {
   startTs?: number;
   /** For the root: where the current KTAP run's numbering starts (a loaded test module starts a new run). */
   segmentStart: number;
+  /** The highest test number among its children since segmentStart (kept as they come: no rescans). */
+  maxNum: number;
 }
+
+/** Deepest nesting read: KUnit and kselftest use three or four levels; deeper is not a test run's output. */
+export const MAX_KTAP_DEPTH = 64;
+/** Planned tests that never reported, listed one by one up to this many; past it, one MISS says how many. */
+export const MAX_MISS_LISTED = 1000;
 
 function statusOf(tok: Extract<KtapToken, { kind: 'result' }>): { status: TestStatus; reason?: string } {
   switch (tok.directive) {
@@ -53,11 +60,16 @@ function statusOf(tok: Extract<KtapToken, { kind: 'result' }>): { status: TestSt
  * subtests by indentation or "# " prefixes, "# Subtest:" headers, plans, directives, diagnostics, kernel
  * log prefixes, interleaved console noise. A test that never reported is MISS; a suite whose result line
  * never came (the kernel crashed, the output was cut) is ERROR. Nothing unreported is ever PASS.
- * Pure: text in, tree out.
+ * Fail-closed: a "Bail out!" is an ERROR result where it stands; so is a line that starts like a result or
+ * a plan and does not parse, and nesting deeper than MAX_KTAP_DEPTH. Lines end at LF, CRLF or a lone CR
+ * (a CR-only stream read as one line would hide its "not ok" inside a name).
+ * Linear in the input: one pass, a level found by binary search over the open tests' columns, no
+ * rescans; a plan of 2^53 tests adds one MISS entry, not 2^53. Pure: text in, tree out.
  */
 export function parseKtap(text: string): KtapTest {
   const root: KtapTest = { name: '', status: 'SKIP', children: [], log: [] };
-  const stack: Open[] = [{ test: root, depth: 0, col: 0, pending: [], segmentStart: 0 }];
+  const stack: Open[] = [{ test: root, depth: 0, col: 0, pending: [], segmentStart: 0, maxNum: 0 }];
+  let tooDeep = false;
   let started = false;
   const top = () => stack[stack.length - 1]!;
   /**
@@ -66,12 +78,20 @@ export function parseKtap(text: string): KtapTest {
    * consistent indentation nests (KUnit has used 4 and 2 spaces), as ktap.rst allows.
    */
   const levelOf = (col: number): number => {
-    for (let i = stack.length - 1; i >= 0; i--) {
-      const c = stack[i]!.col;
-      if (c === col) return i;
-      if (c < col) return i + 1;
+    // The open tests' columns rise strictly from the root up: the innermost with a column <= col, by
+    // binary search (a linear walk made 100,000 nested levels quadratic).
+    let lo = 0;
+    let hi = stack.length - 1;
+    if (col < stack[0]!.col) return 0;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (stack[mid]!.col <= col) lo = mid;
+      else hi = mid - 1;
     }
-    return 0;
+    return stack[lo]!.col === col ? lo : lo + 1;
+  };
+  const noteNum = (o: Open, num: number | undefined) => {
+    if (num !== undefined && num > o.maxNum) o.maxNum = num;
   };
 
   const open = (depth: number, col: number, name = '', ts?: number) => {
@@ -79,7 +99,7 @@ export function parseKtap(text: string): KtapTest {
     const t: KtapTest = { name, status: 'ERROR', children: [], log: [...parent.pending] };
     parent.pending = [];
     parent.test.children.push(t);
-    stack.push({ test: t, depth, col, pending: [], ...(ts !== undefined ? { lastTs: ts, startTs: ts } : {}), segmentStart: 0 });
+    stack.push({ test: t, depth, col, pending: [], ...(ts !== undefined ? { lastTs: ts, startTs: ts } : {}), segmentStart: 0, maxNum: 0 });
   };
   /** Closes the container on top; without a result line it is a crash. */
   const close = (result?: Extract<KtapToken, { kind: 'result' }>) => {
@@ -95,18 +115,25 @@ export function parseKtap(text: string): KtapTest {
       if (result.directive) o.test.directive = result.directive;
       o.test.line = result.line;
       if (result.ts !== undefined && o.startTs !== undefined) o.test.durationMs = Math.round((result.ts - o.startTs) * 1000);
+      noteNum(top(), o.test.num);
     } else {
       // It stands in its parent's plan where its result line would have been.
       const parent = top();
-      const nums = parent.test.children.slice(parent.segmentStart).filter((c) => c !== o.test && c.num !== undefined).map((c) => c.num!);
-      o.test.num = (nums.length ? Math.max(...nums) : 0) + 1;
+      o.test.num = parent.maxNum + 1;
       o.test.status = 'ERROR';
       o.test.reason = 'no result line: the output ended before this test reported (crash, panic or timeout?)';
       if (!o.test.name) o.test.name = '(unnamed)';
+      noteNum(parent, o.test.num);
     }
   };
+  /** An ERROR result where the stream stands: what the reader could not take as anything but a failure. */
+  const errorHere = (name: string, reason: string, line: number) => {
+    const c = top();
+    c.test.children.push({ name, status: 'ERROR', reason, children: [], log: c.pending, line });
+    c.pending = [];
+  };
 
-  text.split('\n').forEach((raw, i) => {
+  text.split(/\r\n|\r|\n/).forEach((raw, i) => {
     const tok = tokenizeLine(raw, i + 1);
     if (!started) {
       if (tok.kind === 'version' || ((tok.kind === 'result' || tok.kind === 'plan') && tok.col === 0)) {
@@ -115,6 +142,11 @@ export function parseKtap(text: string): KtapTest {
       } else return;
     }
     const depth = tok.kind === 'other' ? 0 : levelOf(tok.col);
+    if (depth > MAX_KTAP_DEPTH && tok.kind !== 'other' && tok.kind !== 'diag') {
+      if (!tooDeep) errorHere(`line ${tok.line}`, `output nested more than ${MAX_KTAP_DEPTH} levels deep from here on: not read as results`, tok.line);
+      tooDeep = true;
+      return;
+    }
     switch (tok.kind) {
       case 'version': {
         while (top().depth > depth) close();
@@ -122,6 +154,7 @@ export function parseKtap(text: string): KtapTest {
           // A new run at the top (e.g. a KUnit test module loaded later): its numbering starts again.
           root.children.length > 0 && finishPlan(stack[0]!);
           stack[0]!.segmentStart = root.children.length;
+          stack[0]!.maxNum = 0;
           delete root.plan;
         } else if (top().depth < depth) {
           open(depth, tok.col, '', tok.ts);
@@ -158,6 +191,7 @@ export function parseKtap(text: string): KtapTest {
         };
         c.pending = [];
         c.test.children.push(leaf);
+        noteNum(c, tok.num);
         if (tok.ts !== undefined) c.lastTs = tok.ts;
         return;
       }
@@ -167,6 +201,13 @@ export function parseKtap(text: string): KtapTest {
           o.pending.push(`Bail out! ${tok.reason}`);
           close();
         }
+        // The run gave up: whatever reported before, it is not a pass.
+        errorHere('Bail out!', `Bail out!${tok.reason ? ` ${tok.reason}` : ''} (line ${tok.line})`, tok.line);
+        return;
+      }
+      case 'malformed': {
+        while (top().depth > depth) close();
+        errorHere(`line ${tok.line}`, `a result or plan line that does not parse: ${tok.text.slice(0, 120)}`, tok.line);
         return;
       }
       case 'diag':
@@ -194,8 +235,17 @@ function finishPlan(o: Open): void {
   const plan = o.test.plan;
   if (plan === undefined) return;
   const seen = new Set(o.test.children.slice(o.segmentStart).map((c) => c.num));
-  for (let n = 1; n <= plan; n++) {
-    if (!seen.has(n)) o.test.children.push({ name: `#${n}`, num: n, status: 'MISS', reason: `planned as test ${n} of ${plan}, never reported`, children: [], log: [] });
+  // Walks at most the reported tests plus MAX_MISS_LISTED numbers, whatever the plan says.
+  let listed = 0;
+  let n = 1;
+  for (; n <= plan && listed < MAX_MISS_LISTED; n++) {
+    if (seen.has(n)) continue;
+    o.test.children.push({ name: `#${n}`, num: n, status: 'MISS', reason: `planned as test ${n} of ${plan}, never reported`, children: [], log: [] });
+    listed++;
+  }
+  if (n <= plan) {
+    const later = [...seen].filter((x) => x !== undefined && x >= n).length;
+    o.test.children.push({ name: `#${n}..#${plan}`, status: 'MISS', reason: `${plan - n + 1 - later} more tests planned (of ${plan}), never reported`, children: [], log: [] });
   }
 }
 

@@ -99,3 +99,30 @@ t.test('readBounded / copyBounded: whole when small, head + marker + tail when n
   t.same(c, { size: 1008, cut: 1000 });
   t.ok(statSync(join(dir, 'copy')).size < 100);
 });
+
+// Lines built to make a backtracking pattern go quadratic: 64 KiB each (the watcher's line bound). Under
+// the old patterns each took seconds; the child's CPU limit (prlimit, 20 s for all) is the bound.
+t.test('hostile console lines cost time linear in their length: read within the child\'s CPU limit', async (t) => {
+  const { execa } = await import('execa');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'watch-hostile-'));
+  const k = 64 * 1024;
+  const lines = [
+    `WARNING: ${' at'.repeat(k / 3)}`,
+    ' '.repeat(k - 1),
+    `INFO: task ${'INFO: task '.repeat(k / 11 - 1)}`,
+    `INFO: rcu_${'a'.repeat(k - 10)}`,
+    `ok 1 a${' '.repeat(k - 10)}x`,
+    `${'# '.repeat(k / 2 - 1)}`,
+  ];
+  const file = join(dir, 'hostile.log');
+  writeFileSync(file, `TAP version 13\n1..1\n${Array.from({ length: 10 }, () => lines.join('\n')).join('\n')}\nok 1 a\n`);
+  const helper = new URL('../helpers/watch-file.ts', import.meta.url).pathname;
+  const r = await execa('prlimit', ['--cpu=20', '--', process.execPath, ...process.execArgv, helper, file], { reject: false, all: true });
+  t.equal(r.signal, undefined, `not killed by its CPU limit (${r.signal})`);
+  t.equal(r.exitCode, 0, String(r.all).slice(0, 500));
+  // "ok 1 a…x" is a result line (name "a…x"): eleven passes of test 1, and nothing else to read.
+  t.match(r.stdout, /^0 findings; ktap PASS/, 'nothing matched; the reader got through every line');
+});
