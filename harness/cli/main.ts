@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { ExitCode } from './exit-codes.js';
 import { LabError, UsageError } from '../util/errors.js';
 import { installSignalHandlers } from '../util/abort.js';
@@ -25,9 +25,12 @@ function printHelp(name: string): number {
 
 /** The cache private to its owner, and what an earlier lab killed by SIGKILL left (its QEMU, run dirs, staging folders) gone. */
 function prepareCache(): void {
-  // 0700: the cache holds the lab's SSH keys and guest images with host keys in them.
+  // Private: the cache holds the lab's SSH keys and guest images with host keys in them. At most 0710:
+  // a root lab lets its build user's group pass through (chooseBuilder); any wider mode is narrowed.
+  // (Never reset to 0700 here: a build running as that user in another lab process would lose its way.)
   mkdirSync(cacheRoot(), { recursive: true, mode: 0o700 });
-  chmodSync(cacheRoot(), 0o700);
+  const mode = statSync(cacheRoot()).mode & 0o777;
+  if (mode & ~0o710) chmodSync(cacheRoot(), mode & 0o710);
   const { killed, removed, destroyed } = sweepLeftovers(cacheRoot());
   if (killed.length || removed.length) {
     process.stderr.write(`lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${destroyed.length ? `libvirt domain(s) ${destroyed.join(', ')} destroyed; ` : ''}${removed.length} leftover folder(s) removed\n`);
@@ -75,7 +78,7 @@ main(process.argv.slice(2)).then(
       printError(e);
       process.exitCode = e.exitCode;
     } else {
-      process.stderr.write(`lab: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.stderr.write(`lab: internal error: ${escapeControls((e as Error).stack ?? String(e))}\n`);
       process.exitCode = ExitCode.infrastructure;
     }
     killAllNow();
