@@ -110,7 +110,9 @@ export function parseKtap(text: string): KtapTest {
       const s = statusOf(result);
       o.test.num = result.num;
       if (!o.test.name) o.test.name = result.name;
-      o.test.status = s.status === 'PASS' || s.status === 'FAIL' ? worst(s.status, o.test.children) : s.status;
+      // A suite's own verdict never hides a child's failure: a suite "ok … # SKIP" whose case failed is
+      // a FAIL (found by the property test). TODO/XFAIL (DONE) excuse theirs; ERROR stays ERROR.
+      o.test.status = s.status === 'PASS' || s.status === 'FAIL' ? worst(s.status, o.test.children) : s.status === 'SKIP' ? skippedUnlessFailed(o.test.children) : s.status;
       if (s.reason) o.test.reason = s.reason;
       if (result.directive) o.test.directive = result.directive;
       o.test.line = result.line;
@@ -247,6 +249,12 @@ function finishPlan(o: Open): void {
     const later = [...seen].filter((x) => x !== undefined && x >= n).length;
     o.test.children.push({ name: `#${n}..#${plan}`, status: 'MISS', reason: `${plan - n + 1 - later} more tests planned (of ${plan}), never reported`, children: [], log: [] });
   }
+}
+
+/** A skipped suite stays SKIP (passing cases before the skip included) unless a case failed, erred or went missing. */
+function skippedUnlessFailed(children: readonly KtapTest[]): TestStatus {
+  const bad = rollUp(children.map((c) => c.status).filter((x) => x === 'FAIL' || x === 'ERROR' || x === 'MISS'));
+  return bad === 'SKIP' ? 'SKIP' : bad;
 }
 
 function worst(own: TestStatus, children: readonly KtapTest[]): TestStatus {

@@ -50,3 +50,8 @@ t.test('a plan of 2^53 tests: one MISS entry for the rest, not 2^53 of them', as
   t.ok(tree.children.length <= 1002, `${tree.children.length} entries`);
   t.match(tree.children.at(-1)!.reason, /9007199254739990 more tests planned \(of 9007199254740991\), never reported/);
 });
+
+t.test('a suite reported "# SKIP" whose case failed is a FAIL (found by the property test); a skipped suite of passes stays SKIP', async (t) => {
+  t.equal(status('KTAP version 1\n    not ok 1 -  # some comment\nok 1 -  # SKIP why\nok 1\n'), 'FAIL');
+  t.equal(status('KTAP version 1\n1..1\n    ok 1 a\nok 1 s # SKIP not here\n'), 'SKIP');
+});
