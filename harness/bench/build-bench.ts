@@ -37,7 +37,7 @@ export async function coldBuildBench(): Promise<void> {
   const defDir = mkdtempSync(join(tmpdir(), 'bench-def-'));
   try {
     const t0 = performance.now();
-    await makeConfig({ tree: repo, buildDir: labDir, base: 'lab', fragments: resolveFragments({ ...spec, configs: ['damon'], config: {} }, file, makefileVersion(readFileSync(join(repo, 'Makefile'), 'utf8'))), makeArgs: [jobs] });
+    await makeConfig({ tree: repo, buildDir: labDir, scratch: mkdtempSync(join(tmpdir(), 'bench-scratch-')), base: 'lab', fragments: resolveFragments({ ...spec, configs: ['damon'], config: {} }, file, makefileVersion(readFileSync(join(repo, 'Makefile'), 'utf8'))), makeArgs: [jobs] });
     await timed(['make', '-C', repo, `O=${labDir}`, jobs, 'bzImage', 'modules'], env);
     const lab = (performance.now() - t0) / 1000;
     const def = (await timed(['make', '-C', repo, `O=${defDir}`, 'defconfig'], env)) + (await timed(['make', '-C', repo, `O=${defDir}`, jobs, 'bzImage', 'modules'], env));

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { checkSealed, sealFile } from '../util/sealed-file.js';
 import { requireFreeSpace } from '../util/free-space.js';
 import { publishDir } from '../util/staging.js';
@@ -20,6 +20,7 @@ import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import { BuildError } from './build-errors.js';
 import { runMake } from './make-runner.js';
+import { chooseBuilder, type Builder } from './build-user.js';
 import { artifactKey, buildInputKey } from './cache-keys.js';
 
 export interface BuildRequest {
@@ -71,6 +72,31 @@ export function seriesWorktree(cache: string, repo: string, name: string): strin
  */
 export function objDir(worktree: string): string {
   return join(worktree, '.lab-build');
+}
+
+/**
+ * The lab's own folder for a series' build (log, config state, fragments): beside the worktrees, never
+ * inside a checkout and never writable by the build user, so neither a tree's content nor a build can
+ * choose where the lab writes. (Series names start with a letter or digit: `.lab` is no series' worktree.)
+ */
+export function labBuildDir(cache: string, repo: string, name: string): string {
+  return join(dirname(seriesWorktree(cache, repo, name)), '.lab', name);
+}
+
+/**
+ * The build directory must be the lab's: a tree (a patch, a base commit, a --tree) that has its own
+ * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
+ */
+function checkBuildDirIsOurs(buildDir: string, seriesFile: string): void {
+  let st;
+  try {
+    st = lstatSync(buildDir);
+  } catch {
+    return; // absent: the lab makes it
+  }
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new ConfigError(seriesFile, undefined, `the tree to build has its own ${buildDir} (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}): that name is the lab's build directory; remove it from the patches or the tree`);
+  }
 }
 
 /** make's environment: ccache with paths made relative to the cache, reproducible build stamps. */
@@ -168,42 +194,56 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     const worktree = seriesWorktree(cache, src.repo, series.name);
     await checkoutForBuild(src.repo, worktree, commit);
     const buildDir = objDir(worktree);
-    mkdirSync(buildDir, { recursive: true });
-    const logPath = join(buildDir, 'build.log');
-    writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}\n`);
-    const env = makeEnv(cache);
+    checkBuildDirIsOurs(buildDir, req.seriesFile);
+    const builder = await chooseBuilder(cache, log);
+    await builder.own(buildDir);
+    await builder.own(join(cache, 'ccache'));
+    const labDir = labBuildDir(cache, src.repo, series.name);
+    mkdirSync(labDir, { recursive: true, mode: 0o755 });
+    const logPath = join(labDir, 'build.log');
+    writeFileSync(logPath, `# damon-lab build of ${series.name} at ${commit}, make run by ${builder.who}\n`);
+    const env = { ...makeEnv(cache), ...builder.env };
     const jobs = String(availableParallelism());
     // LOCALVERSION= (set, empty): without it setlocalversion appends "+" for a git tree not at a tag.
     const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
-    const configText = await configure({ repo: src.repo, worktree, buildDir, commit, base: series.base_config, fragments, makeArgs, log, ignoreUndefined: series.undefined_symbols === 'ignore' });
+    const configText = await configure({ repo: src.repo, worktree, buildDir, labDir, builder, env, commit, base: series.base_config, fragments, makeArgs, log, ignoreUndefined: series.undefined_symbols === 'ignore' });
     const configSha = hashParts([['config', configText]]);
     const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
     const dir = join(artifacts, key);
     if (!existsSync(join(dir, 'meta.json')) || !artifactIntact(dir, log)) {
-      log(`building in ${buildDir} (-j${jobs}, ccache); log: ${logPath}`);
+      log(`building in ${buildDir} (-j${jobs}, ccache, as ${builder.who}); log: ${logPath}`);
       const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
       const progress = (l: string) => log(`  ${l}`);
       // A kernel without module support (the console-only base) has no modules target: make would refuse.
       const modular = parseKernelConfig(configText).get('CONFIG_MODULES') === 'y';
-      await runMake([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: modular ? 'bzImage and modules' : 'bzImage (no module support)', progress });
+      await runMake(builder.argv([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])]), { env: { ...process.env, ...env } as Record<string, string>, logPath, what: modular ? 'bzImage and modules' : 'bzImage (no module support)', progress });
       for (const m of series.artifacts.modules) {
         if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
       }
-      const release = readFileSync(join(buildDir, 'include', 'config', 'kernel.release'), 'utf8').trim();
+      const release = (await builder.read(join(buildDir, 'include', 'config', 'kernel.release'))).trim();
+      if (!/^[A-Za-z0-9._+~-]+$/.test(release)) throw new BuildError(`the tree's kernel.release is not a release name: ${JSON.stringify(release.slice(0, 80))}`, logPath, []);
       await publishDir(dir, async (staging) => {
-        mkdirSync(join(staging, 'boot'), { recursive: true });
-        if (modular) await runMake([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
+        // The build user installs into the staging folder (its own until it is done), copies the kernels
+        // there with its own rights, and hands it back; root then adds the seals, log and meta.
+        await builder.own(staging);
+        const asBuilder = (argv: string[], what: string) => runMake(builder.argv(argv), { env: { ...process.env, ...env } as Record<string, string>, logPath, what, progress });
+        await asBuilder(['mkdir', '-p', '--', join(staging, 'boot')], 'the boot folder of the install');
+        if (modular) await runMake(builder.argv([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1']), { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
         if (series.artifacts.selftests.length) {
-          await runMake([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
+          await runMake(builder.argv([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`]), { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
         }
-        cpSync(join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), join(staging, 'boot', `vmlinuz-${release}`));
-        // The uncompressed vmlinux boots directly through PVH (CONFIG_PVH in the lab config): no carving needed.
-        if (parseKernelConfig(configText).get('CONFIG_PVH') === 'y') cpSync(join(buildDir, 'vmlinux'), join(staging, 'boot', `vmlinux-pvh-${release}`));
-        cpSync(join(buildDir, '.config'), join(staging, 'boot', `config-${release}`));
-        cpSync(join(buildDir, 'System.map'), join(staging, 'boot', `System.map-${release}`));
+        const copies: Array<[string, string]> = [
+          [join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), `vmlinuz-${release}`],
+          // The uncompressed vmlinux boots directly through PVH (CONFIG_PVH in the lab config): no carving needed.
+          ...(parseKernelConfig(configText).get('CONFIG_PVH') === 'y' ? [[join(buildDir, 'vmlinux'), `vmlinux-pvh-${release}`] as [string, string]] : []),
+          [join(buildDir, '.config'), `config-${release}`],
+          [join(buildDir, 'System.map'), `System.map-${release}`],
+        ];
+        for (const [from, to] of copies) await asBuilder(['cp', '--no-dereference', '--', from, join(staging, 'boot', to)], `copying ${to}`);
+        await builder.reclaim(staging, log);
         // The files a guest boots are sealed with their hash: a damaged artifact is rebuilt, never booted.
         for (const f of readdirSync(join(staging, 'boot'))) if (/^vmlinu[xz]-/.test(f)) sealFile(join(staging, 'boot', f));
-        cpSync(logPath, join(staging, 'build.log'));
+        copyFileSync(logPath, join(staging, 'build.log'));
         const meta: ArtifactMeta = {
           key, release, series: series.name, commit, base, patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),
           configSha, toolchain, buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
@@ -224,8 +264,9 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
  * time and no Kconfig changed between the commits (a changed patch of C code or Makefiles): re-running allnoconfig,
  * merge_config.sh and olddefconfig would cost seconds on every incremental build for the same answer.
  */
-async function configure(o: { repo: string; worktree: string; buildDir: string; commit: string; base: BaseConfig; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void; ignoreUndefined: boolean }): Promise<string> {
-  const stateFile = join(o.buildDir, '.lab-config-state.json');
+async function configure(o: { repo: string; worktree: string; buildDir: string; labDir: string; builder: Builder; env: Record<string, string>; commit: string; base: BaseConfig; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void; ignoreUndefined: boolean }): Promise<string> {
+  // The state is the lab's (its folder); the .config is the build's, read back with the builder's rights.
+  const stateFile = join(o.labDir, 'config-state.json');
   const inputs = hashParts([['base', o.base], ...o.fragments.map((f): [string, string] => [f.name, f.text])]);
   const config = join(o.buildDir, '.config');
   if (existsSync(stateFile) && existsSync(config)) {
@@ -234,20 +275,23 @@ async function configure(o: { repo: string; worktree: string; buildDir: string; 
       const changed = await gitProbe(o.repo, ['diff', '--name-only', prev.commit, o.commit, '--', '*Kconfig*', 'arch/x86/configs', 'scripts/kconfig']);
       if (changed.ok && changed.stdout.trim() === '') {
         o.log('config unchanged (same fragments, no Kconfig changed): reusing .config');
-        return readFileSync(config, 'utf8');
+        return o.builder.read(config);
       }
     }
   }
   o.log('configuring (merge_config.sh + olddefconfig)');
   rmSync(stateFile, { force: true });
-  const { configText } = await makeConfig({ tree: o.worktree, buildDir: o.buildDir, base: o.base, fragments: o.fragments, makeArgs: o.makeArgs, ignoreUndefined: o.ignoreUndefined });
+  const { configText } = await makeConfig({ tree: o.worktree, buildDir: o.buildDir, scratch: o.labDir, builder: o.builder, env: o.env, base: o.base, fragments: o.fragments, makeArgs: o.makeArgs, ignoreUndefined: o.ignoreUndefined });
   writeFileSync(stateFile, JSON.stringify({ commit: o.commit, inputs }));
   return configText;
 }
 
 async function resolveBase(repo: string, rev: string, seriesFile: string): Promise<string> {
   const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
-  if (!r.ok) throw new ConfigError(seriesFile, undefined, `base '${rev}' is not a commit in ${repo}`);
+  if (!r.ok) {
+    const shallow = (await gitProbe(repo, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
+    throw new ConfigError(seriesFile, undefined, `base '${rev}' is not a commit in ${repo}${shallow ? ` (a shallow clone: its history stops before it; \`git -C ${repo} fetch --unshallow\`, or fetch that commit)` : ''}`);
+  }
   return r.stdout.trim();
 }
 

@@ -14,9 +14,17 @@ export function repoRoot(): string {
   }
 }
 
-/** Where fetched packages, kernels, images and keys live: $LAB_CACHE or ~/.cache/damon-lab. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+/** The cache of a lab run as root when LAB_CACHE is unset: a system cache, like apt's. */
+export const ROOT_CACHE = '/var/cache/damon-lab';
+
+/**
+ * Where fetched packages, kernels, images and keys live: $LAB_CACHE, else /var/cache/damon-lab for root
+ * and ~/.cache/damon-lab for anyone else. Not root's home for root: its builds run as the unprivileged
+ * build user, which must pass through the cache's parent folders, and /root is 0700.
+ */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env, uid: number | undefined = process.getuid?.()): string {
   if (env.LAB_CACHE) return resolve(env.LAB_CACHE);
+  if (uid === 0) return ROOT_CACHE;
   const xdg = env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return join(xdg, 'damon-lab');
 }

@@ -6,8 +6,9 @@ import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lab, labBin, newReportsDir, onlyReport, repo } from './lab-cli.js';
+import { cacheRoot } from '../../harness/util/paths.js';
 
-const cache = process.env.LAB_CACHE ?? join(process.env.HOME ?? '/root', '.cache', 'damon-lab');
+const cache = cacheRoot();
 const waitFor = async (cond: () => boolean, ms: number) => { const end = Date.now() + ms; while (Date.now() < end) { if (cond()) return true; await new Promise((r) => setTimeout(r, 100)); } return cond(); };
 
 t.test('two lab runs at once share the cache: both pass', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { lab, newReportsDir, onlyReport } from './lab-cli.js';
@@ -19,6 +19,15 @@ t.test('lab build --series lab-fixture: apply, build, artifact cache', async (t)
   t.ok(existsSync(join(artifact!, 'lib/modules', meta.release, 'modules.dep')), 'depmod ran');
   t.ok(existsSync(join(artifact!, 'kselftest')), 'damon selftests installed');
   t.ok(existsSync(join(artifact!, 'boot', `vmlinux-pvh-${meta.release}`)), 'PVH vmlinux kept');
+  if (process.getuid?.() === 0) {
+    // As root, the tree's Makefiles ran as the unprivileged build user; what was published is root's.
+    t.match(readFileSync(join(artifact!, 'build.log'), 'utf8'), /^# damon-lab build of lab-fixture at \S+, make run by damon-lab-build \(uid \d+\)$/m);
+    const uid = Number((await execa('id', ['-u', 'damon-lab-build'])).stdout);
+    const buildDir = join(cacheRoot(), 'worktrees', readdirSync(join(cacheRoot(), 'worktrees')).find((h) => existsSync(join(cacheRoot(), 'worktrees', h, 'lab-fixture', '.lab-build', 'vmlinux')))!, 'lab-fixture', '.lab-build');
+    t.equal(statSync(join(buildDir, 'vmlinux')).uid, uid, 'vmlinux was written by the build user');
+    const files = (await execa('find', [artifact!, '(', '!', '-user', '0', '-o', '-type', 'l', ')', '-print'])).stdout.trim();
+    t.equal(files, '', 'every published file is root\'s, and none is a link');
+  }
 
   // Same inputs again: the artifact cache answers and no make runs.
   const again = await lab(['build', '--series', 'lab-fixture']);
@@ -57,4 +66,16 @@ t.test('a dropped config symbol is an error naming it and its dependency', async
   const r = await lab(['build', '--series', join(new URL('../fixtures/series', import.meta.url).pathname, 'dropped-symbol.yaml')]);
   t.equal(r.exitCode, 2, r.all);
   t.match(r.stderr, /CONFIG_DAMON_SYSFS_KUNIT_TEST=y \(from series\.config\) is not set; depends on DAMON_SYSFS && KUNIT=y/);
+});
+
+t.test('a patch that adds .lab-build as a link out of the tree: exit 2 naming it, nothing written where it points', async (t) => {
+  const target = '/tmp/lab-build-symlink-target';
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target);
+  const r = await lab(['build', '--series', join(new URL('../fixtures/series', import.meta.url).pathname, 'lab-build-symlink.yaml')]);
+  t.equal(r.exitCode, 2, r.all);
+  t.match(r.stderr, /the tree to build has its own \S+\/\.lab-build \(a symbolic link\): that name is the lab's build directory/);
+  t.same(readdirSync(target), [], 'nothing was written through the link');
+  t.ok(lstatSync(target).isDirectory());
+  rmSync(target, { recursive: true, force: true });
 });
