@@ -5,12 +5,14 @@ import { compareRuns, formatComparison } from '../compare/compare-runs.js';
 import { reportsRoot } from '../util/paths.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { countLeaves, parseKtap } from '../results/ktap-parser.js';
+import { readInputBounded } from '../util/bounded-file.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode } from './exit-codes.js';
 import { escapeControls } from '../report/control-bytes.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
+import { chooseBuilder } from '../build/build-user.js';
 import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernelSpec, fetchedDebianKernels } from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { runSuite } from '../run/run-suite.js';
@@ -52,7 +54,7 @@ const out = (line: string) => process.stdout.write(escapeControls(line) + '\n');
 
 export const commands: Record<string, Command> = {
   setup: {
-    summary: 'install missing Debian packages, fetch the default kernel, make the lab keys',
+    summary: 'install missing Debian packages, fetch the default kernel, make the lab keys and the build user',
     help: 'usage: lab setup [--refresh] [--libvirt]\n  --refresh  ask apt again for the newest default kernel\n  --libvirt  also install libvirt and build the optional @unraid/libvirt binding from source',
     options: { refresh: { type: 'boolean' }, libvirt: { type: 'boolean' } },
     async run(v, _p, { cache }) {
@@ -62,6 +64,7 @@ export const commands: Record<string, Command> = {
       const k = await debianDefaultKernel(cache, { refresh: v.refresh === true, log: err });
       out(`default kernel: ${k.release} (${k.source})`);
       await ensureLabKeys(cache);
+      out(`kernel builds run as: ${(await chooseBuilder(cache, err)).who}`);
       out(`cache: ${cache}`);
       return ExitCode.ok;
     },
@@ -260,8 +263,12 @@ export const commands: Record<string, Command> = {
       const file = p[0] ?? '-';
       let text: string;
       try {
-        text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+        // Bounded: a device (/dev/zero) or a file past 1 GiB is refused, a pipe read up to that much.
+        const r = readInputBounded(file === '-' ? 0 : file);
+        if ('refused' in r) throw new UsageError(`cannot read ${file}: ${r.refused}`);
+        text = r.text;
       } catch (e) {
+        if (e instanceof UsageError) throw e;
         throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
       }
       const tree = parseKtap(text);

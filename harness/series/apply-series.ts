@@ -53,7 +53,10 @@ export async function applySeries(repo: string, worktree: string, base: string, 
         const output = `${r.stdout}\n${r.stderr}`;
         // Diagnosed before the abort: HEAD is the base plus the patches before this one.
         await gitProbe(worktree, ['am', '--abort']);
-        const diagnosis = await diagnosePatch(worktree, file);
+        // The decoded diff where the reader has it: git apply reads no base64 or quoted-printable mail.
+        const diffFile = `${file}.diff`;
+        if (p.diff) writeFileSync(diffFile, p.diff);
+        const diagnosis = await diagnosePatch(worktree, p.diff ? diffFile : file);
         await git(worktree, ['checkout', '-q', '-f', '--detach', base]);
         throw new PatchApplyError(p, failedFiles(output), output, diagnosis, opts.baseCommit);
       }

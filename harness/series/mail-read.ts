@@ -21,6 +21,8 @@ export interface MailMessage {
   baseCommit?: string;
   /** `git patch-id --stable` of the diff: the same change twice has the same id. */
   patchId?: string;
+  /** The diff as mailinfo decoded it (base64 and quoted-printable undone): what a diagnosis reads. */
+  diff: Buffer;
 }
 
 /** git for reading mail: no repository, no user or system config, never a prompt. */
@@ -85,7 +87,7 @@ export async function readMessage(raw: Buffer): Promise<MailMessage> {
       const id = await gitMail(['patch-id', '--stable'], diff);
       patchId = id.ok ? id.stdout.split(' ')[0] || undefined : undefined;
     }
-    return { data, subject, hasDiff: patchId !== undefined, ...(base ? { baseCommit: base } : {}), ...(patchId ? { patchId } : {}) };
+    return { data, subject, diff, hasDiff: patchId !== undefined, ...(base ? { baseCommit: base } : {}), ...(patchId ? { patchId } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,8 @@ export interface Patch {
   data: Buffer;
   /** From an mboxrd mailbox: git am unquotes its ">From " lines (--patch-format=mboxrd). */
   mboxrd?: boolean;
+  /** The decoded diff (mailinfo's), for the diagnosis of a patch that does not apply. */
+  diff?: Buffer;
 }
 
 export interface PatchList {
@@ -65,7 +67,7 @@ export async function listPatches(series: SeriesSpec, seriesFile: string, tree: 
         if (isCoverLetter(f, d.subject)) continue;
         throw new ConfigError(seriesFile, undefined, `patches.dir: ${path} holds no diff${raw.length === 0 ? ' (it is empty)' : ''}; only a cover letter (0000-cover-letter.patch, [PATCH 0/N]) may`);
       }
-      out.push({ origin: path, subject: d.subject, data: d.data, patchId: d.patchId });
+      out.push({ origin: path, subject: d.subject, data: d.data, diff: d.diff, patchId: d.patchId });
     }
     checkNoDuplicates(out, seriesFile);
     return { patches: out.map(({ patchId: _, ...p }) => p), ...(baseCommit ? { baseCommit } : {}) };
@@ -78,7 +80,7 @@ export async function listPatches(series: SeriesSpec, seriesFile: string, tree: 
     const messages: MailMessage[] = [];
     for (const raw of await splitMailbox(file)) messages.push(await readMessage(raw));
     const baseCommit = messages.find((m) => m.baseCommit)?.baseCommit;
-    const patches = messages.flatMap((m, i) => (m.hasDiff ? [{ origin: `${file}, message ${i + 1}`, subject: m.subject, data: m.data, patchId: m.patchId, ...(mboxrd ? { mboxrd } : {}) }] : []));
+    const patches = messages.flatMap((m, i) => (m.hasDiff ? [{ origin: `${file}, message ${i + 1}`, subject: m.subject, data: m.data, diff: m.diff, patchId: m.patchId, ...(mboxrd ? { mboxrd } : {}) }] : []));
     if (patches.length === 0) throw new ConfigError(seriesFile, undefined, `patches.mbox: ${file} holds no patch (${messages.length} message(s), none with a diff${messages.length === 1 && isCoverLetter('', messages[0]!.subject) ? ': a cover letter alone' : ''})`);
     checkNoDuplicates(patches, seriesFile);
     return { patches: patches.map(({ patchId: _, ...p }) => p), ...(baseCommit ? { baseCommit } : {}) };

@@ -36,3 +36,42 @@ export function copyBounded(from: string, to: string, head = CONSOLE_HEAD, tail 
   writeFileSync(to, r.text);
   return { size: r.size, cut: r.cut };
 }
+
+/** The most a results file or stream given to `lab parse` may hold: past it, it is not one run's output. */
+export const MAX_RESULTS_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * Reads input whose size nobody promised: a regular file or a stream (standard input, a pipe, a FIFO
+ * from `<(cmd)`) up to `max` bytes. A device (/dev/zero never ends) or a folder is refused; past `max`
+ * is refused. Returns the text or why not.
+ */
+export function readInputBounded(path: string | 0, max = MAX_RESULTS_BYTES): { text: string } | { refused: string } {
+  const st = statSync(path === 0 ? '/dev/stdin' : path);
+  if (!(st.isFile() || st.isFIFO() || st.isSocket() || (path === 0 && st.isCharacterDevice()))) {
+    return { refused: st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device, not a file' : 'not a regular file or a stream' };
+  }
+  if (st.isFile() && st.size > max) return { refused: `${st.size} bytes: more than the ${max} the lab reads` };
+  const fd = path === 0 ? 0 : openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(1024 * 1024);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > max) return { refused: `more than the ${max} bytes the lab reads` };
+      chunks.push(buf.subarray(0, n));
+    }
+    return { text: Buffer.concat(chunks).toString('utf8') };
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { execa } from 'execa';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lab } from './lab-cli.js';
@@ -32,4 +34,53 @@ t.test('a log with no results at all is an ERROR verdict (exit 1), not a usage e
   t.equal(JSON.parse(j.stdout).status, 'ERROR');
   const missing = await lab(['parse', join(dir, 'absent.log')]);
   t.equal(missing.exitCode, 2, 'an unreadable file stays a usage error');
+});
+
+// Time and memory linear in the input whatever it holds: each hostile file is parsed by the CLI under
+// limits of the child process itself (CPU seconds by prlimit, heap by V8), never by a timing assertion.
+// Past a limit the child is killed or aborts, and the exit code says so.
+t.test('hostile logs are parsed within the child\'s CPU and heap limits, with a verdict', async (t) => {
+  const limited = (path: string, heapMiB: number) =>
+    execa('prlimit', ['--cpu=60', '--', 'node', `--max-old-space-size=${heapMiB}`, join(new URL('../..', import.meta.url).pathname, 'dist/harness/cli/main.js'), 'parse', path], { reject: false, all: true });
+  const cases: Array<[string, string, number, number]> = [
+    // name, text, heap MiB, expected exit code
+    ['spaces', `TAP version 13\n1..1\nok 1 a${' '.repeat(100_000)}x\n${' '.repeat(100_000)}\nok${' '.repeat(100_000)}\n`, 128, 1],
+    // Each level needs a wider column, so nesting costs the square of its depth in bytes: 6,000 levels
+    // (18 MB) is as deep as a file of sane size goes; the reader stops reading levels past 64.
+    ['nesting', `KTAP version 1\n1..1\n${Array.from({ length: 6_000 }, (_, i) => `${' '.repeat(i + 1)}KTAP version 1\n${' '.repeat(i + 1)}1..1\n`).join('')}ok 1 x\n`, 512, 1],
+    ['plan', 'TAP version 13\n1..9223372036854775807\nok 1 a\n', 128, 1],
+    // 30,000 "# " prefixes read in one pass: a result nested in a suite that never reports (ERROR, exit 1).
+    ['hashes', `TAP version 13\n1..1\n${'# '.repeat(30_000)}ok 1 deep\n`, 128, 1],
+  ];
+  for (const [name, text, heap, exit] of cases) {
+    const r = await limited(file(`${name}.log`, text), heap);
+    t.equal(r.signal, undefined, `${name}: not killed (${r.signal})`);
+    t.equal(r.exitCode, exit, `${name}: the verdict's exit code ${String(r.all).slice(0, 300)}`);
+  }
+  // 100 MB of results: a suite of 2.5 million cases, read with a heap of 12 times the input at most.
+  const big = join(dir, 'big.ktap');
+  const out = createWriteStream(big);
+  out.write('KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: big\n');
+  let bytes = 0;
+  for (let i = 1; bytes < 100 * 1024 * 1024; i++) {
+    const line = `    ok ${i} case_number_${i}\n`;
+    bytes += line.length;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end('ok 1 big\n');
+  await once(out, 'finish');
+  const r = await limited(big, 1200);
+  t.equal(r.signal, undefined, `100 MB: not killed (${r.signal})`);
+  t.equal(r.exitCode, 0, `100 MB: PASS ${String(r.all).slice(-300)}`);
+});
+
+t.test('lab parse refuses a device and a folder (exit 2), reads a pipe', async (t) => {
+  const zero = await lab(['parse', '/dev/zero']);
+  t.equal(zero.exitCode, 2, zero.all);
+  t.match(zero.stderr, /cannot read \/dev\/zero: a device, not a file/);
+  const folder = await lab(['parse', dir]);
+  t.equal(folder.exitCode, 2);
+  t.match(folder.stderr, /a folder/);
+  const piped = await execa('node', [join(new URL('../..', import.meta.url).pathname, 'dist/harness/cli/main.js'), 'parse', '-'], { input: 'TAP version 13\n1..1\nnot ok 1 a\n', reject: false });
+  t.equal(piped.exitCode, 1);
 });
