@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { xmlEscape as esc } from '../report/junit-writer.js';
 import { reportsRoot } from '../util/paths.js';
 import type { StepRecord } from './test-commit.js';
-import type { BisectRecord } from './bisect.js';
+import type { BisectRecord } from './bisect-record.js';
 
 const COLOURS: Record<string, string> = { good: '#2e7d32', bad: '#b71c1c', skip: '#757575', infra: '#ef6c00' };
 const badge = (v: string) => `<span class="b" style="background:${COLOURS[v] ?? '#000'}">${esc(v)}</span>`;

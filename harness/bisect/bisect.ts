@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readJsonRecord, writeJsonAtomic } from '../util/state-file.js';
 import { join, resolve } from 'node:path';
+import { shq } from '../guest/shell-quote.js';
 import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
@@ -18,6 +19,9 @@ import { parseBisectOutput, RULE_TEXT, stepBound, type BisectState, type JudgeRu
 import { testCommit, type StepRecord } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
 import { writeBisectReport } from './bisect-report.js';
+import type { BisectRecord } from './bisect-record.js';
+
+export type { BisectRecord } from './bisect-record.js';
 
 export interface BisectOptions {
   good: string;
@@ -32,26 +36,6 @@ export interface BisectOptions {
   retries: number;
   cache: string;
   log: (line: string) => void;
-}
-
-/** Everything a bisection knows, in reports/<bisect-id>/bisect.json: also its log for resuming. */
-export interface BisectRecord {
-  id: string;
-  command: string;
-  args: { good: string; bad: string; suite: string; test?: string; series?: string; tree?: string; runs: number; rule: JudgeRule; retries: number };
-  rule: string;
-  repo: string;
-  worktree: string;
-  goodCommit: string;
-  badCommit: string;
-  candidates: number;
-  stepBound: number;
-  verification: { good?: StepRecord; bad?: StepRecord };
-  steps: StepRecord[];
-  result?: { kind: 'found'; commit: string; subject: string; diffstat: string; reproduce: string; verdictReason: string } | { kind: 'ambiguous'; candidates: Array<{ commit: string; subject: string }> };
-  startedAt: string;
-  finishedAt?: string;
-  resumed: number;
 }
 
 export class VerificationError extends LabError {
@@ -187,8 +171,7 @@ async function resolveRev(repo: string, rev: string, flag: string): Promise<stri
 }
 
 function commandLine(o: BisectOptions): string {
-  const q = (s: string) => (/^[A-Za-z0-9_./:=@^~-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return ['lab', 'bisect', '--good', o.good, '--bad', o.bad, '--suite', o.suite, ...(o.test ? ['--test', o.test] : []), ...(o.series ? ['--series', o.series] : []), ...(o.tree ? ['--tree', resolve(o.tree)] : []), ...(o.runs !== 1 ? ['--runs', String(o.runs)] : []), ...(o.rule !== 'any-bad' ? ['--rule', o.rule] : [])].map(q).join(' ');
+  return ['lab', 'bisect', '--good', o.good, '--bad', o.bad, '--suite', o.suite, ...(o.test ? ['--test', o.test] : []), ...(o.series ? ['--series', o.series] : []), ...(o.tree ? ['--tree', resolve(o.tree)] : []), ...(o.runs !== 1 ? ['--runs', String(o.runs)] : []), ...(o.rule !== 'any-bad' ? ['--rule', o.rule] : [])].map(shq).join(' ');
 }
 
 function reproduceLine(o: { suite: string; tree?: string }, seriesFile: string): string {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xmlEscape as esc } from '../report/junit-writer.js';
 import { STEP_HEAD, stepRows } from './bisect-report.js';
-import type { PatchcheckRecord } from './patchcheck.js';
+import type { PatchcheckRecord } from './patchcheck-record.js';
 
 /** Pure: the terminal summary. */
 export function patchcheckSummaryText(r: PatchcheckRecord): string {

@@ -11,11 +11,14 @@ import { reportsRoot } from '../util/paths.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { RULE_TEXT, type JudgeRule } from './verdict.js';
-import { stepBuildLog, testCommit, type StepRecord } from './test-commit.js';
+import { stepBuildLog, testCommit } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
-import { newWarnings, touchedFiles, type Warning, type WarningState } from './build-warnings.js';
+import { newWarnings, touchedFiles, type WarningState } from './build-warnings.js';
 import { VerificationError } from './bisect.js';
 import { writePatchcheckReport } from './patchcheck-report.js';
+import type { PatchcheckRecord } from './patchcheck-record.js';
+
+export type { PatchcheckRecord, PrefixRecord } from './patchcheck-record.js';
 
 export interface PatchcheckOptions {
   series: string;
@@ -34,33 +37,6 @@ export interface PatchcheckOptions {
   from?: number;
   cache: string;
   log: (line: string) => void;
-}
-
-export interface PrefixRecord {
-  /** 0 for the base alone, k for patches 1..k. */
-  index: number;
-  patch?: { origin: string; subject: string; touched: string[] };
-  step: StepRecord;
-  newWarnings: Warning[];
-  /** What this patch broke: build, warnings, suite; empty when nothing. */
-  problems: string[];
-}
-
-export interface PatchcheckRecord {
-  id: string;
-  series: string;
-  seriesFile: string;
-  suite?: string;
-  test?: string;
-  guest?: string;
-  rule: string;
-  base: string;
-  /** Patches 1..from-1 were applied to the base (--from). */
-  from?: number;
-  prefixes: PrefixRecord[];
-  firstBad?: { index: number; subject: string; origin: string; problems: string[]; reproduce: string };
-  startedAt: string;
-  finishedAt?: string;
 }
 
 /**

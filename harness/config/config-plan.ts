@@ -3,6 +3,7 @@ import { repoRoot } from '../util/paths.js';
 import { ConfigError } from '../util/errors.js';
 import type { SeriesSpec } from '../schema/series.js';
 import { allowedFragmentRoots, parseFragment, readFragmentFile } from './fragment-file.js';
+import { parseKernelConfig } from '../kernel/kconfig.js';
 
 export interface ConfigFragment {
   name: string;
@@ -86,18 +87,9 @@ function readFragment(name: string, path: string, seriesFile: string): ConfigFra
 
 /** Pure: every symbol the fragments set, last one wins (as merge_config.sh does). */
 export function requestedSymbols(fragments: readonly ConfigFragment[]): Map<string, { value: string; from: string }> {
+  // One .config reader for fragments and final configs alike (kernel/kconfig.ts).
   const want = new Map<string, { value: string; from: string }>();
-  for (const f of fragments) {
-    for (const line of f.text.split('\n')) {
-      let m = /^(CONFIG_[A-Za-z0-9_]+)=(.*)$/.exec(line);
-      if (m) {
-        want.set(m[1]!, { value: m[2]!.replace(/^"(.*)"$/, '$1'), from: f.name });
-        continue;
-      }
-      m = /^# (CONFIG_[A-Za-z0-9_]+) is not set$/.exec(line);
-      if (m) want.set(m[1]!, { value: 'n', from: f.name });
-    }
-  }
+  for (const f of fragments) for (const [symbol, value] of parseKernelConfig(f.text)) want.set(symbol, { value, from: f.name });
   return want;
 }
 

@@ -1,4 +1,5 @@
 import { DAMON_ADMIN, type DamonConfig, type DamonScheme, type Range } from './config.js';
+import { shq } from '../guest/shell-quote.js';
 
 /** One sysfs file write, in the order the kernel needs them (a count creates the directories below it). */
 export interface SysfsWrite {
@@ -127,8 +128,7 @@ export function readBackPaths(writes: readonly SysfsWrite[]): SysfsWrite[] {
 
 /** Pure: a script printing "<path>\t<content>" for each file, in one round trip. */
 export function renderReadScript(paths: readonly string[]): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return paths.map((p) => `v=; read -r v < ${q(p)} 2>/dev/null; printf '%s\t%s\n' ${q(p)} "$v"`).join('\n') + '\n';
+  return paths.map((p) => `v=; read -r v < ${shq(p)} 2>/dev/null; printf '%s\t%s\n' ${shq(p)} "$v"`).join('\n') + '\n';
 }
 
 /** Pure: written values the kernel reads back differently (matching filters read back as Y/N). */
@@ -149,7 +149,6 @@ export function readBackMismatches(expected: readonly SysfsWrite[], output: stri
  * One script per configuration keeps a whole setup to one SSH round trip.
  */
 export function renderWriteScript(writes: readonly SysfsWrite[]): string {
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   // Builtins only on the success path (no subshell per write): forks are slow in a TCG guest.
   const lines = [
     'set -u',
@@ -157,7 +156,7 @@ export function renderWriteScript(writes: readonly SysfsWrite[]): string {
     // echo, not printf: busybox's printf builtin fails silently, its echo names the errno ("write error: Invalid argument").
     'w() { { echo "$2" > "$1"; } 2>"$e" || { m=; read -r m < "$e"; rm -f "$e"; echo "LAB-SYSFS-REJECTED $1: ${m##*: }"; exit 1; }; }',
   ];
-  for (const { path, value } of writes) lines.push(`w ${q(path)} ${q(value)}`);
+  for (const { path, value } of writes) lines.push(`w ${shq(path)} ${shq(value)}`);
   lines.push('rm -f "$e"');
   return lines.join('\n') + '\n';
 }

@@ -11,22 +11,9 @@ import { probeHostCapabilities, readCapabilities, type HostCapabilities } from '
 import { judgeKvmProbe } from '../host/kvm-probe.js';
 import type { ProbedHost } from './placement.js';
 import { sleep } from '../util/abort.js';
+import type { HostConnection, Hypervisor } from './host-connection-types.js';
 
-/** The parts of @unraid/libvirt the lab uses (it is an optional dependency, loaded on demand). */
-export interface Hypervisor {
-  connectOpen(): Promise<void>;
-  connectClose(): Promise<void>;
-  connectGetHostname(): Promise<string>;
-  domainCreateXML(xml: string): Promise<{ getInfo(): Promise<{ state: number }>; destroy(): Promise<void> }>;
-}
-
-/** A libvirt host, connected: libvirt for the domains, the link for files, consoles and ports. */
-export interface HostConnection {
-  spec: HostSpec;
-  hv: Hypervisor;
-  link: HostLink;
-  close(): Promise<void>;
-}
+export type { HostConnection, Hypervisor } from './host-connection-types.js';
 
 /** The lab config: --lab-config / $LAB_CONFIG, else ~/.config/damon-lab/lab.yaml; none at all is an empty inventory. */
 export function loadLabConfig(file?: string): { config: LabConfig; file?: string } {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { xmlEscape as esc, renderJunitSuites } from '../report/junit-writer.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixPlan } from './plan.js';
-import type { CellResult, MatrixSummary } from './run-matrix.js';
+import type { CellResult, MatrixSummary } from './matrix-record.js';
 
 const COLOURS: Record<string, string> = { PASS: '#2e7d32', DONE: '#558b2f', SKIP: '#757575', MISS: '#ef6c00', ERROR: '#c62828', FAIL: '#b71c1c', TIMEOUT: '#6a1b9a', 'NOT-RUN': '#bdbdbd' };
 

@@ -20,10 +20,6 @@ export function installSignalHandlers(onSecond: () => void): void {
   }
 }
 
-export function throwIfAborted(): void {
-  if (labAbort.aborted) throw labAbort.reason instanceof Error ? labAbort.reason : new InterruptedError('signal');
-}
-
 /** Settles like `p`, or rejects when the lab is aborted first; leaves no listener behind. */
 export function raceAbort<T>(p: Promise<T>): Promise<T> {
   if (labAbort.aborted) return Promise.reject(labAbort.reason);

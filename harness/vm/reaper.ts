@@ -45,10 +45,6 @@ export function untrackChild(pid: number): void {
   live.delete(pid);
 }
 
-export function trackedChildren(): ReadonlyMap<number, string> {
-  return new Map([...live].map(([pid, c]) => [pid, c.what]));
-}
-
 export function killAllNow(): void {
   for (const [pid, c] of live) {
     try {
