@@ -35,6 +35,7 @@ import { writeReport } from '../report/write-report.js';
 import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
+import { modprobeFailures } from '../guest/guest-protocol.js';
 
 /** Thrown before boot when the host or guest lacks what the suite requires: every check becomes SKIP. */
 class RequirementsUnmet extends Error {}
@@ -229,6 +230,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
           checks.watchGuest(() => guest!.infrastructureLoss());
           const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
           if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
+          // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
+          const notLoaded = modprobeFailures(guest.consoleTail(400));
+          if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
         }, () => (bootScript !== undefined ? 'until the boot script starts' : undefined));
         const connect = () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey);
         const onDemand = bootScript !== undefined ? sshOnDemand(() => raceAbort(guest!.waitReady(guestSpec.boot_timeout * 1000)).then(connect)) : undefined;

@@ -17,6 +17,7 @@ import { QmpClient } from './qmp.js';
 import { trackChild, untrackChild } from './reaper.js';
 import { dieWithParent } from './die-with-parent.js';
 import { claimRunDir, recordQemu, releaseRunDir, RUN_DIR_PREFIX } from './leftovers.js';
+import { BOOT_DONE, BOOT_SCRIPT, READY, ROOTFS_FAILED } from '../guest/guest-protocol.js';
 
 export interface BootRequest {
   guest: GuestSpec;
@@ -44,11 +45,6 @@ function consoleLimitBytes(): number {
   return (Number.isFinite(mib) && mib > 0 ? mib : 512) * 1024 * 1024;
 }
 
-// Matched with the word after the release, so a line the follower read halfway is never taken for it.
-const READY = /LAB-READY (\S+) uptime=/;
-/** The init starts, and has run, the image's boot script (images/initramfs/init.sh); the network comes after. */
-const BOOT_SCRIPT = /LAB-BOOT-SCRIPT (\S+)/;
-const BOOT_DONE = /LAB-BOOT-DONE (\S+) rc=/;
 
 /** What a guest runs on: a QEMU process here, or a libvirt domain on this or another host. */
 export interface GuestMachine {
@@ -148,7 +144,7 @@ export class RunningGuest {
       const m = marker.exec(this.watcher.tail(200));
       if (m) return m[1]!;
       // The initramfs init says so when the root disk does not mount (no virtio-blk or ext4 in the kernel).
-      const rootfs = /LAB-ROOTFS-FAILED (.*)/.exec(this.watcher.tail(200));
+      const rootfs = ROOTFS_FAILED.exec(this.watcher.tail(200));
       if (rootfs) throw this.bootFailure(`the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`);
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
