@@ -8,6 +8,7 @@ import { resolveFragments } from '../../harness/config/config-plan.js';
 import { parseYaml } from '../../harness/schema/load-yaml.js';
 import { SeriesSpecSchema } from '../../harness/schema/series.js';
 import { ConfigError } from '../../harness/util/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 
@@ -43,14 +44,7 @@ t.test('within: a path inside a root, not a sibling with the same prefix', async
 t.test('readFragmentFile: outside the allowed folders, a FIFO, /dev/zero, a folder, an oversized file: exit 2 naming it, nothing read', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'frag-'));
   const roots = [dir];
-  const e = (f: () => unknown) => {
-    try {
-      f();
-    } catch (x) {
-      return x as ConfigError;
-    }
-    return undefined;
-  };
+  const e = thrown;
   const outside = e(() => readFragmentFile('shadow', '/etc/shadow', join(dir, 's.yaml'), roots));
   t.type(outside, ConfigError);
   t.match(outside?.message, /config fragment 'shadow' \(\/etc\/shadow\) is outside the project and the series' folder; .*LAB_FRAGMENT_DIRS/);

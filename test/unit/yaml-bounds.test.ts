@@ -9,15 +9,9 @@ import { GuestSpecSchema } from '../../harness/schema/guest.js';
 import { SuiteSpecSchema } from '../../harness/schema/suite.js';
 import { delay, MAX_TIMER_MS } from '../../harness/util/abort.js';
 import { ConfigError } from '../../harness/util/errors.js';
+import { thrown } from '../helpers/thrown.js';
 
-const err = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return e as ConfigError;
-  }
-  return undefined;
-};
+const err = thrown;
 
 t.test('YAML nested 100,000 levels deep: exit 2, not a stack trace', async (t) => {
   const e = err(() => parseYaml('a: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n', 'deep.yaml', GuestSpecSchema));
