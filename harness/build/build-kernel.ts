@@ -4,7 +4,7 @@ import { requireFreeSpace } from '../util/free-space.js';
 import { publishDir } from '../util/staging.js';
 import { waitForLock } from '../util/lock.js';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { hashParts } from '../util/hash.js';
 import { probe } from '../util/process.js';
 import { ConfigError } from '../util/errors.js';
@@ -87,16 +87,18 @@ export function labBuildDir(cache: string, repo: string, name: string): string {
  * The build directory must be the lab's: a tree (a patch, a base commit, a --tree) that has its own
  * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
  */
-function checkBuildDirIsOurs(buildDir: string, seriesFile: string): void {
+async function checkBuildDirIsOurs(worktree: string, buildDir: string, seriesFile: string): Promise<void> {
+  const taken = (what: string) => new ConfigError(seriesFile, undefined, `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`);
   let st;
   try {
     st = lstatSync(buildDir);
   } catch {
     return; // absent: the lab makes it
   }
-  if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new ConfigError(seriesFile, undefined, `the tree to build has its own ${buildDir} (a ${st.isSymbolicLink() ? 'symbolic link' : 'file'}): that name is the lab's build directory; remove it from the patches or the tree`);
-  }
+  if (st.isSymbolicLink() || !st.isDirectory()) throw taken(st.isSymbolicLink() ? 'a symbolic link' : 'a file');
+  // A folder the tree tracks (files of its own in it) is taken too; the lab's own is untracked.
+  const tracked = await gitProbe(worktree, ['ls-tree', '--name-only', 'HEAD', '--', basename(buildDir)]);
+  if (tracked.ok && tracked.stdout.trim()) throw taken('a folder git tracks');
 }
 
 /** make's environment: ccache with paths made relative to the cache, reproducible build stamps. */
@@ -194,7 +196,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     const worktree = seriesWorktree(cache, src.repo, series.name);
     await checkoutForBuild(src.repo, worktree, commit);
     const buildDir = objDir(worktree);
-    checkBuildDirIsOurs(buildDir, req.seriesFile);
+    await checkBuildDirIsOurs(worktree, buildDir, req.seriesFile);
     const builder = await chooseBuilder(cache, log);
     await builder.own(buildDir);
     await builder.own(join(cache, 'ccache'));

@@ -79,3 +79,10 @@ t.test('a patch that adds .lab-build as a link out of the tree: exit 2 naming it
   t.ok(lstatSync(target).isDirectory());
   rmSync(target, { recursive: true, force: true });
 });
+
+t.test('a patch that adds a .lab-build folder of its own: exit 2 naming it, nothing built there', async (t) => {
+  const r = await lab(['build', '--series', join(new URL('../fixtures/series', import.meta.url).pathname, 'lab-build-folder.yaml')]);
+  t.equal(r.exitCode, 2, r.all);
+  t.match(r.stderr, /the tree to build has its own \S+\/\.lab-build \(a folder git tracks\): that name is the lab's build directory/);
+  t.notMatch(r.all, /building in/);
+});
