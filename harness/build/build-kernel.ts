@@ -216,9 +216,11 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
       log(`building in ${buildDir} (-j${jobs}, ccache, as ${builder.who}); log: ${logPath}`);
       const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
       const progress = (l: string) => log(`  ${l}`);
+      // Every command that runs the tree's code or touches what it built: as the builder, logged, in its group.
+      const asBuilder = (argv: string[], what: string) => runMake(builder.argv(argv), { env: { ...process.env, ...env } as Record<string, string>, logPath, what, progress });
       // A kernel without module support (the console-only base) has no modules target: make would refuse.
       const modular = parseKernelConfig(configText).get('CONFIG_MODULES') === 'y';
-      await runMake(builder.argv([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])]), { env: { ...process.env, ...env } as Record<string, string>, logPath, what: modular ? 'bzImage and modules' : 'bzImage (no module support)', progress });
+      await asBuilder([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])], modular ? 'bzImage and modules' : 'bzImage (no module support)');
       for (const m of series.artifacts.modules) {
         if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
       }
@@ -228,11 +230,10 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
         // The build user installs into the staging folder (its own until it is done), copies the kernels
         // there with its own rights, and hands it back; root then adds the seals, log and meta.
         await builder.own(staging);
-        const asBuilder = (argv: string[], what: string) => runMake(builder.argv(argv), { env: { ...process.env, ...env } as Record<string, string>, logPath, what, progress });
         await asBuilder(['mkdir', '-p', '--', join(staging, 'boot')], 'the boot folder of the install');
-        if (modular) await runMake(builder.argv([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1']), { env: { ...process.env, ...env } as Record<string, string>, logPath, what: 'modules_install', progress });
+        if (modular) await asBuilder([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], 'modules_install');
         if (series.artifacts.selftests.length) {
-          await runMake(builder.argv([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`]), { env: { ...process.env, ...env } as Record<string, string>, logPath, what: `selftests (${series.artifacts.selftests.join(' ')})`, progress });
+          await asBuilder([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], `selftests (${series.artifacts.selftests.join(' ')})`);
         }
         const copies: Array<[string, string]> = [
           [join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), `vmlinuz-${release}`],
