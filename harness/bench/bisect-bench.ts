@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { $ } from 'zx';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { QEMU_BINARY } from '../host/qemu-binary.js';
-import { BASE_CMDLINE } from '../vm/qemu-argv.js';
+import { BASE_CMDLINE } from '../vm/machine-plan.js';
 import { withParents, writeCpio, type CpioEntry } from '../image/cpio.js';
 import type { BisectRecord } from '../bisect/bisect.js';
 import type { RunSummary } from '../run/run-summary.js';

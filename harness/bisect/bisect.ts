@@ -14,7 +14,7 @@ import { SeriesSpecSchema } from '../schema/series.js';
 import { hashParts } from '../util/hash.js';
 import { reportsRoot } from '../util/paths.js';
 import { LabError, UsageError } from '../util/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import type { Outcome } from '../util/outcome.js';
 import { parseBisectOutput, RULE_TEXT, stepBound, type BisectState, type JudgeRule } from './verdict.js';
 import { testCommit, type StepRecord } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
@@ -40,7 +40,7 @@ export interface BisectOptions {
 
 export class VerificationError extends LabError {
   constructor(message: string, details?: string) {
-    super(message, ExitCode.usage, details);
+    super(message, 'usage', details);
   }
 }
 
@@ -52,7 +52,7 @@ const DEFAULT_TEMPLATE = { name: 'bisect', configs: ['damon', 'kunit'], artifact
  * per step. Steps go to reports/<id>/bisect.json as they finish; running the same command again resumes
  * from there.
  */
-export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; dir: string; exitCode: number }> {
+export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; dir: string; outcome: Outcome }> {
   loadSuite(o.suite); // an unknown suite is exit 2 before anything is built
   const template = o.series ? loadSeries(o.series) : { spec: SeriesSpecSchema.parse(DEFAULT_TEMPLATE), file: undefined };
   const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianSourceId(template.spec.base) ?? (template.spec.source ? debianSourceId(template.spec.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE, o.log);
@@ -117,7 +117,7 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     release();
   }
 
-  async function bisectSteps(): Promise<{ state: BisectRecord; dir: string; exitCode: number }> {
+  async function bisectSteps(): Promise<{ state: BisectRecord; dir: string; outcome: Outcome }> {
     // Verification first (ktest's CHECK): a good end that fails, or a bad end that passes, stops here.
     state.verification.good ??= await tester(goodCommit, 'verify good end');
     save();
@@ -157,7 +157,7 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     }
     state.finishedAt = new Date().toISOString();
     save();
-    return { state, dir, exitCode: state.result.kind === 'found' ? ExitCode.ok : ExitCode.testFailed };
+    return { state, dir, outcome: state.result.kind === 'found' ? 'ok' : 'test-failed' };
   }
 }
 

@@ -9,7 +9,7 @@ import { gitProbe } from '../source/git.js';
 import { hashParts } from '../util/hash.js';
 import { reportsRoot } from '../util/paths.js';
 import { ConfigError, UsageError } from '../util/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import type { Outcome } from '../util/outcome.js';
 import { RULE_TEXT, type JudgeRule } from './verdict.js';
 import { stepBuildLog, testCommit } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
@@ -44,7 +44,7 @@ export interface PatchcheckOptions {
  * directory, so each prefix is an incremental build, and names the first patch that breaks the build,
  * adds compiler warnings in the files it touches, or (with --suite) makes the suite fail.
  */
-export async function patchcheck(o: PatchcheckOptions): Promise<{ record: PatchcheckRecord; dir: string; exitCode: number }> {
+export async function patchcheck(o: PatchcheckOptions): Promise<{ record: PatchcheckRecord; dir: string; outcome: Outcome }> {
   if (o.suite) loadSuite(o.suite);
   if (o.guest) {
     if (!o.suite) throw new UsageError('--guest needs --suite');
@@ -120,5 +120,5 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
   }
   record.finishedAt = new Date().toISOString();
   save();
-  return { record, dir, exitCode: record.firstBad ? ExitCode.testFailed : ExitCode.ok };
+  return { record, dir, outcome: record.firstBad ? 'test-failed' : 'ok' };
 }

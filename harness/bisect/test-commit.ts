@@ -6,7 +6,6 @@ import { ConfigDroppedError } from '../config/make-config.js';
 import { runSuite } from '../run/run-suite.js';
 import { loadSeries } from '../suites/suite-catalog.js';
 import { LabError } from '../util/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
 import { judgeStep, readRun, type JudgeRule, type RunReading, type Verdict } from './verdict.js';
 
 /** One tested commit (or series prefix): its build, its runs, its verdict. Kept in bisect.json / patchcheck.json. */
@@ -67,7 +66,7 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
     for (let attempt = 0; attempt <= o.retries; attempt++) {
       // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
       const outcome = await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel: { kind: 'built', artifactDir: record.build.artifactDir!, series: file }, quickStop: true, log: (l) => o.log(`    ${l}`) });
-      if (outcome.summary.exitCode === ExitCode.interrupted) throw new LabError('interrupted', ExitCode.interrupted);
+      if (outcome.summary.outcome === 'interrupted') throw new LabError('interrupted', 'interrupted');
       reading = readRun(outcome.summary, o.test);
       o.log(`  run ${run + 1}/${o.runs}${attempt ? ` (retry ${attempt})` : ''}: ${reading.verdict} — ${reading.reason}`);
       if (reading.verdict !== 'infra') break;

@@ -1,4 +1,4 @@
-import { ExitCode } from '../cli/exit-codes.js';
+import { isInfrastructure, isInputError, type Outcome } from '../util/outcome.js';
 import type { TestRecord } from '../results/model.js';
 
 /** What one commit is, for `git bisect`: good, bad, or skip (cannot be judged: exit 125 in `git bisect run`). */
@@ -29,12 +29,17 @@ const BAD = new Set(['FAIL', 'ERROR', 'MISS']);
  * as a KUnit suite) or against the whole suite. A kernel that does not build, or a config the commit
  * cannot give, is skip; a boot or tool failure is infra.
  */
-export function readRun(run: { exitCode: number; error?: { message: string }; tests: readonly TestRecord[]; runId?: string }, testPath?: string): RunReading {
+export function readRun(
+  run: { outcome: Outcome; error?: { message: string }; tests: readonly TestRecord[]; runId?: string },
+  testPath?: string,
+): RunReading {
   const id = run.runId ? { runId: run.runId } : {};
   const first = run.error?.message.split('\n')[0] ?? '';
-  if (run.exitCode === ExitCode.buildFailed) return { verdict: 'skip', reason: `build failed: ${first}`, buildFailed: true, ...id };
-  if (run.exitCode === ExitCode.usage) return { verdict: 'skip', reason: `cannot configure this commit: ${first}`, buildFailed: true, ...id };
-  if (run.exitCode === ExitCode.infrastructure || run.exitCode === ExitCode.interrupted) return { verdict: 'infra', reason: first || 'infrastructure failure', ...id };
+  if (run.outcome === 'build-failed') return { verdict: 'skip', reason: `build failed: ${first}`, buildFailed: true, ...id };
+  if (isInputError(run.outcome)) {
+    return { verdict: 'skip', reason: `cannot configure this commit: ${first}`, buildFailed: true, ...id };
+  }
+  if (isInfrastructure(run.outcome) || run.outcome === 'interrupted') return { verdict: 'infra', reason: first || 'infrastructure failure', ...id };
 
   const judged = testPath === undefined ? run.tests : run.tests.filter((t) => t.path === testPath || t.path.startsWith(`${testPath}.`));
   if (!judged.length) return { verdict: 'skip', reason: `${testPath} was not reported`, ...id };

@@ -1,5 +1,4 @@
 import { LabError } from '../util/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
 
 /** Pure: the first compiler/linker errors of a build log, with a line of context after each. */
 export function firstBuildErrors(log: string, max = 5): string[] {
@@ -18,9 +17,9 @@ export function firstBuildErrors(log: string, max = 5): string[] {
   return out;
 }
 
-/** The kernel did not build: the first errors and the full log's path. Exit 4. */
+/** The kernel did not build: the first errors and the full log's path. (outcome build-failed) */
 export class BuildError extends LabError {
   constructor(what: string, readonly logPath: string, errors: string[]) {
-    super(`build failed: ${what}\n  full log: ${logPath}`, ExitCode.buildFailed, errors.join('\n\n'));
+    super(`build failed: ${what}\n  full log: ${logPath}`, 'build-failed', errors.join('\n\n'));
   }
 }

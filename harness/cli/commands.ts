@@ -7,15 +7,16 @@ import type { RunSummary } from '../run/run-summary.js';
 import { countLeaves, parseKtap } from '../results/ktap-parser.js';
 import { readInputBounded } from '../util/bounded-file.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { escapeControls } from '../report/control-bytes.js';
-import { ConfigError, UsageError } from '../util/errors.js';
+import { ConfigError, LabError, UsageError } from '../util/errors.js';
+import { writeRunResult } from '../run/run-result-file.js';
 import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
 import { chooseBuilder } from '../build/build-user.js';
 import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernelSpec, fetchedDebianKernels } from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
-import { runSuite } from '../run/run-suite.js';
+import { runSuite, type RunOutcome } from '../run/run-suite.js';
 import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { buildKernel } from '../build/build-kernel.js';
 import type { KernelChoice } from '../run/run-suite.js';
@@ -44,6 +45,21 @@ export interface Command {
 }
 
 /** `lab parse` follows its verdict: the overall status, or any leaf that did not pass. */
+/**
+ * Runs a `lab run` and, when asked, hands its outcome back through a file: the report folder when the run
+ * wrote one, else the error that stopped it first (an unknown suite, a bad guest file).
+ */
+async function handingBack(file: string | undefined, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
+  try {
+    const r = await run();
+    if (file) writeRunResult(file, { outcome: r.summary.outcome, reportDir: r.reportDir });
+    return r;
+  } catch (e) {
+    if (file) writeRunResult(file, e instanceof LabError ? { outcome: e.outcome, error: e.message } : { outcome: 'infrastructure', error: String(e) });
+    throw e;
+  }
+}
+
 export function parseExitCode(status: string, counts: { FAIL: number; ERROR: number; MISS: number }): ExitCode {
   return ['FAIL', 'ERROR', 'MISS'].includes(status) || counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
 }
@@ -113,28 +129,31 @@ export const commands: Record<string, Command> = {
   },
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: 'usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--quiet]\n  --host  run the guest on a libvirt host of the lab config\'s inventory instead of QEMU here',
+    help: 'usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--result-file FILE] [--quiet]\n  --host  run the guest on a libvirt host of the lab config\'s inventory instead of QEMU here\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)',
     options: {
       guest: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' },
       series: { type: 'string' }, tree: { type: 'string' }, kernel: { type: 'string' }, modules: { type: 'string' }, kconfig: { type: 'string' },
-      host: { type: 'string' }, 'lab-config': { type: 'string' },
+      host: { type: 'string' }, 'lab-config': { type: 'string' }, 'result-file': { type: 'string' },
     },
     async run(v, p) {
-      if (p.length !== 1) throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
-      const { summary, reportDir } = await runSuite({
-        suite: p[0]!,
-        kernel: kernelChoice(v),
-        ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
-        ...(typeof v.host === 'string' ? { host: v.host } : {}),
-        ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
-        keep: v.keep === true,
-        log: v.quiet ? () => {} : err,
+      const resultFile = typeof v['result-file'] === 'string' ? v['result-file'] : undefined;
+      const { summary, reportDir } = await handingBack(resultFile, () => {
+        if (p.length !== 1) throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
+        return runSuite({
+          suite: p[0]!,
+          kernel: kernelChoice(v),
+          ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
+          ...(typeof v.host === 'string' ? { host: v.host } : {}),
+          ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
+          keep: v.keep === true,
+          log: v.quiet ? () => {} : err,
+        });
       });
       const c = summary.counts;
       out(`${summary.suite}: ${summary.status} — ${c.PASS} passed, ${c.FAIL} failed, ${c.ERROR + c.MISS} errors, ${c.SKIP} skipped (accel ${summary.guest?.accel ?? '-'})`);
       if (summary.error) err(`error: ${summary.error.message}${summary.error.details ? `\n${summary.error.details}` : ''}`);
       out(`report: ${reportDir}`);
-      return summary.exitCode;
+      return exitCodeOf(summary.outcome);
     },
   },
   build: {
@@ -175,13 +194,13 @@ export const commands: Record<string, Command> = {
     async run(v, _p, { cache }) {
       if (typeof v.good !== 'string' || typeof v.bad !== 'string' || typeof v.suite !== 'string') throw new UsageError('lab bisect needs --good REV --bad REV --suite SUITE', commands.bisect!.help);
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const { state, dir, exitCode } = await bisect({
+      const { state, dir, outcome } = await bisect({
         good: v.good, bad: v.bad, suite: v.suite, ...judging(v), ...(typeof v.series === 'string' ? { series: v.series } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
         cache, log: v.quiet ? () => {} : err,
       });
       out(bisectSummaryText(state));
       out(`report: ${dir}`);
-      return exitCode;
+      return exitCodeOf(outcome);
     },
   },
   patchcheck: {
@@ -201,13 +220,13 @@ export const commands: Record<string, Command> = {
       if (from !== undefined && !(Number.isInteger(from) && from >= 1)) throw new UsageError(`--from ${v.from}: a patch number, 1 or more`);
       if (typeof v.test === 'string' && typeof v.suite !== 'string') throw new UsageError('--test needs --suite');
       await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const { record, dir, exitCode } = await patchcheck({
+      const { record, dir, outcome } = await patchcheck({
         series: v.series, ...judging(v), ...(from !== undefined ? { from } : {}), ...(typeof v.guest === 'string' ? { guest: v.guest } : {}), ...(typeof v.suite === 'string' ? { suite: v.suite } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
         cache, log: v.quiet ? () => {} : err,
       });
       out(patchcheckSummaryText(record));
       out(`report: ${dir}`);
-      return exitCode;
+      return exitCodeOf(outcome);
     },
   },
   matrix: {
@@ -251,7 +270,7 @@ export const commands: Record<string, Command> = {
       out(`matrix ${spec.name}: ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);
       for (const c of r.summary.cells.filter((x) => x.newFailures?.length)) out(`  ${c.id}: ${c.newFailures!.length} new failure(s): ${c.newFailures!.slice(0, 3).join('; ')}`);
       out(`report: ${r.dir}`);
-      return r.exitCode;
+      return exitCodeOf(r.outcome);
     },
   },
   parse: {

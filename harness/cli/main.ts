@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
-import { ExitCode } from './exit-codes.js';
+import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { LabError, UsageError } from '../util/errors.js';
 import { installSignalHandlers } from '../util/abort.js';
 import { killAllNow } from '../vm/reaper.js';
@@ -76,7 +76,7 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof LabError) {
       printError(e);
-      process.exitCode = e.exitCode;
+      process.exitCode = exitCodeOf(e.outcome);
     } else {
       process.stderr.write(`lab: internal error: ${escapeControls((e as Error).stack ?? String(e))}\n`);
       process.exitCode = ExitCode.infrastructure;

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { run, probe } from '../util/process.js';
 import { currentUserBuilder, type Builder } from '../build/build-user.js';
 import { LabError } from '../util/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { BaseConfig } from '../schema/series.js';
 import { droppedSymbols, kconfigDepends, requestedSymbols, type ConfigFragment, type DroppedSymbol } from './config-plan.js';
@@ -14,7 +13,7 @@ export class ConfigDroppedError extends LabError {
     super(
       `${dropped.length} requested config symbol(s) did not survive the kernel's Kconfig (${configPath}):\n` +
         dropped.map((d) => `  ${d.symbol}=${d.wanted} (from ${d.from}) is ${d.got === 'n' ? 'not set' : d.got}${d.dependsOn === undefined ? '' : d.dependsOn.length ? `; depends on ${d.dependsOn.join(' && ')}` : '; not defined by any Kconfig in this tree'}`).join('\n'),
-      ExitCode.usage,
+      'cannot-configure',
     );
   }
 }

@@ -161,7 +161,7 @@ export class GuestSsh {
   }
 
   private lostError(): InfraError {
-    return new InfraError(`the SSH connection to the guest was lost (${this.dropped ?? 'channel closed without an exit status'})`);
+    return new InfraError(`the SSH connection to the guest was lost (${this.dropped ?? 'channel closed without an exit status'})`, undefined, 'guest-lost');
   }
 }
 

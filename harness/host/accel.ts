@@ -1,5 +1,5 @@
 import { InfraError } from '../util/errors.js';
-import type { Accel } from '../vm/qemu-argv.js';
+import type { Accel } from '../vm/machine-plan.js';
 import { cachedKvmVerdict } from './kvm-probe.js';
 import type { ProbedHost } from '../hosts/placement.js';
 

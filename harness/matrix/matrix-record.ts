@@ -1,5 +1,6 @@
 // What `lab matrix` records in summary.json (its own file: the runner and the report writer import it, not each other).
 import type { RunSummary } from '../run/run-summary.js';
+import type { Outcome } from '../util/outcome.js';
 import type { CellAgainstBaseline } from '../compare/compare-kernels.js';
 
 export interface CellResult {
@@ -8,7 +9,8 @@ export interface CellResult {
   guest: string;
   suite: string;
   status: RunSummary['status'] | 'TIMEOUT' | 'NOT-RUN';
-  exitCode: number;
+  /** What the cell's run said happened (its result file); none when it never ran or gave none. */
+  outcome?: Outcome;
   attempts: number;
   seconds: number;
   /** The cell's run report, relative to the matrix report folder. */

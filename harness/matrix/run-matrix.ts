@@ -15,7 +15,8 @@ import { LabError, UsageError } from '../util/errors.js';
 import { labAbort } from '../util/abort.js';
 import { repoRoot, reportsRoot } from '../util/paths.js';
 import { newRunId } from '../run/run-id.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { isInfrastructure, type Outcome } from '../util/outcome.js';
+import { readRunResult, type RunResultFile } from '../run/run-result-file.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixSpec } from '../schema/matrix.js';
 import { planMatrix, poolLimit, type PlannedCell, type PlannedKernel } from './plan.js';
@@ -50,7 +51,7 @@ const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
  * fails or times out never stops the others; Ctrl-C stops every child (each stops its QEMU) and the
  * partial aggregate report is still written.
  */
-export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixSummary; dir: string; exitCode: number }> {
+export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixSummary; dir: string; outcome: Outcome }> {
   const full = planMatrix(o.spec);
   const plan = o.kernel === undefined ? full : { kernels: full.kernels.filter((k) => k.id === o.kernel), cells: full.cells.filter((c) => c.kernel === o.kernel) };
   if (!plan.cells.length) throw new UsageError(`--kernel ${o.kernel}: not a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')})`);
@@ -81,7 +82,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   const summary: MatrixSummary = {
     matrixRunId: id, name: o.spec.name, file: o.file, startedAt: new Date().toISOString(), finishedAt: '',
     pool: { limit, reason: o.jobs !== undefined ? '--jobs' : `${availableParallelism()} cores, ${Math.floor(freemem() / 1048576)} MiB free, guests up to ${guestMiB} MiB` },
-    kernels: [], cells: plan.cells.map((c) => ({ id: c.id, kernel: c.kernel, guest: c.guest, suite: c.suite, status: 'NOT-RUN', exitCode: -1, attempts: 0, seconds: 0 })),
+    kernels: [], cells: plan.cells.map((c) => ({ id: c.id, kernel: c.kernel, guest: c.guest, suite: c.suite, status: 'NOT-RUN', attempts: 0, seconds: 0 })),
     ...(baselineRun ? { baseline: baselineRun } : {}),
     ...(baselineKernel ? { baselineKernel } : {}),
   };
@@ -104,7 +105,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   const queue = plan.cells.filter((c) => {
     const k = kernelOf.get(c.kernel);
     if (k?.ok) return true;
-    Object.assign(summary.cells.find((x) => x.id === c.id)!, { status: 'ERROR', exitCode: ExitCode.buildFailed, reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}` });
+    Object.assign(summary.cells.find((x) => x.id === c.id)!, { status: 'ERROR', outcome: 'build-failed', reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}` });
     return false;
   });
   // On libvirt hosts: each cell on a host that meets its requires:, each host with its own guest limit.
@@ -113,7 +114,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     const placed = await placeOnHosts(queue, o, summary, kernelOf);
     for (const [cellId, p] of placed.placement) {
       // Unmet requires: on every host is SKIP; with a host unreachable the cell could not be judged: ERROR.
-      if ('skip' in p) Object.assign(summary.cells.find((x) => x.id === cellId)!, placed.unreachable ? { status: 'ERROR', exitCode: ExitCode.infrastructure, reason: p.skip } : { status: 'SKIP', exitCode: ExitCode.ok, reason: p.skip });
+      if ('skip' in p) Object.assign(summary.cells.find((x) => x.id === cellId)!, placed.unreachable ? { status: 'ERROR', outcome: 'infrastructure', reason: p.skip } : { status: 'SKIP', outcome: 'ok', reason: p.skip });
     }
     for (const h of placed.hosts) lanes.push({ host: h, cells: queue.filter((c) => (placed.placement.get(c.id) as { host?: string } | undefined)?.host === h.name), limit: h.max_guests });
     save();
@@ -141,7 +142,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   if (baselineKernel) addKernelBaseline(summary, baselineKernel, dir);
   save();
   const bad = summary.cells.some((c) => c.status !== 'PASS' && c.status !== 'SKIP' && c.status !== 'DONE') || summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0);
-  return { summary, dir, exitCode: summary.interrupted ? ExitCode.interrupted : bad ? ExitCode.testFailed : ExitCode.ok };
+  return { summary, dir, outcome: summary.interrupted ? 'interrupted' : bad ? 'test-failed' : 'ok' };
 }
 
 /** Runs `work` over `items` with at most `limit` at once, in order of the items. */
@@ -163,7 +164,7 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
       const a = await debianKernel(o.cache, k.debian, { log: (l) => o.log(`    ${l}`) });
       return { id: k.id, ok: true, seconds: round((performance.now() - t0) / 1000), release: a.release };
     } catch (e) {
-      if (!(e instanceof LabError) || e.exitCode === ExitCode.interrupted) throw e;
+      if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
       return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
     }
   }
@@ -188,7 +189,7 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
     const b = await buildKernel({ series: spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
     return { id: k.id, ok: true, cached: b.cached, seconds: round((performance.now() - t0) / 1000), release: b.artifact.release, seriesFile, artifactDir: b.artifactDir };
   } catch (e) {
-    if (!(e instanceof LabError) || e.exitCode === ExitCode.interrupted) throw e;
+    if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
     return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), seriesFile, error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
   }
 }
@@ -253,23 +254,41 @@ async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: M
   ];
   let out: Partial<CellResult> = {};
   for (let attempt = 1; attempt <= cell.retries + 1; attempt++) {
-    const child = execa('node', args, { reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000 });
+    // The child hands back its result through a file it is told of, never through its console text.
+    const resultFile = join(cellsDir, `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.result.json`);
+    const child = execa('node', [...args, '--result-file', resultFile], {
+      reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000,
+    });
     running.add(child);
     const r = await child;
     running.delete(child);
-    const reportDir = /^report: (.+)$/m.exec(r.stdout)?.[1]?.trim();
-    const s = reportDir && existsSync(join(reportDir, 'summary.json')) ? (JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8')) as RunSummary) : undefined;
-    out = {
-      attempts: attempt,
-      exitCode: r.timedOut ? -1 : (r.exitCode ?? -1),
-      status: r.timedOut ? 'TIMEOUT' : (s?.status ?? 'ERROR'),
-      ...(reportDir ? { report: join('cells', reportDir.split('/').pop()!) } : {}),
-      ...(s ? { counts: s.counts } : {}),
-      ...(r.timedOut ? { reason: `timed out after ${cell.timeout} s` } : s?.error ? { reason: s.error.message.split('\n')[0] } : !s ? { reason: r.all.trim().split('\n').slice(-2).join(' | ').slice(0, 300) } : {}),
-    };
-    if (labAbort.aborted || r.exitCode !== ExitCode.infrastructure || r.timedOut) break;
+    const result = readRunResult(resultFile);
+    out = cellFromResult(result, attempt, { timedOut: r.timedOut, timeout: cell.timeout, output: r.all });
+    if (labAbort.aborted || r.timedOut || (result && !isInfrastructure(result.outcome))) break;
   }
   return { ...out, seconds: round((performance.now() - t0) / 1000) };
+}
+
+/** Pure: a cell's record from its run's result file (none: the child died before it could write one). */
+export function cellFromResult(
+  result: (RunResultFile & { summary?: RunSummary }) | undefined,
+  attempts: number,
+  child: { timedOut: boolean; timeout: number; output: string },
+): Partial<CellResult> {
+  const s = result?.summary;
+  const reason = child.timedOut ? `timed out after ${child.timeout} s`
+    : s?.error ? s.error.message.split('\n')[0]
+    : result?.error ? result.error.split('\n')[0]
+    : !result ? `the cell's run gave no result: ${child.output.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`
+    : undefined;
+  return {
+    attempts,
+    status: child.timedOut ? 'TIMEOUT' : (s?.status ?? 'ERROR'),
+    ...(result && !child.timedOut ? { outcome: result.outcome } : {}),
+    ...(result?.reportDir ? { report: join('cells', result.reportDir.split('/').pop()!) } : {}),
+    ...(s ? { counts: s.counts } : {}),
+    ...(reason ? { reason } : {}),
+  };
 }
 
 const cellSummary = (root: string, c: CellResult | undefined) => (c?.report && existsSync(join(root, c.report, 'summary.json')) ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary) : undefined);

@@ -26,7 +26,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:
 pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background:#f0f0f0;padding:0 3px}
 </style></head><body>
 <h1>${esc(s.suite)} ${badge(s.status)}</h1>
-<p>Run <code>${esc(s.runId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}, exit code ${s.exitCode}. ${counts}</p>
+<p>Run <code>${esc(s.runId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}, outcome ${esc(s.outcome)}. ${counts}</p>
 <p>Kernel <code>${esc(s.kernel?.release ?? '?')}</code> (${esc(s.kernel?.source ?? '')}); guest <code>${esc(s.guest?.name ?? '?')}</code>, accel <code>${esc(s.guest?.accel ?? '?')}</code>${s.guest?.accelReason ? ` (${esc(s.guest.accelReason)})` : ''}.</p>
 ${damonLine(s)}
 ${error}

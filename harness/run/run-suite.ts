@@ -1,56 +1,28 @@
 import { join } from 'node:path';
-import { ExitCode } from '../cli/exit-codes.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { LabError, InfraError, SuiteTimeoutError } from '../util/errors.js';
 import { cacheRoot, reportsRoot } from '../util/paths.js';
 import { raceAbort } from '../util/abort.js';
-import { probe } from '../util/process.js';
-import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
-import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
-import { hostAccel, resolveAccel } from '../host/accel.js';
-import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernel } from '../kernel/debian-kernel.js';
-import { probeHostCapabilities, unmetReason, type HostCapabilities } from '../host/capabilities.js';
-import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
-import { bootableKernel } from '../kernel/pvh-vmlinux.js';
-import type { KernelArtifact } from '../kernel/kernel-artifact.js';
-import { ensureLabKeys } from '../guest/lab-keys.js';
-import { buildWorkload } from '../image/workloads.js';
-import { buildInitramfs } from '../image/initramfs.js';
-import { buildRootfs } from '../image/rootfs.js';
 import { hashParts } from '../util/hash.js';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { startGuest, type BootRequest, type GuestPlan, type RunningGuest } from '../vm/boot-guest.js';
-import { startLibvirtGuest } from '../vm/libvirt-guest.js';
-import { connectHost, findHost, loadLabConfig, probeHost, type HostConnection } from '../hosts/host-connection.js';
-import type { Accel } from '../vm/qemu-argv.js';
+import { unmetReason } from '../host/capabilities.js';
+import type { KernelArtifact } from '../kernel/kernel-artifact.js';
+import type { GuestHandle } from '../vm/guest-handle.js';
+import { findHost, loadLabConfig } from '../hosts/host-connection.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
-import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
-import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
-import { inKernelDamonUsers, keepOffCmdline } from '../damon/in-kernel-users.js';
 import { DamonSysfs } from '../damon/sysfs-driver.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
 import { sshOnDemand, sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
-import { clipExcerpt, rollUp, type TestRecord } from '../results/model.js';
+import { modprobeFailures } from '../guest/guest-protocol.js';
 import { writeReport } from '../report/write-report.js';
 import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
-import { modprobeFailures } from '../guest/guest-protocol.js';
+import { collectResults } from './run-results.js';
+import { consoleRunSeconds, kernelFit, runCmdline, type KernelChoice, type KernelFit, type RunPlan } from './run-plan.js';
+import { localRunOps, type MachineHost, type RunOps } from './run-ops.js';
 
-/** Thrown before boot when the host or guest lacks what the suite requires: every check becomes SKIP. */
-class RequirementsUnmet extends Error {}
-
-/** What a kernel must have built in to mount a rootfs image as its root disk (kernel/configs/rootfs.config). */
-const ROOTFS_KERNEL_CONFIG = { CONFIG_BLOCK: 'y', CONFIG_VIRTIO_BLK: 'y', CONFIG_EXT4_FS: 'y' } as const;
-
-/** Which kernel a run boots. */
-export type KernelChoice =
-  /** A Debian prebuilt kernel by id (debian-6.12, debian-7.2, ...); none: the guest's, else the default. */
-  | { kind: 'debian'; id?: string }
-  | { kind: 'series'; series: string; tree?: string }
-  /** A kernel this process just built (bisect steps, matrix cells): its artifact, with no second lookup. */
-  | { kind: 'built'; artifactDir: string; series: string }
-  | { kind: 'prebuilt'; path: string; modules?: string; kconfig?: string };
+export type { KernelChoice } from './run-plan.js';
 
 export interface RunOptions {
   suite: string;
@@ -73,207 +45,75 @@ export interface RunOutcome {
   reportDir: string;
 }
 
-/**
- * One suite run, the pipeline in a line: kernel → workloads → image → boot → scenario → results → report.
- * Whatever happens after the suite is resolved, a report is written and QEMU is gone.
- */
+/** Thrown before boot when the host lacks what the suite requires: every check becomes SKIP. */
+class RequirementsUnmet extends Error {}
+
+/** Reads the files a run names (suite, guest, scenario, series, lab config): a bad one is an error before anything starts. */
+export async function resolveRun(opts: RunOptions): Promise<RunPlan> {
+  const suite = loadSuite(opts.suite);
+  const guest = loadGuest(opts.guest ?? suite.guest);
+  const scenario = await loadScenario(suite);
+  const kernel = opts.kernel ?? { kind: 'debian' };
+  const series = kernel.kind === 'series' || kernel.kind === 'built' ? loadSeries(kernel.series) : undefined;
+  const host = opts.host ? (({ config, file }) => findHost(config, opts.host!, file))(loadLabConfig(opts.labConfig)) : undefined;
+  const runId = newRunId(suite.name);
+  return {
+    runId, reportDir: join(reportsRoot(), runId), suite, guest, scenario, kernel,
+    ...(series ? { series } : {}), ...(host ? { host } : {}),
+    quickStop: opts.quickStop === true, keep: opts.keep === true,
+  };
+}
+
+/** One suite run: the files read, then the stages with this machine's operations. */
 export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const log = opts.log ?? (() => {});
-  // Config errors surface before anything starts: nothing to report yet, exit 2.
-  const suite = loadSuite(opts.suite);
-  const guestSpec = loadGuest(opts.guest ?? suite.guest);
-  const scenario = await loadScenario(suite);
-  const kernelChoice = opts.kernel ?? { kind: 'debian' };
-  const series = kernelChoice.kind === 'series' || kernelChoice.kind === 'built' ? loadSeries(kernelChoice.series) : undefined;
-  const hostSpec = opts.host ? (({ config, file }) => findHost(config, opts.host!, file))(loadLabConfig(opts.labConfig)) : undefined;
-  let conn: HostConnection | undefined;
+  const plan = await resolveRun(opts);
+  return executeRun(plan, localRunOps(cacheRoot(), log), log);
+}
 
-  const runId = newRunId(suite.name);
-  const reportDir = join(reportsRoot(), runId);
+/**
+ * The pipeline of one run: setup → kernel → (fit) → accel → workloads/image → vmlinux → boot → suite →
+ * shutdown → results → report. Each stage is a function with a narrow input and output; this one only
+ * sequences them and keeps what they return for summary.json. Whatever happens once the plan is made,
+ * a report is written and the guest is gone.
+ */
+export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string) => void): Promise<RunOutcome> {
+  const { suite, scenario } = plan;
   const startedAt = new Date().toISOString();
   const clock = new StageClock((t) => log(`  ${t.stage.padEnd(10)} ${t.seconds.toFixed(2).padStart(7)} s${t.note ? `  ${t.note}` : ''}`));
   const checks = new CheckRecorder(suite.name, (r) => log(`  ${r.status.padEnd(5)} ${r.name}${r.reason ? ` — ${r.reason}` : ''}`));
-  const cache = cacheRoot();
   const summary: RunSummary = {
-    runId, suite: suite.name, status: 'ERROR', exitCode: ExitCode.infrastructure, startedAt, finishedAt: startedAt,
+    runId: plan.runId, suite: suite.name, status: 'ERROR', outcome: 'infrastructure', startedAt, finishedAt: startedAt,
     stages: clock.stages, tests: [], counts: countStatuses([]), console: { findings: [], log: 'console.log' },
   };
-  let guest: RunningGuest | undefined;
-  let kernel: KernelArtifact | undefined;
+  let guest: GuestHandle | undefined;
+  let machine: MachineHost | undefined;
   let runError: LabError | undefined;
-  log(`${suite.name}: run ${runId}`);
-  const recordPlan = (plan: GuestPlan) => {
-    summary.guest = { ...summary.guest!, cmdline: plan.cmdline, ...(plan.argv ? { argv: plan.argv } : {}), ...(plan.domainXml ? { domainXml: plan.domainXml } : {}) };
-  };
-  const scenarioContext = (g: RunningGuest, via: { ssh: GuestSsh; consoleOnly?: string }): ScenarioContext => ({
-    suite, kernel: kernel!, ...(series ? { series: series.spec } : {}), ...via, checks, accel: summary.guest?.accel ?? 'unknown', log: (l: string) => log(`    ${l}`), console: () => g.consoleText(),
-    saveArtifact: (name: string, content: string) => {
-      mkdirSync(reportDir, { recursive: true });
-      writeFileSync(join(reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
-    },
-    addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); },
-    damonSysfs: () => new DamonSysfs(via.ssh, undefined, (probe) => {
-      const { features, goalMetrics, goalTuners, probeFilterTypes, availOperations, inKernelUsers } = probe;
-      summary.damon = { inKernelUsers: [], keptOff: [], ...summary.damon, probe: { availOperations, features, goalMetrics, goalTuners, probeFilterTypes, activeInKernelUsers: inKernelUsers } };
-    }),
-  });
+  log(`${suite.name}: run ${plan.runId}`);
 
   try {
-    await clock.time('setup', () => ensurePackages(REQUIRED_PACKAGES.map((p) => p.name), log), (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined));
-    kernel = await clock.time(
-      'kernel',
-      async () => {
-        if (kernelChoice.kind === 'prebuilt') return prebuiltKernel(kernelChoice.path, kernelChoice.modules, kernelChoice.kconfig);
-        if (kernelChoice.kind === 'built') return artifactFromDir(kernelChoice.artifactDir);
-        if (series) {
-          await ensurePackages(BUILD_PACKAGES.map((p) => p.name), log);
-          const b = await buildKernel({ series: series.spec, seriesFile: series.file, ...(kernelChoice.kind === 'series' && kernelChoice.tree ? { tree: kernelChoice.tree } : {}), cache, log });
-          return b.artifact;
-        }
-        return debianKernel(cache, (kernelChoice.kind === 'debian' ? kernelChoice.id : undefined) ?? guestSpec.kernel ?? DEFAULT_DEBIAN_KERNEL, { log });
-      },
-      (k) => k.release,
-    );
-    summary.kernel = {
-      release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath,
-      configSha: hashParts([['config', readFileSync(kernel.configPath)]]).slice(0, 16),
-      ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
-    };
-
+    await clock.time('setup', () => ops.ensurePackages('run'), (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined));
+    const kernel = await clock.time('kernel', () => ops.kernel(plan), (k) => k.release);
+    summary.kernel = kernelFacts(kernel);
+    const fit = kernelFit(kernel.config, suite, scenario);
     // DAMON's in-kernel users (damon_stat starts at boot on Debian 7.2) hold DAMON: a suite that needs it
     // to itself keeps them off from the kernel command line, and the report says so.
-    const damonUsers = inKernelDamonUsers(kernel.config);
-    const keepOff = suite.damon_exclusive ? keepOffCmdline(damonUsers) : [];
-    if (damonUsers.length) summary.damon = { inKernelUsers: damonUsers, keptOff: keepOff };
-    if (keepOff.length) log(`  in-kernel DAMON users kept off for this suite: ${keepOff.join(' ')}`);
-    const suiteCmdline = [...suite.cmdline, ...keepOff];
-
-    // A kernel the lab cannot reach over SSH runs console suites (KUnit at boot) only.
-    const consoleOnly = sshUnreachableReason(kernel.config);
-    const unmet = [
-      ...unmetRequirements(kernel.config, suite.kernel_config),
-      ...(suite.image === 'initramfs' ? [] : unmetRequirements(kernel.config, ROOTFS_KERNEL_CONFIG).map((u) => `${u} (built in, for the ${suite.image} root disk: add the rootfs fragment to the series' configs)`)),
-      ...(consoleOnly && !scenario.console ? [`${consoleOnly}, and suite ${suite.name} needs SSH (on such a kernel only console suites run, e.g. damon-kunit)`] : []),
-    ];
-    if (unmet.length) {
-      checks.skipAll(scenario.checks, unmet.join('; '));
+    if (fit.damonUsers.length) summary.damon = { inKernelUsers: fit.damonUsers, keptOff: fit.keepOff };
+    if (fit.keepOff.length) log(`  in-kernel DAMON users kept off for this suite: ${fit.keepOff.join(' ')}`);
+    if (fit.unmet.length) {
+      checks.skipAll(scenario.checks, fit.unmet.join('; '));
     } else {
       // Accelerator and requirements first: a suite that cannot run here is SKIP before anything is built.
-      // KVM usability is the host's, not the kernel's: probe with the one stock kernel, so the verdict is
-      // cached once per host boot rather than once per kernel built.
-      const probeKernel = kernelChoice.kind === 'debian' ? kernel!.vmlinuz : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel!.vmlinuz);
-      let accel: { accel: Accel; reason: string };
-      let host: HostCapabilities;
-      if (hostSpec) {
-        // A libvirt host: its own probes, over its connection (cached per host boot).
-        conn = await clock.time('host', () => connectHost(hostSpec), () => hostSpec.uri);
-        const probed = await clock.time('accel', () => probeHost(conn!, cache, probeKernel), (p) => p.accel);
-        accel = hostAccel(guestSpec.accel, probed);
-        host = probed.capabilities;
-      } else {
-        const qv = await qemuVersion(QEMU_BINARY);
-        if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
-        accel = await clock.time('accel', () => resolveAccel(guestSpec.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel }), (a) => a.accel);
-        host = probeHostCapabilities();
-      }
-      summary.guest = { name: guestSpec.name, accel: accel.accel, accelReason: accel.reason, ...(hostSpec ? { host: hostSpec.name } : {}) };
-      summary.host = host;
-      const boot = (req: BootRequest) => (conn ? startLibvirtGuest(req, conn) : startGuest(req));
-      const unmetCaps = suite.requires
-        .map((r) => unmetReason(r, { accel: accel.accel, accelReason: accel.reason, host, guestPmu: guestSpec.pmu, guestNumaNodes: guestSpec.numa?.length ?? 1 }))
-        .filter((x): x is string => x !== undefined);
+      machine = await clock.time('accel', () => ops.machineHost(plan, kernel), (m) => `${m.accel}${m.uri ? ` on ${m.uri}` : ''}`);
+      summary.guest = { name: plan.guest.name, accel: machine.accel, accelReason: machine.accelReason, ...(machine.name ? { host: machine.name } : {}) };
+      summary.host = machine.capabilities;
+      const unmetCaps = unmetHostRequirements(plan, machine);
       if (unmetCaps.length) throw new RequirementsUnmet(unmetCaps.join('; '));
-
-      if (consoleOnly) {
-        // No init, no network: the kernel runs its KUnit suites at boot and reboots (QEMU's -no-reboot ends it).
-        const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
-        let ended = false;
-        await clock.time('boot', async () => {
-          guest = await boot({
-            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, consoleOnly: true,
-            extraCmdline: [...suiteCmdline, 'kunit_shutdown=reboot'], onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
-          });
-          recordPlan(guest.plan);
-          ended = await guest.waitConsoleRun((guestSpec.boot_timeout + suite.timeout) * 1000);
-          const lost = ended ? await guest.infrastructureLoss() : undefined;
-          if (lost) throw lost;
-          const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
-          if (release !== kernel!.release) throw guest.bootFailure(release ? `guest ran kernel ${release}, expected ${kernel!.release}` : 'the kernel printed nothing on the console');
-        }, () => 'console only, until kunit_shutdown');
-        await clock.time('suite', () => scenario.run(scenarioContext(guest!, { ssh: sshUnavailable(consoleOnly), consoleOnly })));
-        if (!ended) throw new SuiteTimeoutError(`the console-only guest did not end within boot_timeout + the suite's timeout (${guestSpec.boot_timeout + suite.timeout} s); tests that never reported are MISS`);
-      } else {
-        const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
-        const workloads = await clock.time('workloads', async () => {
-          const out: Record<string, string> = {};
-          for (const w of new Set([...suite.workloads, 'tlb-churn'])) out[w] = await buildWorkload(cache, w, gccVersion);
-          return out;
-        });
-        const keys = await ensureLabKeys(cache);
-        // A scenario with boot work reads it from the console: the run starts it when the work is done and
-        // connects SSH only if it asks, rather than waiting for the network and sshd first.
-        const bootScript = scenario.atBoot?.({ suite, kernel: kernel! });
-        const image = await clock.time(
-          'image',
-          () => buildInitramfs(cache, { kernel: kernel!, keys, modules: suite.modules, workloads, allModules: kernelChoice.kind !== 'debian', ...(kernel!.kselftestDir ? { kselftestDir: kernel!.kselftestDir } : {}), ...(bootScript !== undefined ? { bootScript } : {}), busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
-          (i) => (i.cached ? 'cached' : i.damaged ? 'built again: the cached copy was damaged (hash mismatch)' : 'built'),
-        );
-        const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => buildRootfs(cache, suite.image, keys, log), (r) => (r.cached ? 'cached' : 'built'));
-        summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
-        const bootKernel = await clock.time('vmlinux', () => bootableKernel(kernel!.vmlinuz, kernel!.config), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
-        await clock.time('boot', async () => {
-          guest = await boot({
-            guest: guestSpec, accel: accel.accel, qemu: QEMU_BINARY, kernel: bootKernel.path, initrd: image.path, extraCmdline: [...suiteCmdline, ...(accel.accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : [])], ...(rootfs ? { rootDisk: rootfs.path } : {}),
-            onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
-          });
-          recordPlan(guest.plan);
-          checks.watchGuest(() => guest!.infrastructureLoss());
-          const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
-          if (release !== kernel!.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel!.release}`);
-          // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
-          const notLoaded = modprobeFailures(guest.consoleTail(400));
-          if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
-        }, () => (bootScript !== undefined ? 'until the boot script starts' : undefined));
-        const connect = () => guest!.connectSsh(keys, 15000, rootfs?.hostPublicKey);
-        const onDemand = bootScript !== undefined ? sshOnDemand(() => raceAbort(guest!.waitReady(guestSpec.boot_timeout * 1000)).then(connect)) : undefined;
-        const connected = onDemand ? undefined : await clock.time('ssh', connect);
-        await clock.time('suite', async () => {
-          let timer: NodeJS.Timeout | undefined;
-          const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new SuiteTimeoutError(`suite did not finish within its timeout of ${suite.timeout} s${onDemand ? ' (the boot script counts)' : ''}`)), suite.timeout * 1000);
-          });
-          const suiteRun = async () => {
-            let ssh = connected!;
-            if (onDemand) {
-              // The boot script's time is the suite's: a test module that hangs is the suite's timeout, and
-              // one that panics the kernel is its failure (the console says so), not a boot failure.
-              const done = await guest!.waitBootScript();
-              const lost = done ? undefined : await guest!.infrastructureLoss();
-              if (lost) throw lost;
-              ssh = done ? onDemand.ssh : sshUnavailable(`the guest ended while its boot script ran (${guest!.plan.consoleLog})`);
-            }
-            await scenario.run(scenarioContext(guest!, { ssh }));
-          };
-          try {
-            await raceAbort(Promise.race([suiteRun(), timeout]));
-          } finally {
-            clearTimeout(timer);
-          }
-          const unreachable = onDemand?.failure();
-          if (unreachable) throw unreachable;
-        });
-      }
+      const booted = await bootStage(plan, ops, machine, kernel, fit, { clock, checks, summary, log, onGuest: (g) => { guest = g; } });
+      await clock.time('suite', () => scenarioStage(plan, kernel, fit, booted, { clock, checks, summary, log }));
     }
   } catch (e) {
-    // Whatever a scenario threw, a guest lost to the host (QEMU killed, SSH gone) is the run's cause.
-    const lost = guest && !(e instanceof LabError && e.exitCode === ExitCode.interrupted) ? await guest.infrastructureLoss() : undefined;
-    if (e instanceof RequirementsUnmet) {
-      checks.skipAll(scenario.checks, e.message);
-    } else if (lost) {
-      runError = lost;
-    } else if (!(e instanceof LabError)) {
-      runError = new InfraError(`internal error: ${(e as Error).stack ?? String(e)}`);
-    } else runError = e;
+    runError = await runErrorOf(e, guest, scenario.checks, checks);
     if (runError) {
       summary.error = { message: runError.message, ...(runError.details ? { details: runError.details } : {}) };
       log(`error: ${runError.message}`);
@@ -281,40 +121,195 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   } finally {
     if (guest) {
       const g = guest;
-      const how = await clock.time('shutdown', () => (runError?.exitCode === ExitCode.interrupted ? g.kill().then(() => 'killed' as const) : g.shutdown({ quick: opts.quickStop === true })), (h) => h);
-      summary.guest!.shutdown = how;
+      const stop = () => (runError?.outcome === 'interrupted' ? g.kill().then(() => 'killed' as const) : g.shutdown({ quick: plan.quickStop }));
+      summary.guest!.shutdown = await clock.time('shutdown', stop, (h) => h);
     }
-    await conn?.close();
+    await machine?.close();
   }
 
-  // Results: every planned check accounted for, plus the console's verdict.
-  const tests: TestRecord[] = [...checks.records];
-  const reported = new Set(tests.map((t) => t.name));
-  for (const name of scenario.checks) {
-    if (!reported.has(name)) tests.push({ path: `${suite.name}.${name}`, name, status: runError ? 'ERROR' : 'MISS', durationMs: 0, reason: runError ? `not run: ${runError.message.split('\n')[0]}` : 'never reported' });
-  }
-  if (guest) {
-    const findings = guest.watcher.findings;
-    summary.console.findings = findings;
-    // A console cut short by the host's fault was not watched to its end: no verdict either way.
-    const cutShort = !findings.length && runError?.exitCode === ExitCode.infrastructure;
-    tests.push({
-      path: `${suite.name}.console_clean`,
-      name: 'console_clean',
-      status: findings.length ? 'FAIL' : cutShort ? 'ERROR' : 'PASS',
-      durationMs: 0,
-      ...(findings.length ? { reason: findings.map((f) => `${f.kind}: ${f.title}`).join('; ').slice(0, 500), log: clipExcerpt(findings.map((f) => f.excerpt).join('\n\n')) } : {}),
-      ...(cutShort ? { reason: `not judged: the run ended early (${runError!.message.split('\n')[0]})` } : {}),
-    });
-  }
-  summary.tests = tests;
-  summary.counts = countStatuses(tests);
-  summary.status = runError && tests.length === 0 ? 'ERROR' : rollUp(tests.map((t) => t.status));
-  summary.exitCode = runError ? runError.exitCode : ['FAIL', 'ERROR', 'MISS'].includes(summary.status) ? ExitCode.testFailed : ExitCode.ok;
+  const results = collectResults({
+    suite: suite.name, planned: scenario.checks, recorded: checks.records,
+    ...(runError ? { runError } : {}), ...(guest ? { findings: guest.watcher.findings } : {}),
+  });
+  if (guest) summary.console.findings = [...guest.watcher.findings];
+  summary.tests = results.tests;
+  summary.counts = countStatuses(results.tests);
+  summary.status = results.status;
+  summary.outcome = results.outcome;
   summary.finishedAt = new Date().toISOString();
-  writeReport(reportDir, summary, guest?.plan.consoleLog);
-  if (guest && !opts.keep) guest.removeRunDir();
+  writeReport(plan.reportDir, summary, guest?.plan.consoleLog);
+  if (guest && !plan.keep) guest.removeRunDir();
   else if (guest) guest.keepRunDir();
-  return { summary, reportDir };
+  return { summary, reportDir: plan.reportDir };
 }
 
+/** The kernel as summary.json names it. */
+function kernelFacts(kernel: KernelArtifact): NonNullable<RunSummary['kernel']> {
+  return {
+    release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath,
+    configSha: hashParts([['config', readFileSync(kernel.configPath)]]).slice(0, 16),
+    ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
+  };
+}
+
+/** What the suite requires of the host (KVM, a vPMU, IBS, NUMA) that this machine host and guest lack. */
+function unmetHostRequirements(plan: RunPlan, m: MachineHost): string[] {
+  const ctx = {
+    accel: m.accel, accelReason: m.accelReason, host: m.capabilities,
+    guestPmu: plan.guest.pmu, guestNumaNodes: plan.guest.numa?.length ?? 1,
+  };
+  return plan.suite.requires.map((r) => unmetReason(r, ctx)).filter((x): x is string => x !== undefined);
+}
+
+/** What the stages share with the run: its clock, its checks, the summary they add facts to, its log. */
+interface RunState {
+  clock: StageClock;
+  checks: CheckRecorder;
+  summary: RunSummary;
+  log: (line: string) => void;
+}
+
+/** What the boot stage hands the scenario stage. */
+interface Booted {
+  guest: GuestHandle;
+  /** Console mode: whether the guest ended itself in time. */
+  ended?: boolean;
+  /** SSH mode: connect (now, or on the scenario's first use when the boot script's output is read first). */
+  ssh?: { connected?: GuestSsh; onDemand?: ReturnType<typeof sshOnDemand> };
+}
+
+/**
+ * Files to boot, then one boot path for both modes. An SSH guest gets workloads, keys and an initramfs
+ * (and a root disk); it is ready when its init says so (or when its boot script starts). A console guest
+ * has no init: its kernel runs the KUnit suites and ends itself, and the boot stage lasts until then.
+ */
+async function bootStage(
+  plan: RunPlan, ops: RunOps, machine: MachineHost, kernel: KernelArtifact, fit: KernelFit, run: RunState & {
+    /** Told of the guest as soon as it exists: whatever fails after, the run must stop it and read its console. */
+    onGuest: (g: GuestHandle) => void;
+  },
+): Promise<Booted> {
+  const { suite, guest: guestSpec, scenario } = plan;
+  const { clock, checks, summary, log } = run;
+  let files: { initrd?: string; rootDisk?: string; keys?: Awaited<ReturnType<RunOps['keys']>>; hostKey?: string } = {};
+  const bootScript = fit.mode === 'ssh' ? scenario.atBoot?.({ suite, kernel }) : undefined;
+  if (fit.mode === 'ssh') {
+    const workloads = await clock.time('workloads', () => ops.workloads([...new Set([...suite.workloads, 'tlb-churn'])]));
+    const keys = await ops.keys();
+    const image = await clock.time(
+      'image',
+      () => ops.initramfs({
+        kernel, keys, modules: suite.modules, workloads, allModules: plan.kernel.kind !== 'debian',
+        ...(kernel.kselftestDir ? { kselftestDir: kernel.kselftestDir } : {}), ...(bootScript !== undefined ? { bootScript } : {}),
+      }),
+      (i) => (i.cached ? 'cached' : i.damaged ? 'built again: the cached copy was damaged (hash mismatch)' : 'built'),
+    );
+    const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => ops.rootfs(suite.image, keys), (r) => (r.cached ? 'cached' : 'built'));
+    summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
+    files = { initrd: image.path, keys, ...(rootfs ? { rootDisk: rootfs.path, hostKey: rootfs.hostPublicKey } : {}) };
+  }
+  const bootKernel = await clock.time('vmlinux', () => ops.bootable(kernel), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
+  let booted: Booted | undefined;
+  const note = fit.mode === 'console' ? 'console only, until kunit_shutdown' : bootScript !== undefined ? 'until the boot script starts' : undefined;
+  await clock.time('boot', async () => {
+    const guest = await machine.boot({
+      guest: guestSpec, accel: machine.accel, kernel: bootKernel.path, extraCmdline: runCmdline(suite, fit, machine.accel),
+      ...(fit.mode === 'console' ? { consoleOnly: true } : {}), ...(files.initrd ? { initrd: files.initrd } : {}), ...(files.rootDisk ? { rootDisk: files.rootDisk } : {}),
+      onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+    });
+    booted = { guest };
+    run.onGuest(guest);
+    summary.guest = { ...summary.guest!, cmdline: guest.plan.cmdline, ...(guest.plan.argv ? { argv: guest.plan.argv } : {}), ...(guest.plan.domainXml ? { domainXml: guest.plan.domainXml } : {}) };
+    if (fit.mode === 'console') {
+      const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);
+      booted.ended = ended;
+      const lost = ended ? await guest.infrastructureLoss() : undefined;
+      if (lost) throw lost;
+      const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
+      if (release !== kernel.release) throw guest.bootFailure(release ? `guest ran kernel ${release}, expected ${kernel.release}` : 'the kernel printed nothing on the console');
+      return;
+    }
+    checks.watchGuest(() => guest.infrastructureLoss());
+    const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
+    if (release !== kernel.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel.release}`, undefined, 'boot-failed');
+    // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
+    const notLoaded = modprobeFailures(guest.consoleTail(400));
+    if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
+  }, () => note);
+  if (fit.mode === 'console') return booted!;
+  const connect = () => booted!.guest.connectSsh(files.keys!, 15000, files.hostKey);
+  const onDemand = bootScript !== undefined ? sshOnDemand(() => raceAbort(booted!.guest.waitReady(guestSpec.boot_timeout * 1000)).then(connect)) : undefined;
+  const connected = onDemand ? undefined : await clock.time('ssh', connect);
+  booted!.ssh = { ...(connected ? { connected } : {}), ...(onDemand ? { onDemand } : {}) };
+  return booted!;
+}
+
+/** The scenario with its context, within the suite's timeout (a console run's time was the boot's). */
+async function scenarioStage(plan: RunPlan, kernel: KernelArtifact, fit: KernelFit, booted: Booted, run: RunState): Promise<void> {
+  const { suite, scenario } = plan;
+  const { checks, summary, log } = run;
+  const { guest } = booted;
+  const context = (ssh: GuestSsh, consoleOnly?: string): ScenarioContext => ({
+    suite, kernel, ...(plan.series ? { series: plan.series.spec } : {}), ssh, ...(consoleOnly ? { consoleOnly } : {}),
+    checks, accel: summary.guest?.accel ?? 'unknown', log: (l: string) => log(`    ${l}`), console: () => guest.consoleText(),
+    saveArtifact: (name: string, content: string) => {
+      mkdirSync(plan.reportDir, { recursive: true });
+      writeFileSync(join(plan.reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
+    },
+    addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); },
+    damonSysfs: () => new DamonSysfs(ssh, undefined, (p) => {
+      const { features, goalMetrics, goalTuners, probeFilterTypes, availOperations, inKernelUsers } = p;
+      const probe = { availOperations, features, goalMetrics, goalTuners, probeFilterTypes, activeInKernelUsers: inKernelUsers };
+      summary.damon = { inKernelUsers: [], keptOff: [], ...summary.damon, probe };
+    }),
+  });
+
+  if (fit.mode === 'console') {
+    await scenario.run(context(sshUnavailable(fit.consoleReason!), fit.consoleReason));
+    if (!booted.ended) {
+      throw new SuiteTimeoutError(`the console-only guest did not end within boot_timeout + the suite's timeout (${consoleRunSeconds(plan.guest, suite)} s); tests that never reported are MISS`);
+    }
+    return;
+  }
+  const { connected, onDemand } = booted.ssh!;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    const why = `suite did not finish within its timeout of ${suite.timeout} s${onDemand ? ' (the boot script counts)' : ''}`;
+    timer = setTimeout(() => reject(new SuiteTimeoutError(why)), suite.timeout * 1000);
+  });
+  const suiteRun = async () => {
+    let ssh = connected!;
+    if (onDemand) {
+      // The boot script's time is the suite's: a test module that hangs is the suite's timeout, and one
+      // that panics the kernel is its failure (the console says so), not a boot failure.
+      const done = await guest.waitBootScript();
+      const lost = done ? undefined : await guest.infrastructureLoss();
+      if (lost) throw lost;
+      ssh = done ? onDemand.ssh : sshUnavailable(`the guest ended while its boot script ran (${guest.plan.consoleLog})`);
+    }
+    await scenario.run(context(ssh));
+  };
+  try {
+    await raceAbort(Promise.race([suiteRun(), timeout]));
+  } finally {
+    clearTimeout(timer);
+  }
+  const unreachable = onDemand?.failure();
+  if (unreachable) throw unreachable;
+}
+
+/**
+ * What ended the run early, as the run's error: a guest lost to the host (QEMU killed, SSH gone) is the
+ * cause whatever a scenario threw; requirements the host lacks make every check SKIP (no error); anything
+ * that is not a LabError is the lab's own bug.
+ */
+async function runErrorOf(e: unknown, guest: GuestHandle | undefined, planned: readonly string[], checks: CheckRecorder): Promise<LabError | undefined> {
+  if (e instanceof RequirementsUnmet) {
+    checks.skipAll(planned, e.message);
+    return undefined;
+  }
+  const lost = guest && !(e instanceof LabError && e.outcome === 'interrupted') ? await guest.infrastructureLoss() : undefined;
+  if (lost) return lost;
+  if (!(e instanceof LabError)) return new InfraError(`internal error: ${(e as Error).stack ?? String(e)}`);
+  return e;
+}

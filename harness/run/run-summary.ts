@@ -1,6 +1,7 @@
 import type { ConsoleFinding } from '../results/console-watcher.js';
 import type { TestRecord, TestStatus } from '../results/model.js';
 import type { HostCapabilities } from '../host/capabilities.js';
+import type { Outcome } from '../util/outcome.js';
 
 export interface StageTiming {
   stage: string;
@@ -13,7 +14,8 @@ export interface RunSummary {
   runId: string;
   suite: string;
   status: TestStatus;
-  exitCode: number;
+  /** What happened, by name (cli/exit-codes.ts gives its exit code). */
+  outcome: Outcome;
   startedAt: string;
   finishedAt: string;
   /** A run-level error (boot failure, missing tool), when the run did not get to finish its tests. */

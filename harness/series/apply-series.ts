@@ -1,7 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../util/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
 import { git, gitProbe } from '../source/git.js';
 import { failedFiles } from './am-output.js';
 import { diagnosePatch, diagnosisLines, type ApplyDiagnosis } from './apply-diagnosis.js';
@@ -17,7 +16,7 @@ export class PatchApplyError extends LabError {
         ...(diagnosis?.alreadyApplied ? [] : [`  failed: ${failedList(files, diagnosis)}`]),
         ...(diagnosis ? diagnosisLines(diagnosis, baseCommit) : []),
       ].join('\n'),
-      ExitCode.usage,
+      'patch-does-not-apply',
       output.trim().split('\n').slice(-12).join('\n'),
     );
   }

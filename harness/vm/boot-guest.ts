@@ -10,7 +10,8 @@ import { GuestSsh } from '../guest/ssh-session.js';
 import type { LabKeys } from '../guest/lab-keys.js';
 import type { GuestSpec } from '../schema/guest.js';
 import type { Duplex } from 'node:stream';
-import { buildQemuArgv, type Accel } from './qemu-argv.js';
+import { buildQemuArgv } from './qemu-argv.js';
+import type { Accel } from './machine-plan.js';
 import { FileFollower } from './console-tail.js';
 import { freeLoopbackPort } from './free-port.js';
 import { QmpClient } from './qmp.js';
@@ -18,6 +19,9 @@ import { trackChild, untrackChild } from './reaper.js';
 import { dieWithParent } from './die-with-parent.js';
 import { claimRunDir, recordQemu, releaseRunDir, RUN_DIR_PREFIX } from './leftovers.js';
 import { BOOT_DONE, BOOT_SCRIPT, READY, ROOTFS_FAILED } from '../guest/guest-protocol.js';
+import type { GuestHandle, GuestPlan } from './guest-handle.js';
+
+export type { GuestPlan } from './guest-handle.js';
 
 export interface BootRequest {
   guest: GuestSpec;
@@ -63,25 +67,11 @@ export interface GuestMachine {
   endedByGuest(): boolean;
 }
 
-/** How a guest was started, for the report and for reaching it. */
-export interface GuestPlan {
-  /** A local file holding the serial console (a remote host's console is mirrored into it). */
-  consoleLog: string;
-  cmdline: string;
-  /** The QEMU argv (QEMU backend) or the domain XML (libvirt backend). */
-  argv?: string[];
-  domainXml?: string;
-  /** The forwarded SSH port on the machine's host; none for a console-only guest. */
-  sshPort?: number;
-  /** The libvirt host, when not this machine's QEMU. */
-  host?: string;
-}
-
 /** Opens a byte stream to a port on the machine's host's loopback (a remote host's: through its SSH). */
 export type Dialer = (port: number) => Promise<Duplex>;
 
 /** A booted guest: its machine, its console and an SSH connection. shutdown() must be called (it is idempotent). */
-export class RunningGuest {
+export class RunningGuest implements GuestHandle {
   ssh: GuestSsh | undefined;
   readonly watcher = new ConsoleWatcher();
   private exited = false;
@@ -194,7 +184,7 @@ export class RunningGuest {
   bootFailure(what: string): InfraError {
     const err = this.machine.stderr().trim();
     const stderr = err ? `\n--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}` : '';
-    return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`);
+    return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`, 'boot-failed');
   }
 
   /**
@@ -215,12 +205,12 @@ export class RunningGuest {
       if (this.machine.endedByGuest()) return undefined;
       const err = this.machine.stderr().trim();
       return new InfraError(`QEMU exited: ${this.exitInfo}${err ? ` (${err.split('\n').slice(-1)[0]})` : ''}`,
-        `${err ? `--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}\n` : ''}--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`);
+        `${err ? `--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}\n` : ''}--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`, 'guest-lost');
     }
     // A guest that stopped answering (keepalive timeout) with QEMU still running has hung: the kernel's.
     if (/keepalive|timed out/i.test(dropped ?? '')) return undefined;
     return new InfraError(`the SSH connection to the guest dropped while QEMU still runs (${dropped}); the console shows no kernel fault`,
-      `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`);
+      `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`, 'guest-lost');
   }
 
   /** hostPublicKey: the key the guest serves (the lab's dropbear key, or a rootfs image's own). */

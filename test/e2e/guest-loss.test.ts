@@ -35,7 +35,7 @@ t.test('QEMU killed mid-suite: ERROR with the cause, later checks not run, exit 
   t.equal(r.exitCode, 3, String(r.all));
   t.match(String(r.all), /QEMU exited: killed by signal SIGKILL/);
   const { summary } = onlyReport(reports);
-  t.equal(summary.exitCode, 3);
+  t.equal(summary.outcome, 'guest-lost');
   t.equal(summary.status, 'ERROR');
   t.equal(summary.tests.find((x) => x.name === 'workload_starts')?.status, 'PASS', 'what passed before the fault stays');
   const after = summary.tests.filter((x) => x.name !== 'workload_starts');
@@ -61,7 +61,7 @@ t.test('a guest kernel that panics mid-suite stays a test failure (exit 1) with 
   const r = await child;
   t.equal(r.exitCode, 1, String(r.all));
   const { summary } = onlyReport(reports);
-  t.equal(summary.exitCode, 1);
+  t.equal(summary.outcome, 'test-failed');
   t.equal(summary.tests.find((x) => x.name === 'console_clean')?.status, 'FAIL');
   t.ok(summary.console.findings.some((f) => f.kind === 'panic'), 'the panic is in the report');
   t.notOk(summary.error, 'no infrastructure error');

@@ -14,26 +14,26 @@ const kunit = [
 ];
 
 t.test('readRun: by test path, by group prefix, by the whole suite', async (t) => {
-  t.equal(readRun({ exitCode: 1, tests: kunit }, 'damon-kunit.damon_lab_fixture.damon_lab_fixture_test_half').verdict, 'good');
-  const bad = readRun({ exitCode: 1, tests: kunit }, 'damon-kunit.damon_lab_fixture');
+  t.equal(readRun({ outcome: 'test-failed', tests: kunit }, 'damon-kunit.damon_lab_fixture.damon_lab_fixture_test_half').verdict, 'good');
+  const bad = readRun({ outcome: 'test-failed', tests: kunit }, 'damon-kunit.damon_lab_fixture');
   t.equal(bad.verdict, 'bad', 'a group is bad when one of its tests fails');
   t.match(bad.reason, /test_clamped FAIL \(Expected .*9999\)/, 'the evidence names the test and why');
-  t.equal(readRun({ exitCode: 1, tests: kunit }).verdict, 'bad', 'whole suite');
-  t.equal(readRun({ exitCode: 0, tests: kunit.filter((x) => x.status === 'PASS') }).verdict, 'good');
+  t.equal(readRun({ outcome: 'test-failed', tests: kunit }).verdict, 'bad', 'whole suite');
+  t.equal(readRun({ outcome: 'ok', tests: kunit.filter((x) => x.status === 'PASS') }).verdict, 'good');
   // Not a prefix match on a partial name: damon-kunit.damon must not take damon-kunit.damon_lab_fixture.*
-  t.equal(readRun({ exitCode: 1, tests: kunit }, 'damon-kunit.damon').verdict, 'good');
-  const missing = readRun({ exitCode: 0, tests: kunit }, 'damon-kunit.nope');
+  t.equal(readRun({ outcome: 'test-failed', tests: kunit }, 'damon-kunit.damon').verdict, 'good');
+  const missing = readRun({ outcome: 'ok', tests: kunit }, 'damon-kunit.nope');
   t.same([missing.verdict, missing.reason], ['skip', 'damon-kunit.nope was not reported']);
-  t.equal(readRun({ exitCode: 0, tests: [rec('s.a', 'SKIP')] }).verdict, 'skip', 'all SKIP cannot be judged');
-  t.equal(readRun({ exitCode: 1, tests: [rec('s.a', 'MISS')] }).verdict, 'bad', 'a test that never reported (crash) is bad');
+  t.equal(readRun({ outcome: 'ok', tests: [rec('s.a', 'SKIP')] }).verdict, 'skip', 'all SKIP cannot be judged');
+  t.equal(readRun({ outcome: 'test-failed', tests: [rec('s.a', 'MISS')] }).verdict, 'bad', 'a test that never reported (crash) is bad');
 });
 
 t.test('readRun: build failures skip, infrastructure failures are infra', async (t) => {
-  const build = readRun({ exitCode: 4, error: { message: 'build failed: bzImage and modules\n  full log: /x' }, tests: [] });
+  const build = readRun({ outcome: 'build-failed', error: { message: 'build failed: bzImage and modules\n  full log: /x' }, tests: [] });
   t.same([build.verdict, build.buildFailed], ['skip', true]);
   t.match(build.reason, /^build failed: build failed: bzImage/);
-  t.equal(readRun({ exitCode: 3, error: { message: 'guest did not come up within 60 s' }, tests: [rec('s.a', 'ERROR')] }).verdict, 'infra');
-  t.equal(readRun({ exitCode: 2, error: { message: '1 requested config symbol(s) did not survive' }, tests: [] }).verdict, 'skip');
+  t.equal(readRun({ outcome: 'boot-failed', error: { message: 'guest did not come up within 60 s' }, tests: [rec('s.a', 'ERROR')] }).verdict, 'infra');
+  t.equal(readRun({ outcome: 'cannot-configure', error: { message: '1 requested config symbol(s) did not survive' }, tests: [] }).verdict, 'skip');
 });
 
 t.test('judgeStep: rules for several runs', async (t) => {

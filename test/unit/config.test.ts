@@ -20,7 +20,7 @@ t.test('dropped symbols are listed with where they came from', async (t) => {
   t.same(d, [{ symbol: 'CONFIG_KASAN', wanted: 'y', got: 'n', from: 'debug' }]);
   d[0]!.dependsOn = ['HAVE_ARCH_KASAN && CC_HAS_KASAN_GENERIC'];
   t.match(new ConfigDroppedError(d, '/b/.config').message, /CONFIG_KASAN=y \(from debug\) is not set; depends on HAVE_ARCH_KASAN && CC_HAS_KASAN_GENERIC/);
-  t.equal(new ConfigDroppedError(d, '/b/.config').exitCode, 2);
+  t.equal(new ConfigDroppedError(d, '/b/.config').outcome, 'cannot-configure');
 });
 
 t.test('Kconfig depends-on lines of one entry', async (t) => {

@@ -59,7 +59,7 @@ t.test('readFragmentFile: outside the allowed folders, a FIFO, /dev/zero, a fold
   writeFileSync(join(dir, 'big.config'), Buffer.alloc(2 * 1024 * 1024, 0x41));
   t.match(e(() => readFragmentFile('big', join(dir, 'big.config'), 's.yaml', roots))?.message, /2097152 bytes, more than the 1048576/);
   t.match(e(() => readFragmentFile('gone', join(dir, 'gone.config'), 's.yaml', roots))?.message, /config fragment 'gone' not found/);
-  t.equal(e(() => readFragmentFile('zero', '/dev/zero', 's.yaml', roots))?.exitCode, 2);
+  t.equal(e(() => readFragmentFile('zero', '/dev/zero', 's.yaml', roots))?.outcome, 'config-error');
 });
 
 t.test('resolveFragments: a bad line is exit 2 naming fragment file and line; comments change nothing the build sees', async (t) => {
@@ -74,7 +74,7 @@ t.test('resolveFragments: a bad line is exit 2 naming fragment file and line; co
   writeFileSync(join(dir, 'mine.config'), '# mine\nCONFIG_DAMON_VADDR=y\nCONFIG_X=y\nnonsense\n');
   const err = t.throws(() => resolveFragments(series, join(dir, 's.yaml'), [7, 2])) as ConfigError;
   t.match(err.message, new RegExp(`^${join(dir, 'mine.config')}:4: config fragment 'mine.config': not a CONFIG_X=value line`));
-  t.equal(err.exitCode, 2);
+  t.equal(err.outcome, 'config-error');
 });
 
 t.test('every fragment the project ships is a fragment', async (t) => {

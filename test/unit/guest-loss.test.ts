@@ -32,7 +32,7 @@ t.test('QEMU killed from outside: an infrastructure loss naming the signal', asy
   await new Promise((r) => setTimeout(r, 10));
   const loss = await g.infrastructureLoss(10);
   t.match(loss?.message, /^QEMU exited: killed by signal SIGKILL \(qemu-system-x86_64: terminating on signal 9\)/);
-  t.equal(loss?.exitCode, 3);
+  t.equal(loss?.outcome, 'guest-lost');
   t.match(loss?.details, /--- qemu stderr ---/);
   await g.kill();
 });

@@ -26,7 +26,7 @@ t.test('an unknown key names file, line and key', async (t) => {
   t.type(err, ConfigError);
   t.equal(err.line, 3);
   t.match(err.message, /^guests\/x\.yaml:3: unknown key 'memroy'/);
-  t.equal(err.exitCode, 2);
+  t.equal(err.outcome, 'config-error');
 });
 
 t.test('a wrong type names file, line and key', async (t) => {

@@ -38,8 +38,8 @@ for (const [what, make, message] of [
 ] as const) {
   t.test(`${what} among the patches: exit 2 naming it`, async (t) => {
     const { series } = await folderWith(make);
-    const err = await list(series).then(() => undefined, (e: Error & { exitCode?: number }) => e);
-    t.equal(err?.exitCode, 2, 'a config error');
+    const err = await list(series).then(() => undefined, (e: Error & { outcome?: string }) => e);
+    t.equal(err?.outcome, 'config-error');
     t.match(err?.message, message);
   });
 }

@@ -14,7 +14,7 @@ const tests = [
   { path: 's.c', name: 'c', status: 'SKIP' as const, durationMs: 0, reason: 'CONFIG_X=n' },
 ];
 const summary: RunSummary = {
-  runId: 'r1', suite: 's', status: 'FAIL', exitCode: 1, startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:10Z',
+  runId: 'r1', suite: 's', status: 'FAIL', outcome: 'test-failed', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:10Z',
   stages: [{ stage: 'boot', seconds: 4.2 }], tests, counts: countStatuses(tests), console: { findings: [], log: 'console.log' },
 };
 

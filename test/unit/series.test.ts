@@ -111,7 +111,7 @@ t.test('a cover letter alone, and the same patch twice: exit 2 naming what and w
   const s2 = parseYaml('name: m\npatches:\n  mbox: ../twice.mbx\n', 'x', SeriesSpecSchema);
   const e = await listPatches(s2, join(dir, 'series', 'm.yaml'), undefined).then(() => undefined, (x: Error) => x);
   t.type(e, ConfigError);
-  t.equal((e as ConfigError).exitCode, 2);
+  t.equal((e as ConfigError).outcome, 'config-error');
   t.match(e?.message, /the same patch twice: .*twice\.mbx, message 4 is .*twice\.mbx, message 2 again \(\[PATCH 1\/3\] mm\/damon: add damon_lab_fixture/);
 });
 

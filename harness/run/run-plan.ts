@@ -1,0 +1,89 @@
+import type { SuiteSpec } from '../schema/suite.js';
+import type { GuestSpec } from '../schema/guest.js';
+import type { SeriesSpec } from '../schema/series.js';
+import type { HostSpec } from '../schema/lab-config.js';
+import type { Scenario } from '../suites/scenario.js';
+import type { KernelConfig } from '../kernel/kconfig.js';
+import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
+import { inKernelDamonUsers, keepOffCmdline, type InKernelDamonUser } from '../damon/in-kernel-users.js';
+import type { Accel } from '../vm/machine-plan.js';
+
+/** Which kernel a run boots. */
+export type KernelChoice =
+  /** A Debian prebuilt kernel by id (debian-6.12, debian-7.2, ...); none: the guest's, else the default. */
+  | { kind: 'debian'; id?: string }
+  | { kind: 'series'; series: string; tree?: string }
+  /** A kernel this process just built (bisect steps, matrix cells): its artifact, with no second lookup. */
+  | { kind: 'built'; artifactDir: string; series: string }
+  | { kind: 'prebuilt'; path: string; modules?: string; kconfig?: string };
+
+/** Everything a run needs decided before anything starts: the files read, the names chosen. */
+export interface RunPlan {
+  runId: string;
+  reportDir: string;
+  suite: SuiteSpec;
+  guest: GuestSpec;
+  scenario: Scenario;
+  kernel: KernelChoice;
+  /** The series the kernel is built from (series and built kernels). */
+  series?: { spec: SeriesSpec; file: string };
+  /** A libvirt host of the lab config; none: QEMU on this machine. */
+  host?: HostSpec;
+  /** Stop the guest at once after the suite (QMP quit): runs that only want a verdict. */
+  quickStop: boolean;
+  /** Keep the guest's run dir (QMP socket, console) after the run. */
+  keep: boolean;
+}
+
+/** What a kernel must have built in to mount a rootfs image as its root disk (kernel/configs/rootfs.config). */
+const ROOTFS_KERNEL_CONFIG = { CONFIG_BLOCK: 'y', CONFIG_VIRTIO_BLK: 'y', CONFIG_EXT4_FS: 'y' } as const;
+
+/** How the suite meets the kernel: how the guest is reached, what it lacks, what the command line adds. */
+export interface KernelFit {
+  /** 'console': no init, no network; the kernel runs its KUnit suites at boot and ends itself. */
+  mode: 'console' | 'ssh';
+  /** Why the kernel cannot be reached over SSH (console mode). */
+  consoleReason?: string;
+  /** What the suite needs and the kernel lacks: every check is SKIP with these. */
+  unmet: string[];
+  damonUsers: InKernelDamonUser[];
+  /** Words that keep DAMON's in-kernel users off, for a suite that needs DAMON to itself. */
+  keepOff: string[];
+}
+
+/** Pure: reads the kernel's config against the suite. */
+export function kernelFit(config: KernelConfig, suite: SuiteSpec, scenario: Pick<Scenario, 'console'>): KernelFit {
+  const consoleReason = sshUnreachableReason(config);
+  const damonUsers = inKernelDamonUsers(config);
+  const rootfsNeeds = suite.image === 'initramfs' ? [] : unmetRequirements(config, ROOTFS_KERNEL_CONFIG).map(
+    (u) => `${u} (built in, for the ${suite.image} root disk: add the rootfs fragment to the series' configs)`,
+  );
+  const sshNeeded = consoleReason && !scenario.console
+    ? [`${consoleReason}, and suite ${suite.name} needs SSH (on such a kernel only console suites run, e.g. damon-kunit)`]
+    : [];
+  return {
+    mode: consoleReason ? 'console' : 'ssh',
+    ...(consoleReason ? { consoleReason } : {}),
+    unmet: [...unmetRequirements(config, suite.kernel_config), ...rootfsNeeds, ...sshNeeded],
+    damonUsers,
+    keepOff: suite.damon_exclusive ? keepOffCmdline(damonUsers) : [],
+  };
+}
+
+/**
+ * Pure: the kernel command line words the run adds to the guest's. A console run reboots when KUnit is
+ * done (QEMU's -no-reboot ends it); a TCG run of a suite that asks for it churns the TLB in the background.
+ */
+export function runCmdline(suite: SuiteSpec, fit: KernelFit, accel: Accel): string[] {
+  return [
+    ...suite.cmdline,
+    ...fit.keepOff,
+    ...(fit.mode === 'console' ? ['kunit_shutdown=reboot'] : []),
+    ...(fit.mode === 'ssh' && accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : []),
+  ];
+}
+
+/** Pure: how long a console run may take to end itself: it boots and runs its suites in one go. */
+export function consoleRunSeconds(guest: GuestSpec, suite: SuiteSpec): number {
+  return guest.boot_timeout + suite.timeout;
+}
