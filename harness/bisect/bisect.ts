@@ -13,10 +13,10 @@ import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { SeriesSpecSchema } from '../schema/series.js';
 import { hashParts } from '../util/hash.js';
 import { reportsRoot } from '../util/paths.js';
-import { LabError, UsageError } from '../util/errors.js';
+import { InfraError, LabError, UsageError } from '../util/errors.js';
 import type { Outcome } from '../util/outcome.js';
 import { parseBisectOutput, RULE_TEXT, stepBound, type BisectState, type JudgeRule } from './verdict.js';
-import { testCommit, type StepRecord } from './test-commit.js';
+import { testCommit, type StepOps, type StepRecord } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
 import { writeBisectReport } from './bisect-report.js';
 import type { BisectRecord } from './bisect-record.js';
@@ -36,6 +36,8 @@ export interface BisectOptions {
   retries: number;
   cache: string;
   log: (line: string) => void;
+  /** How a step builds and runs (default: the artifact cache and QEMU); swapped in the orchestration's tests. */
+  stepOps?: StepOps;
 }
 
 export class VerificationError extends LabError {
@@ -103,7 +105,7 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     const series = stepSeries(template.spec, template.file, { name: BISECT_WORKTREE, base: commit, description: `${id} at ${commit.slice(0, 12)}`, modules: false, ...(patchesDir ? { patchesDir } : {}) });
     writeStepSeries(file, series, reproduceLine(o, file));
     o.log(`${label} ${commit.slice(0, 12)} ${subject}`);
-    const step = await testCommit(label, subject, { seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), suite: o.suite, ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
+    const step = await testCommit(label, subject, { seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), suite: o.suite, ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log, ...(o.stepOps ? { ops: o.stepOps } : {}) });
     // A step whose kernel did not build never got a commit from the build: it is this one.
     step.commit ??= commit;
     o.log(`  => ${step.verdict}: ${step.reason}`);
@@ -134,13 +136,13 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
     // --no-checkout: the build checks a commit out itself, touching only the files that differ.
     let said: BisectState = parseBisectOutput(await git(worktree, ['bisect', 'start', '--no-checkout', badCommit, goodCommit]));
-    for (const s of state.steps) said = parseBisectOutput(await git(worktree, ['bisect', s.verdict, s.commit!]));
+    for (const s of state.steps) said = parseBisectOutput(await bisectSays(worktree, [s.verdict, s.commit!]));
     while (said.kind === 'next') {
       const commit = said.commit ?? (await git(worktree, ['rev-parse', 'BISECT_HEAD'])).trim();
       const step = await tester(commit, `step ${state.steps.length + 1}${said.stepsLeft !== undefined ? ` (~${said.stepsLeft + 1} left)` : ''}`);
       state.steps.push(step);
       save();
-      said = parseBisectOutput(await git(worktree, ['bisect', step.verdict, commit]));
+      said = parseBisectOutput(await bisectSays(worktree, [step.verdict, commit]));
     }
     await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
 
@@ -163,6 +165,16 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
 
 /** The series name, and so the worktree and build directory, of every bisection step of a tree. */
 export const BISECT_WORKTREE = 'bisect';
+
+/**
+ * `git bisect good|bad|skip`'s output. Exit 2 is an answer, not a failure: only skipped commits are left
+ * (a commit that does not build next to the first bad one), and the output lists the candidates.
+ */
+async function bisectSays(worktree: string, args: readonly string[]): Promise<string> {
+  const r = await gitProbe(worktree, ['bisect', ...args]);
+  if (r.ok || (r.exitCode === 2 && /only 'skip'ped commits left/.test(r.stdout))) return r.stdout;
+  throw new InfraError(`git bisect ${args.join(' ')} failed (exit ${r.exitCode})`, r.stderr.trim() || r.stdout.trim());
+}
 
 async function resolveRev(repo: string, rev: string, flag: string): Promise<string> {
   const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);

@@ -11,7 +11,7 @@ import { reportsRoot } from '../util/paths.js';
 import { ConfigError, UsageError } from '../util/errors.js';
 import type { Outcome } from '../util/outcome.js';
 import { RULE_TEXT, type JudgeRule } from './verdict.js';
-import { stepBuildLog, testCommit } from './test-commit.js';
+import { stepBuildLog, testCommit, type StepOps } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
 import { newWarnings, touchedFiles, type WarningState } from './build-warnings.js';
 import { VerificationError } from './bisect.js';
@@ -37,6 +37,8 @@ export interface PatchcheckOptions {
   from?: number;
   cache: string;
   log: (line: string) => void;
+  /** How a step builds and runs (default: the artifact cache and QEMU); swapped in the orchestration's tests. */
+  stepOps?: StepOps;
 }
 
 /**
@@ -96,7 +98,7 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
     const patch = k > start ? patches[k - 1]! : undefined;
     const label = k > start ? `patch ${k}/${patches.length}` : k ? `base + patches 1-${k}` : 'base';
     o.log(`${label}${patch ? ` ${patch.subject}` : ''}`);
-    const step = await testCommit(label, patch?.subject ?? 'base', { seriesFile, ...(o.tree ? { tree: o.tree } : {}), ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), ...(o.guest ? { guest: o.guest } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log });
+    const step = await testCommit(label, patch?.subject ?? 'base', { seriesFile, ...(o.tree ? { tree: o.tree } : {}), ...(o.suite ? { suite: o.suite } : {}), ...(o.test ? { test: o.test } : {}), ...(o.guest ? { guest: o.guest } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log, ...(o.stepOps ? { ops: o.stepOps } : {}) });
     const touched = patch ? touchedFiles(patch.data.toString('utf8')) : [];
     const w = step.build.ok ? newWarnings(warnings, stepBuildLog(step), touched) : { added: [], state: warnings };
     warnings = w.state;

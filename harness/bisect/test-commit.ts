@@ -4,6 +4,8 @@ import { buildKernel } from '../build/build-kernel.js';
 import { BuildError } from '../build/build-errors.js';
 import { ConfigDroppedError } from '../config/make-config.js';
 import { runSuite } from '../run/run-suite.js';
+import type { RunSummary } from '../run/run-summary.js';
+import type { SeriesSpec } from '../schema/series.js';
 import { loadSeries } from '../suites/suite-catalog.js';
 import { LabError } from '../util/errors.js';
 import { judgeStep, readRun, type JudgeRule, type RunReading, type Verdict } from './verdict.js';
@@ -21,7 +23,30 @@ export interface StepRecord {
   seconds: number;
 }
 
+/**
+ * What a step does to the world: build a series file's kernel, run a suite on it. The real ones build
+ * through the artifact cache and boot QEMU; bisect's and patchcheck's orchestration tests swap them.
+ */
+export interface StepOps {
+  build(o: { spec: SeriesSpec; seriesFile: string; tree?: string; cache: string; log: (line: string) => void }): Promise<{ commit: string; seconds: number; cached: boolean; artifactDir: string }>;
+  run(o: { suite: string; guest?: string; artifactDir: string; seriesFile: string; log: (line: string) => void }): Promise<RunSummary>;
+}
+
+export const labStepOps: StepOps = {
+  async build(o) {
+    const b = await buildKernel({ series: o.spec, seriesFile: o.seriesFile, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: o.log });
+    return { commit: b.commit, seconds: b.seconds, cached: b.cached, artifactDir: b.artifactDir };
+  },
+  async run(o) {
+    // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
+    const kernel = { kind: 'built' as const, artifactDir: o.artifactDir, series: o.seriesFile };
+    return (await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel, quickStop: true, log: o.log })).summary;
+  },
+};
+
 export interface TestCommitOptions {
+  /** Default: labStepOps. */
+  ops?: StepOps;
   seriesFile: string;
   tree?: string;
   /** No suite: the step is judged by its build alone. */
@@ -44,10 +69,11 @@ export interface TestCommitOptions {
  */
 export async function testCommit(label: string, subject: string, o: TestCommitOptions): Promise<StepRecord> {
   const t0 = performance.now();
+  const ops = o.ops ?? labStepOps;
   const { spec, file } = loadSeries(o.seriesFile);
   const record: StepRecord = { label, subject, seriesFile: file, build: { ok: false, seconds: 0, cached: false }, runs: [], verdict: 'skip', reason: '', seconds: 0 };
   try {
-    const b = await buildKernel({ series: spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
+    const b = await ops.build({ spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
     record.commit = b.commit;
     record.build = { ok: true, seconds: round(b.seconds), cached: b.cached, artifactDir: b.artifactDir, logPath: join(b.artifactDir, 'build.log') };
   } catch (e) {
@@ -64,10 +90,9 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
   for (let run = 0; run < o.runs; run++) {
     let reading: RunReading | undefined;
     for (let attempt = 0; attempt <= o.retries; attempt++) {
-      // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
-      const outcome = await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel: { kind: 'built', artifactDir: record.build.artifactDir!, series: file }, quickStop: true, log: (l) => o.log(`    ${l}`) });
-      if (outcome.summary.outcome === 'interrupted') throw new LabError('interrupted', 'interrupted');
-      reading = readRun(outcome.summary, o.test);
+      const summary = await ops.run({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), artifactDir: record.build.artifactDir!, seriesFile: file, log: (l) => o.log(`    ${l}`) });
+      if (summary.outcome === 'interrupted') throw new LabError('interrupted', 'interrupted');
+      reading = readRun(summary, o.test);
       o.log(`  run ${run + 1}/${o.runs}${attempt ? ` (retry ${attempt})` : ''}: ${reading.verdict} — ${reading.reason}`);
       if (reading.verdict !== 'infra') break;
     }

@@ -41,6 +41,26 @@ export interface MatrixRunOptions {
   labConfig?: string;
   cache: string;
   log: (line: string) => void;
+  /** How kernels are made ready and cells run (default: builds here, `lab run` children); swapped in tests. */
+  ops?: MatrixOps;
+}
+
+/** One attempt at a cell, as the process that ran it handed it back. */
+export interface CellAttempt {
+  result: (RunResultFile & { summary?: RunSummary }) | undefined;
+  timedOut: boolean;
+  /** The child's output, for a cell that gave no result. */
+  output: string;
+}
+
+/**
+ * The matrix's side effects: make a kernel ready (fetch or build) and run one attempt of a cell. The
+ * real ones build through the artifact cache and start `lab run` children (isolation: a crash of one
+ * cell is not the matrix's); the orchestration (order, pool, retries, reports) is tested with fakes.
+ */
+export interface MatrixOps {
+  prepareKernel(k: PlannedKernel, o: MatrixRunOptions, dir: string): Promise<KernelResult>;
+  runCell(cell: PlannedCell, kernel: KernelResult | undefined, attempt: number, ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec }): Promise<CellAttempt>;
 }
 
 const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
@@ -52,6 +72,7 @@ const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
  * partial aggregate report is still written.
  */
 export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixSummary; dir: string; outcome: Outcome }> {
+  const ops = o.ops ?? labMatrixOps(o);
   const full = planMatrix(o.spec);
   const plan = o.kernel === undefined ? full : { kernels: full.kernels.filter((k) => k.id === o.kernel), cells: full.cells.filter((c) => c.kernel === o.kernel) };
   if (!plan.cells.length) throw new UsageError(`--kernel ${o.kernel}: not a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')})`);
@@ -96,7 +117,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   // Builds, one at a time, each once.
   for (const k of plan.kernels) {
     if (labAbort.aborted) break;
-    summary.kernels.push(await buildOne(k, o, dir));
+    summary.kernels.push(await ops.prepareKernel(k, o, dir));
     save();
   }
   const kernelOf = new Map(summary.kernels.map((k) => [k.id, k]));
@@ -130,7 +151,7 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     await Promise.all(lanes.map((lane) => pool(lane.cells, lane.limit, async (cell) => {
       if (labAbort.aborted) return;
       const result = summary.cells.find((x) => x.id === cell.id)!;
-      Object.assign(result, await runCell(cell, kernelOf.get(cell.kernel), o, cellsDir, running, lane.host), lane.host ? { host: lane.host.name } : {});
+      Object.assign(result, await runCell(ops, cell, kernelOf.get(cell.kernel), { cellsDir, running, ...(lane.host ? { host: lane.host } : {}) }), lane.host ? { host: lane.host.name } : {});
       o.log(`  ${result.status.padEnd(7)} ${cell.id}${lane.host ? ` on ${lane.host.name}` : ''} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`);
       save();
     })));
@@ -246,27 +267,40 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
   return { hosts: probed.map((p) => p.spec), placement, unreachable: unreachable.length > 0 };
 }
 
-async function runCell(cell: PlannedCell, kernel: KernelResult | undefined, o: MatrixRunOptions, cellsDir: string, running: Set<ResultPromise>, host?: HostSpec): Promise<Partial<CellResult>> {
+/** A cell's attempts: again after an infrastructure failure (or no result), up to its retries. */
+async function runCell(ops: MatrixOps, cell: PlannedCell, kernel: KernelResult | undefined, ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec }): Promise<Partial<CellResult>> {
   const t0 = performance.now();
-  const args = [
-    labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet', ...(debianKernelSpec(cell.kernel) ? ['--kernel', requireDebianKernel(cell.kernel).id] : []), ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : []),
-    ...(host ? ['--host', host.name, ...(o.labConfig ? ['--lab-config', o.labConfig] : [])] : []),
-  ];
   let out: Partial<CellResult> = {};
   for (let attempt = 1; attempt <= cell.retries + 1; attempt++) {
-    // The child hands back its result through a file it is told of, never through its console text.
-    const resultFile = join(cellsDir, `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.result.json`);
-    const child = execa('node', [...args, '--result-file', resultFile], {
-      reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000,
-    });
-    running.add(child);
-    const r = await child;
-    running.delete(child);
-    const result = readRunResult(resultFile);
-    out = cellFromResult(result, attempt, { timedOut: r.timedOut, timeout: cell.timeout, output: r.all });
-    if (labAbort.aborted || r.timedOut || (result && !isInfrastructure(result.outcome))) break;
+    const a = await ops.runCell(cell, kernel, attempt, ctx);
+    out = cellFromResult(a.result, attempt, { timedOut: a.timedOut, timeout: cell.timeout, output: a.output });
+    if (labAbort.aborted || a.timedOut || (a.result && !isInfrastructure(a.result.outcome))) break;
   }
   return { ...out, seconds: round((performance.now() - t0) / 1000) };
+}
+
+/** The real operations: kernels fetched or built here, each cell attempt a `lab run` child. */
+export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
+  return {
+    prepareKernel: buildOne,
+    async runCell(cell, kernel, attempt, { cellsDir, running, host }) {
+      const args = [
+        labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet',
+        ...(debianKernelSpec(cell.kernel) ? ['--kernel', requireDebianKernel(cell.kernel).id] : []),
+        ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : []),
+        ...(host ? ['--host', host.name, ...(o.labConfig ? ['--lab-config', o.labConfig] : [])] : []),
+      ];
+      // The child hands back its result through a file it is told of, never through its console text.
+      const resultFile = join(cellsDir, `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.result.json`);
+      const child = execa('node', [...args, '--result-file', resultFile], {
+        reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000,
+      });
+      running.add(child);
+      const r = await child;
+      running.delete(child);
+      return { result: readRunResult(resultFile), timedOut: r.timedOut, output: r.all };
+    },
+  };
 }
 
 /** Pure: a cell's record from its run's result file (none: the child died before it could write one). */
