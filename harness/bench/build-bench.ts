@@ -5,11 +5,11 @@ import { execa } from 'execa';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { loadSeries } from '../suites/suite-catalog.js';
 import { debianSourceRepo } from '../source/debian-source.js';
-import { makefileVersion, resolveFragments } from '../config/config-plan.js';
+import { makefileVersion, resolveFragments } from '../kconfig/config-plan.js';
 import { benchBase } from './stats.js';
-import { makeConfig } from '../config/make-config.js';
+import { makeConfig } from '../kconfig/make-config.js';
 import { fmtSeconds } from './stats.js';
-import { objDir } from '../build/build-kernel.js';
+import { objDir } from '../kbuild/build-kernel.js';
 
 const labBin = join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
 const jobs = `-j${availableParallelism()}`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { debianSourceRepo } from '../source/debian-source.js';
-import { seriesWorktree } from '../build/build-kernel.js';
+import { seriesWorktree } from '../kbuild/build-kernel.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { benchBase, fmtSeconds } from './stats.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../util/paths.js';
-import { QEMU_BINARY } from '../host/qemu-binary.js';
+import { QEMU_BINARY } from '../local-host/qemu-binary.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { rawBootToShell } from './raw-boot.js';
 import { argvAfter, fmtSeconds, median } from './stats.js';

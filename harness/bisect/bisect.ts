@@ -8,7 +8,7 @@ import { git, gitProbe } from '../source/git.js';
 import { ensureWorktree } from '../series/apply-series.js';
 import { acquireLock } from '../util/lock.js';
 import { listPatches } from '../series/patch-list.js';
-import { seriesWorktree } from '../build/build-kernel.js';
+import { seriesWorktree } from '../kbuild/build-kernel.js';
 import { loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { SeriesSpecSchema } from '../schema/series.js';
 import { hashParts } from '../util/hash.js';

@@ -8,7 +8,7 @@ import { userTreeClone } from '../source/user-tree.js';
 import { gitProbe } from '../source/git.js';
 import { hashParts } from '../util/hash.js';
 import { reportsRoot } from '../util/paths.js';
-import { ConfigError, UsageError } from '../util/errors.js';
+import { InputFileError, UsageError } from '../util/errors.js';
 import type { Outcome } from '../util/outcome.js';
 import { RULE_TEXT, type JudgeRule } from './verdict.js';
 import { stepBuildLog, testCommit, type StepOps } from './test-commit.js';
@@ -54,11 +54,11 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
   }
   const { spec, file } = loadSeries(o.series);
   const { patches } = await listPatches(spec, file, o.tree);
-  if (!patches.length) throw new ConfigError(file, undefined, 'patchcheck needs a series with patches');
+  if (!patches.length) throw new InputFileError(file, undefined, 'patchcheck needs a series with patches');
   const from = o.from ?? 1;
-  if (!Number.isInteger(from) || from < 1 || from > patches.length) throw new ConfigError(file, undefined, `--from ${o.from}: the series has patches 1-${patches.length}`);
+  if (!Number.isInteger(from) || from < 1 || from > patches.length) throw new InputFileError(file, undefined, `--from ${o.from}: the series has patches 1-${patches.length}`);
   const debianId = debianSourceId(spec.base);
-  if (debianId && o.tree) throw new ConfigError(file, undefined, `base: '${spec.base}' cannot be used with --tree; name a commit of your tree`);
+  if (debianId && o.tree) throw new InputFileError(file, undefined, `base: '${spec.base}' cannot be used with --tree; name a commit of your tree`);
   const sourceId = debianId ?? (spec.source ? debianSourceId(spec.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE;
   const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, sourceId, o.log);
   let base: string;
@@ -66,7 +66,7 @@ export async function patchcheck(o: PatchcheckOptions): Promise<{ record: Patchc
     base = src.base;
   } else {
     const r = await gitProbe(o.tree ? resolve(o.tree) : src.repo, ['rev-parse', '--verify', '--quiet', `${spec.base}^{commit}`]);
-    if (!r.ok) throw new ConfigError(file, undefined, `base '${spec.base}' is not a commit`);
+    if (!r.ok) throw new InputFileError(file, undefined, `base '${spec.base}' is not a commit`);
     base = r.stdout.trim();
   }
   const id = `patchcheck-${hashParts([['series', readFileSync(file, 'utf8')], ['base', base], ...patches.map((p): [string, Buffer] => ['patch', p.data]), ['suite', o.suite ?? ''], ['test', o.test ?? ''], ['guest', o.guest ?? ''], ['runs', String(o.runs)], ['rule', o.rule], ['from', String(from)]]).slice(0, 10)}`;

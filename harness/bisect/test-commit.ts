@@ -1,8 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildKernel } from '../build/build-kernel.js';
-import { BuildError } from '../build/build-errors.js';
-import { ConfigDroppedError } from '../config/make-config.js';
+import { buildKernel } from '../kbuild/build-kernel.js';
+import { BuildError } from '../kbuild/build-errors.js';
+import { ConfigDroppedError } from '../kconfig/make-config.js';
 import { runSuite } from '../run/run-suite.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { SeriesSpec } from '../schema/series.js';

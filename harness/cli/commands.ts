@@ -9,16 +9,16 @@ import { readInputBounded } from '../util/bounded-file.js';
 import { ktapJson, ktapSummaryLines } from '../results/ktap-records.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { escapeControls } from '../report/control-bytes.js';
-import { ConfigError, LabError, UsageError } from '../util/errors.js';
+import { InputFileError, LabError, UsageError } from '../util/errors.js';
 import { writeRunResult } from '../run/run-result-file.js';
-import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../host/packages.js';
-import { doctorFailed, formatDoctor, runDoctor } from '../host/doctor.js';
-import { chooseBuilder } from '../build/build-user.js';
+import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../local-host/packages.js';
+import { doctorFailed, formatDoctor, runDoctor } from '../local-host/doctor.js';
+import { chooseBuilder } from '../kbuild/build-user.js';
 import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernelSpec, fetchedDebianKernels } from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { runSuite, type RunOutcome } from '../run/run-suite.js';
 import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
-import { buildKernel } from '../build/build-kernel.js';
+import { buildKernel } from '../kbuild/build-kernel.js';
 import type { KernelChoice } from '../run/run-suite.js';
 import { bisect } from '../bisect/bisect.js';
 import { patchcheck } from '../bisect/patchcheck.js';
@@ -29,8 +29,8 @@ import { MatrixSpecSchema, type MatrixSpec } from '../schema/matrix.js';
 import { loadYamlFile } from '../schema/load-yaml.js';
 import { formatPlan, planMatrix, type MatrixPlan } from '../matrix/plan.js';
 import { runMatrix } from '../matrix/run-matrix.js';
-import { connectHost, loadLabConfig, probeHost } from '../hosts/host-connection.js';
-import { ensureLibvirtBinding } from '../hosts/libvirt-binding.js';
+import { connectHost, loadLabConfig, probeHost } from '../libvirt/host-connection.js';
+import { ensureLibvirtBinding } from '../libvirt/libvirt-binding.js';
 import { githubWorkflow, gitlabPipeline } from '../matrix/ci-export.js';
 
 export interface CommandContext {
@@ -340,7 +340,7 @@ function planOrConfigError(spec: MatrixSpec, file: string): MatrixPlan {
   try {
     return planMatrix(spec);
   } catch (e) {
-    throw new ConfigError(file, undefined, (e as Error).message);
+    throw new InputFileError(file, undefined, (e as Error).message);
   }
 }
 

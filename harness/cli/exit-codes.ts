@@ -16,7 +16,7 @@ const BY_OUTCOME: Readonly<Record<Outcome, ExitCode>> = {
   ok: ExitCode.ok,
   'test-failed': ExitCode.testFailed,
   usage: ExitCode.usage,
-  'config-error': ExitCode.usage,
+  'bad-input': ExitCode.usage,
   'patch-does-not-apply': ExitCode.usage,
   'cannot-configure': ExitCode.usage,
   'build-failed': ExitCode.buildFailed,

@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import { loadYamlFile } from '../schema/load-yaml.js';
 import { RootfsRecipeSchema } from '../schema/image.js';
 import type { LabKeys } from '../guest/lab-keys.js';
-import { ensurePackages, ROOTFS_PACKAGES } from '../host/packages.js';
+import { ensurePackages, ROOTFS_PACKAGES } from '../local-host/packages.js';
 
 export interface RootfsImage {
   path: string;

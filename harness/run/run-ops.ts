@@ -1,14 +1,14 @@
 import { InfraError } from '../util/errors.js';
 import { probe } from '../util/process.js';
-import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../host/packages.js';
-import { QEMU_BINARY, qemuVersion } from '../host/qemu-binary.js';
-import { hostAccel, resolveAccel } from '../host/accel.js';
-import { probeHostCapabilities, type HostCapabilities } from '../host/capabilities.js';
+import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../local-host/packages.js';
+import { QEMU_BINARY, qemuVersion } from '../local-host/qemu-binary.js';
+import { hostAccel, resolveAccel } from '../local-host/accel.js';
+import { probeHostCapabilities, type HostCapabilities } from '../local-host/capabilities.js';
 import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernel } from '../kernel/debian-kernel.js';
 import { bootableKernel } from '../kernel/pvh-vmlinux.js';
 import { prebuiltKernel } from '../kernel/prebuilt-kernel.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
-import { artifactFromDir, buildKernel } from '../build/build-kernel.js';
+import { artifactFromDir, buildKernel } from '../kbuild/build-kernel.js';
 import { ensureLabKeys, type LabKeys } from '../guest/lab-keys.js';
 import { buildWorkload } from '../image/workloads.js';
 import { buildInitramfs, type InitramfsInputs } from '../image/initramfs.js';
@@ -17,7 +17,7 @@ import { startGuest, type BootRequest } from '../vm/boot-guest.js';
 import { startLibvirtGuest } from '../vm/libvirt-guest.js';
 import type { GuestHandle } from '../vm/guest-handle.js';
 import type { Accel } from '../vm/machine-plan.js';
-import { connectHost, probeHost } from '../hosts/host-connection.js';
+import { connectHost, probeHost } from '../libvirt/host-connection.js';
 import type { RunPlan } from './run-plan.js';
 
 /** Where guests run and how fast: the machine's host (this one's QEMU, or a libvirt host) as probed. */

@@ -1,6 +1,6 @@
 import type { ConsoleFinding } from '../results/console-watcher.js';
 import type { TestRecord, TestStatus } from '../results/model.js';
-import type { HostCapabilities } from '../host/capabilities.js';
+import type { HostCapabilities } from '../local-host/capabilities.js';
 import type { Outcome } from '../util/outcome.js';
 
 export interface StageTiming {

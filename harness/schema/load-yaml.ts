@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import yaml from 'js-yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../util/errors.js';
+import { InputFileError } from '../util/errors.js';
 import { locateYamlPath } from './yaml-locator.js';
 
 /** Turns one schema issue into a sentence naming the key, e.g. "unknown key 'cpuz'". */
@@ -16,7 +16,7 @@ function describeIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; text: st
 }
 
 /**
- * Parses YAML text and validates it against a schema. Every failure is a ConfigError naming the file,
+ * Parses YAML text and validates it against a schema. Every failure is a InputFileError naming the file,
  * the line and the key, so a person can jump straight to it.
  */
 export function parseYaml<S extends z.ZodType>(text: string, file: string, schema: S): z.output<S> {
@@ -25,14 +25,14 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
     doc = yaml.load(text, { filename: file });
   } catch (e) {
     if (e instanceof yaml.YAMLException) {
-      throw new ConfigError(file, e.mark ? e.mark.line + 1 : undefined, `YAML syntax error: ${e.reason}`);
+      throw new InputFileError(file, e.mark ? e.mark.line + 1 : undefined, `YAML syntax error: ${e.reason}`);
     }
     // js-yaml parses nesting by recursion: a document nested deep enough runs out of stack.
-    if (e instanceof RangeError) throw new ConfigError(file, undefined, `nested too deeply to be a lab file (more than ${MAX_YAML_DEPTH} levels)`);
+    if (e instanceof RangeError) throw new InputFileError(file, undefined, `nested too deeply to be a lab file (more than ${MAX_YAML_DEPTH} levels)`);
     throw e;
   }
   const shape = yamlShapeProblem(doc);
-  if (shape) throw new ConfigError(file, undefined, shape);
+  if (shape) throw new InputFileError(file, undefined, shape);
   const result = schema.safeParse(doc ?? {});
   if (result.success) return result.data;
   // A misspelt key also shows up as a missing one; the unknown key is the cause, so it comes first.
@@ -44,7 +44,7 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
     const l = locateYamlPath(text, i.path.filter((p): p is string | number => typeof p !== 'symbol'));
     return `\n${file}${l ? `:${l}` : ''}: ${i.text}`;
   });
-  throw new ConfigError(file, line, first.text + more.join(''));
+  throw new InputFileError(file, line, first.text + more.join(''));
 }
 
 /** Lab YAML files (guests, suites, series, matrices, lab config) are small: more is not one of them. */
@@ -74,12 +74,12 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.ou
   try {
     // Checked before it is read: a FIFO would block for ever, /dev/zero never end.
     const st = statSync(file);
-    if (!st.isFile()) throw new ConfigError(file, undefined, 'not a regular file');
-    if (st.size > MAX_YAML_BYTES) throw new ConfigError(file, undefined, `${st.size} bytes: more than the ${MAX_YAML_BYTES} a lab file may have`);
+    if (!st.isFile()) throw new InputFileError(file, undefined, 'not a regular file');
+    if (st.size > MAX_YAML_BYTES) throw new InputFileError(file, undefined, `${st.size} bytes: more than the ${MAX_YAML_BYTES} a lab file may have`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError(file, undefined, `cannot read: ${(e as Error).message}`);
+    if (e instanceof InputFileError) throw e;
+    throw new InputFileError(file, undefined, `cannot read: ${(e as Error).message}`);
   }
   return parseYaml(text, file, schema);
 }

@@ -23,12 +23,15 @@ export class UsageError extends LabError {
   }
 }
 
-/** A file the user wrote (guest, suite, series YAML) is wrong. Names file, line and key. */
-export class ConfigError extends LabError {
+/**
+ * A file the user wrote is wrong: a guest, suite, series or matrix YAML, a config fragment, a patch file, a
+ * lab config. Names file, line and key. (Not "config": that word is the kernel's .config here.)
+ */
+export class InputFileError extends LabError {
   readonly file: string;
   readonly line: number | undefined;
   constructor(file: string, line: number | undefined, message: string) {
-    super(`${file}${line === undefined ? '' : `:${line}`}: ${message}`, 'config-error');
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${message}`, 'bad-input');
     this.file = file;
     this.line = line;
   }

@@ -9,8 +9,8 @@ export const OUTCOMES = [
   'test-failed',
   /** A bad command line, an unknown suite or guest. */
   'usage',
-  /** A file the user wrote (guest, suite, series YAML, config fragment, mbox) is wrong. */
-  'config-error',
+  /** A file the user wrote (guest, suite, series YAML, config fragment, mbox) is wrong (InputFileError). */
+  'bad-input',
   /** A patch of the series does not apply to its base. */
   'patch-does-not-apply',
   /** The tree cannot give the configuration asked for (make dropped a symbol the fragments set). */
@@ -35,5 +35,5 @@ export function isInfrastructure(o: Outcome): boolean {
 
 /** The user's input was refused before anything ran (or the tree cannot be configured as asked). */
 export function isInputError(o: Outcome): boolean {
-  return o === 'usage' || o === 'config-error' || o === 'patch-does-not-apply' || o === 'cannot-configure';
+  return o === 'usage' || o === 'bad-input' || o === 'patch-does-not-apply' || o === 'cannot-configure';
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { InfraError } from '../util/errors.js';
 import { delay } from '../util/abort.js';
 import { GuestSsh } from '../guest/ssh-session.js';
-import type { HostConnection } from '../hosts/host-connection-types.js';
+import type { HostConnection } from '../libvirt/host-connection-types.js';
 import { RunningGuest, type BootRequest, type GuestMachine } from './boot-guest.js';
 import { buildDomainXml } from './domain-xml.js';
 import { freeLoopbackPort } from './free-port.js';

@@ -12,7 +12,7 @@ import type { RunSummary } from '../../harness/run/run-summary.js';
 import type { Outcome } from '../../harness/util/outcome.js';
 import { countStatuses } from '../../harness/run/run-summary.js';
 import { LabError } from '../../harness/util/errors.js';
-import { BuildError } from '../../harness/build/build-errors.js';
+import { BuildError } from '../../harness/kbuild/build-errors.js';
 
 const git = (cwd: string, args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd }).then((r) => r.stdout);
 

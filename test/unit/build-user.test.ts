@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkReclaimed, currentUserBuilder, dropPrivilegesArgv } from '../../harness/build/build-user.js';
+import { checkReclaimed, currentUserBuilder, dropPrivilegesArgv } from '../../harness/kbuild/build-user.js';
 
 t.test('dropPrivilegesArgv: setpriv to the build user with no groups, capabilities or new privileges, then the argv untouched', async (t) => {
   t.same(dropPrivilegesArgv({ uid: 998, gid: 997 }, ['make', '-C', '/x y', 'O=z']), ['setpriv', '--reuid=998', '--regid=997', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', 'make', '-C', '/x y', 'O=z']);

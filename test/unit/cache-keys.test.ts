@@ -1,5 +1,5 @@
 import t from 'tap';
-import { artifactKey, buildInputKey, type BuildInputs } from '../../harness/build/cache-keys.js';
+import { artifactKey, buildInputKey, type BuildInputs } from '../../harness/kbuild/cache-keys.js';
 
 const inputs: BuildInputs = {
   base: '9349103037166355fc13460a0c66e2dc9d24f989',

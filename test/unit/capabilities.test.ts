@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readCapabilities, unmetReason, type RequirementContext } from '../../harness/host/capabilities.js';
+import { readCapabilities, unmetReason, type RequirementContext } from '../../harness/local-host/capabilities.js';
 
 const intel = readCapabilities('vendor_id\t: GenuineIntel\nflags\t\t: fpu vme arch_perfmon pebs\n', ['cpu', 'software'], { enable_mediated_pmu: 'N', enable_pmu: 'Y' }, 'kvm_intel');
 const amd = readCapabilities('vendor_id\t: AuthenticAMD\nflags\t\t: fpu ibs perfctr_core\n', ['cpu', 'ibs_op', 'ibs_fetch'], { enable_mediated_pmu: 'Y', vibs: 'Y', vnmi: 'Y', enable_pmu: 'Y' }, 'kvm_amd');

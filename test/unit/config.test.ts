@@ -1,8 +1,8 @@
 import t from 'tap';
-import { droppedSymbols, kconfigDepends, requestedSymbols, resolveFragments } from '../../harness/config/config-plan.js';
+import { droppedSymbols, kconfigDepends, requestedSymbols, resolveFragments } from '../../harness/kconfig/config-plan.js';
 import { parseKernelConfig } from '../../harness/kernel/kconfig.js';
 import { SeriesSpecSchema } from '../../harness/schema/series.js';
-import { ConfigDroppedError } from '../../harness/config/make-config.js';
+import { ConfigDroppedError } from '../../harness/kconfig/make-config.js';
 
 t.test('requested symbols: last fragment wins, "is not set" means n', async (t) => {
   const want = requestedSymbols([
@@ -39,7 +39,7 @@ t.test('fragments: lab base first, named fragments, inline symbols last', async 
 });
 
 t.test('inline config: strings are quoted for .config, tristates and numbers are not', async (t) => {
-  const { kconfigValue } = await import('../../harness/config/config-plan.js');
+  const { kconfigValue } = await import('../../harness/kconfig/config-plan.js');
   t.same(['y', 'm', 'n', '16', '0x1000', '"-lab"', '-bench1', 'a "b"'].map(kconfigValue), ['y', 'm', 'n', '16', '0x1000', '"-lab"', '"-bench1"', '"a \\"b\\""']);
 });
 
@@ -53,7 +53,7 @@ t.test('fragments: the console-only base is its own first fragment, and has no n
 });
 
 t.test('fragments: "# lab: since X.Y" blocks apply from that release on, so older trees keep a strict dropped-symbol check', async (t) => {
-  const { fragmentForVersion, makefileVersion } = await import('../../harness/config/config-plan.js');
+  const { fragmentForVersion, makefileVersion } = await import('../../harness/kconfig/config-plan.js');
   const text = 'CONFIG_KUNIT=y\n\n# lab: since 6.14\n# a comment inside the block\nCONFIG_KUNIT_AUTORUN_ENABLED=y\n\nCONFIG_X=y\n';
   t.equal(fragmentForVersion(text, [6, 12]), 'CONFIG_KUNIT=y\n\n\nCONFIG_X=y\n');
   t.equal(fragmentForVersion(text, [7, 2]), text);

@@ -3,11 +3,11 @@ import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allowedFragmentRoots, parseFragment, readFragmentFile, within } from '../../harness/config/fragment-file.js';
-import { resolveFragments } from '../../harness/config/config-plan.js';
+import { allowedFragmentRoots, parseFragment, readFragmentFile, within } from '../../harness/kconfig/fragment-file.js';
+import { resolveFragments } from '../../harness/kconfig/config-plan.js';
 import { parseYaml } from '../../harness/schema/load-yaml.js';
 import { SeriesSpecSchema } from '../../harness/schema/series.js';
-import { ConfigError } from '../../harness/util/errors.js';
+import { InputFileError } from '../../harness/util/errors.js';
 import { thrown } from '../helpers/thrown.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
@@ -46,7 +46,7 @@ t.test('readFragmentFile: outside the allowed folders, a FIFO, /dev/zero, a fold
   const roots = [dir];
   const e = thrown;
   const outside = e(() => readFragmentFile('shadow', '/etc/shadow', join(dir, 's.yaml'), roots));
-  t.type(outside, ConfigError);
+  t.type(outside, InputFileError);
   t.match(outside?.message, /config fragment 'shadow' \(\/etc\/shadow\) is outside the project and the series' folder; .*LAB_FRAGMENT_DIRS/);
   // A link inside the folder to a file outside it is outside.
   symlinkSync('/etc/hostname', join(dir, 'link.config'));
@@ -59,7 +59,7 @@ t.test('readFragmentFile: outside the allowed folders, a FIFO, /dev/zero, a fold
   writeFileSync(join(dir, 'big.config'), Buffer.alloc(2 * 1024 * 1024, 0x41));
   t.match(e(() => readFragmentFile('big', join(dir, 'big.config'), 's.yaml', roots))?.message, /2097152 bytes, more than the 1048576/);
   t.match(e(() => readFragmentFile('gone', join(dir, 'gone.config'), 's.yaml', roots))?.message, /config fragment 'gone' not found/);
-  t.equal(e(() => readFragmentFile('zero', '/dev/zero', 's.yaml', roots))?.outcome, 'config-error');
+  t.equal(e(() => readFragmentFile('zero', '/dev/zero', 's.yaml', roots))?.outcome, 'bad-input');
 });
 
 t.test('resolveFragments: a bad line is exit 2 naming fragment file and line; comments change nothing the build sees', async (t) => {
@@ -72,9 +72,9 @@ t.test('resolveFragments: a bad line is exit 2 naming fragment file and line; co
   t.same(b.map((f) => f.text), a.map((f) => f.text), 'the same symbols: the same fragments');
   t.equal(a.at(-1)!.text, 'CONFIG_DAMON_VADDR=y\n');
   writeFileSync(join(dir, 'mine.config'), '# mine\nCONFIG_DAMON_VADDR=y\nCONFIG_X=y\nnonsense\n');
-  const err = t.throws(() => resolveFragments(series, join(dir, 's.yaml'), [7, 2])) as ConfigError;
+  const err = t.throws(() => resolveFragments(series, join(dir, 's.yaml'), [7, 2])) as InputFileError;
   t.match(err.message, new RegExp(`^${join(dir, 'mine.config')}:4: config fragment 'mine.config': not a CONFIG_X=value line`));
-  t.equal(err.outcome, 'config-error');
+  t.equal(err.outcome, 'bad-input');
 });
 
 t.test('every fragment the project ships is a fragment', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { missingPackages } from '../../harness/host/packages.js';
-import { judgeKvmProbe } from '../../harness/host/kvm-probe.js';
-import { doctorFailed, formatDoctor } from '../../harness/host/doctor.js';
+import { missingPackages } from '../../harness/local-host/packages.js';
+import { judgeKvmProbe } from '../../harness/local-host/kvm-probe.js';
+import { doctorFailed, formatDoctor } from '../../harness/local-host/doctor.js';
 
 t.test('dpkg-query status: only "install ok installed" counts', async (t) => {
   const status = 'qemu-system-x86\tinstall ok installed\nbusybox-static\tdeinstall ok config-files\n';

@@ -1,11 +1,11 @@
 import t from 'tap';
 import { buildDomainXml } from '../../harness/vm/domain-xml.js';
-import { parseLibvirtUri } from '../../harness/hosts/libvirt-uri.js';
-import { placeCells, type ProbedHost } from '../../harness/hosts/placement.js';
+import { parseLibvirtUri } from '../../harness/libvirt/libvirt-uri.js';
+import { placeCells, type ProbedHost } from '../../harness/libvirt/placement.js';
 import { GuestSpecSchema } from '../../harness/schema/guest.js';
 import { HostSpecSchema, LabConfigSchema } from '../../harness/schema/lab-config.js';
 import { parseYaml } from '../../harness/schema/load-yaml.js';
-import { readCapabilities } from '../../harness/host/capabilities.js';
+import { readCapabilities } from '../../harness/local-host/capabilities.js';
 
 const guest = GuestSpecSchema.parse({ name: 'g' });
 const base = { name: 'damon-lab-x1', guest, kernel: '/w/vmlinux', initrd: '/w/initrd.cpio', consoleLog: '/w/run/console.log', sshPort: 40022 } as const;
@@ -56,7 +56,7 @@ t.test('libvirt URIs: local, and ssh with user, port and key', async (t) => {
 });
 
 t.test('host keys: a remote host is checked against known_hosts, ports in brackets, hashed entries never match', async (t) => {
-  const { knownHostKey } = await import('../../harness/hosts/libvirt-uri.js');
+  const { knownHostKey } = await import('../../harness/libvirt/libvirt-uri.js');
   const kh = '# comment\n[127.0.0.1]:2222 ssh-ed25519 AAAAkey1\nhost1,10.0.0.5 ssh-ed25519 AAAAkey2\n|1|hash= ssh-ed25519 AAAAkey3\n';
   t.ok(knownHostKey(kh, '127.0.0.1', 2222, 'AAAAkey1'));
   t.notOk(knownHostKey(kh, '127.0.0.1', 22, 'AAAAkey1'), 'another port is another host');
@@ -74,7 +74,7 @@ t.test('lab config: a hosts inventory, schema-checked with the file and line of 
 });
 
 t.test('a host folder is the lab\'s only when the SSH user owns it alone', async (t) => {
-  const { privateDirProblem } = await import('../../harness/hosts/host-link.js');
+  const { privateDirProblem } = await import('../../harness/libvirt/host-link.js');
   t.equal(privateDirProblem('0 700', '0'), undefined);
   t.equal(privateDirProblem('1000 700\n', '1000\n'), undefined);
   t.match(privateDirProblem('1001 700', '0'), /belongs to uid 1001, not to the SSH user \(uid 0\)/);
@@ -117,7 +117,7 @@ t.test('lab.example.yaml is a valid lab config', async (t) => {
 });
 
 t.test('accel on a libvirt host: the guest wish against what the host probe found', async (t) => {
-  const { hostAccel } = await import('../../harness/host/accel.js');
+  const { hostAccel } = await import('../../harness/local-host/accel.js');
   const kvmHost = host('amd1', 'kvm', amdCpuinfo);
   const tcgHost = host('tcg1', 'tcg', intelCpuinfo);
   t.same(hostAccel('auto', kvmHost), { accel: 'kvm', reason: 'amd1: probe booted' });
@@ -127,7 +127,7 @@ t.test('accel on a libvirt host: the guest wish against what the host probe foun
 });
 
 t.test('known_hosts: hashed entries (HashKnownHosts yes, as ssh-keygen -H writes them) match; markers never vouch', async (t) => {
-  const { knownHostKey } = await import('../../harness/hosts/libvirt-uri.js');
+  const { knownHostKey } = await import('../../harness/libvirt/libvirt-uri.js');
   const { execa } = await import('execa');
   const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');

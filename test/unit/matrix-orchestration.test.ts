@@ -56,7 +56,7 @@ t.test('cellFromResult: no result, a timeout, an error before any report', async
     attempts: 1, status: 'ERROR', reason: "the cell's run gave no result: b | Segmentation fault",
   });
   t.same(cellFromResult(undefined, 2, { timedOut: true, timeout: 60, output: '' }), { attempts: 2, status: 'TIMEOUT', reason: 'timed out after 60 s' });
-  t.same(cellFromResult({ outcome: 'config-error', error: 'guests/x.yaml:3: bad\nmore' }, 1, { timedOut: false, timeout: 60, output: '' }), {
-    attempts: 1, status: 'ERROR', outcome: 'config-error', reason: 'guests/x.yaml:3: bad',
+  t.same(cellFromResult({ outcome: 'bad-input', error: 'guests/x.yaml:3: bad\nmore' }, 1, { timedOut: false, timeout: 60, output: '' }), {
+    attempts: 1, status: 'ERROR', outcome: 'bad-input', reason: 'guests/x.yaml:3: bad',
   });
 });

@@ -6,7 +6,7 @@ import { pool } from '../../harness/matrix/run-matrix.js';
 import { githubWorkflow, gitlabPipeline, jobId } from '../../harness/matrix/ci-export.js';
 import { MatrixSpecSchema } from '../../harness/schema/matrix.js';
 import { parseYaml } from '../../harness/schema/load-yaml.js';
-import { ConfigError } from '../../harness/util/errors.js';
+import { InputFileError } from '../../harness/util/errors.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const spec = (doc: unknown) => MatrixSpecSchema.parse(doc);
@@ -51,7 +51,7 @@ t.test('matrix YAML errors name the file, line and key', async (t) => {
     }
     return undefined;
   })();
-  t.ok(err instanceof ConfigError);
+  t.ok(err instanceof InputFileError);
   t.match((err as Error).message, /^bad\.yaml:5: unknown key 'timout'/);
 });
 

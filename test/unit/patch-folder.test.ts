@@ -39,7 +39,7 @@ for (const [what, make, message] of [
   t.test(`${what} among the patches: exit 2 naming it`, async (t) => {
     const { series } = await folderWith(make);
     const err = await list(series).then(() => undefined, (e: Error & { outcome?: string }) => e);
-    t.equal(err?.outcome, 'config-error');
+    t.equal(err?.outcome, 'bad-input');
     t.match(err?.message, message);
   });
 }

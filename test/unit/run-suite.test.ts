@@ -18,7 +18,7 @@ import type { KernelArtifact } from '../../harness/kernel/kernel-artifact.js';
 import { SuiteSpecSchema } from '../../harness/schema/suite.js';
 import { GuestSpecSchema } from '../../harness/schema/guest.js';
 import { InfraError, InterruptedError, LabError } from '../../harness/util/errors.js';
-import { readCapabilities } from '../../harness/host/capabilities.js';
+import { readCapabilities } from '../../harness/local-host/capabilities.js';
 
 const SSH_CONFIG = ['CONFIG_NET=y', 'CONFIG_INET=y', 'CONFIG_VIRTIO_PCI=y', 'CONFIG_VIRTIO_NET=y', 'CONFIG_BLK_DEV_INITRD=y', 'CONFIG_DAMON=y'];
 

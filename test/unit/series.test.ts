@@ -8,7 +8,7 @@ import { base64Message, crlf, fixtureMbox, quotedPrintableMessage } from '../hel
 import { listPatches } from '../../harness/series/patch-list.js';
 import { parseYaml } from '../../harness/schema/load-yaml.js';
 import { SeriesSpecSchema } from '../../harness/schema/series.js';
-import { ConfigError } from '../../harness/util/errors.js';
+import { InputFileError } from '../../harness/util/errors.js';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const fixtureDir = join(repo, 'kernel/patches/lab-fixture');
@@ -19,11 +19,11 @@ t.test('series YAML: defaults and errors with lines', async (t) => {
   t.equal(s.base_config, 'lab');
   t.same(s.configs, ['damon']);
   t.same(s.artifacts.selftests, ['damon']);
-  const e1 = t.throws(() => parseYaml('name: x\npatches:\n  mbox: a\n  dir: b\n', 'k.yaml', SeriesSpecSchema)) as ConfigError;
+  const e1 = t.throws(() => parseYaml('name: x\npatches:\n  mbox: a\n  dir: b\n', 'k.yaml', SeriesSpecSchema)) as InputFileError;
   t.match(e1.message, /^k\.yaml:2/);
-  const e2 = t.throws(() => parseYaml('name: x\nartifacts:\n  modules: [damon_ibs]\n', 'k.yaml', SeriesSpecSchema)) as ConfigError;
+  const e2 = t.throws(() => parseYaml('name: x\nartifacts:\n  modules: [damon_ibs]\n', 'k.yaml', SeriesSpecSchema)) as InputFileError;
   t.match(e2.message, /k\.yaml:3: 'artifacts\.modules\.0'/);
-  const e3 = t.throws(() => parseYaml('name: x\nconfig:\n  DAMON: y\n', 'k.yaml', SeriesSpecSchema)) as ConfigError;
+  const e3 = t.throws(() => parseYaml('name: x\nconfig:\n  DAMON: y\n', 'k.yaml', SeriesSpecSchema)) as InputFileError;
   t.match(e3.message, /k\.yaml:3/);
 });
 
@@ -110,8 +110,8 @@ t.test('a cover letter alone, and the same patch twice: exit 2 naming what and w
   writeFileSync(join(dir, 'twice.mbx'), twice);
   const s2 = parseYaml('name: m\npatches:\n  mbox: ../twice.mbx\n', 'x', SeriesSpecSchema);
   const e = await listPatches(s2, join(dir, 'series', 'm.yaml'), undefined).then(() => undefined, (x: Error) => x);
-  t.type(e, ConfigError);
-  t.equal((e as ConfigError).outcome, 'config-error');
+  t.type(e, InputFileError);
+  t.equal((e as InputFileError).outcome, 'bad-input');
   t.match(e?.message, /the same patch twice: .*twice\.mbx, message 4 is .*twice\.mbx, message 2 again \(\[PATCH 1\/3\] mm\/damon: add damon_lab_fixture/);
 });
 
@@ -122,7 +122,7 @@ t.test('failed files from git am output', async (t) => {
 
 t.test('a missing patch folder names the series file', async (t) => {
   const series = parseYaml('name: m\npatches:\n  dir: nowhere\n', 'x', SeriesSpecSchema);
-  await t.rejects(listPatches(series, '/tmp/s.yaml', undefined), { name: 'ConfigError', message: /\/tmp\/s\.yaml: patches\.dir: \/tmp\/nowhere is not a folder/ });
+  await t.rejects(listPatches(series, '/tmp/s.yaml', undefined), { name: 'InputFileError', message: /\/tmp\/s\.yaml: patches\.dir: \/tmp\/nowhere is not a folder/ });
 });
 
 t.test('a config: value with a line break is refused: it would add .config lines of its own', async (t) => {

@@ -8,14 +8,14 @@ import { loadYamlFile, parseYaml, yamlShapeProblem } from '../../harness/schema/
 import { GuestSpecSchema } from '../../harness/schema/guest.js';
 import { SuiteSpecSchema } from '../../harness/schema/suite.js';
 import { delay, MAX_TIMER_MS } from '../../harness/util/abort.js';
-import { ConfigError } from '../../harness/util/errors.js';
+import { InputFileError } from '../../harness/util/errors.js';
 import { thrown } from '../helpers/thrown.js';
 
 const err = thrown;
 
 t.test('YAML nested 100,000 levels deep: exit 2, not a stack trace', async (t) => {
   const e = err(() => parseYaml('a: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n', 'deep.yaml', GuestSpecSchema));
-  t.type(e, ConfigError);
+  t.type(e, InputFileError);
   t.match(e?.message, /^deep\.yaml: nested (too deeply|more than 64 levels)/);
   const e2 = err(() => parseYaml('a: ' + '['.repeat(200) + ']'.repeat(200) + '\n', 'deep.yaml', GuestSpecSchema));
   t.match(e2?.message, /nested more than 64 levels deep/);

@@ -1,6 +1,6 @@
 import { realpathSync, statSync, readFileSync } from 'node:fs';
 import { relative, isAbsolute, delimiter } from 'node:path';
-import { ConfigError } from '../util/errors.js';
+import { InputFileError } from '../util/errors.js';
 
 /** At most this much per fragment: the largest defconfig of the tree is a few tens of KiB. */
 export const MAX_FRAGMENT_BYTES = 1024 * 1024;
@@ -62,7 +62,7 @@ export function readFragmentFile(name: string, path: string, seriesFile: string,
   try {
     real = realpathSync(path);
   } catch {
-    throw new ConfigError(seriesFile, undefined, `config fragment '${name}' not found (${path})`);
+    throw new InputFileError(seriesFile, undefined, `config fragment '${name}' not found (${path})`);
   }
   const realRoots = roots.flatMap((r) => {
     try {
@@ -72,10 +72,10 @@ export function readFragmentFile(name: string, path: string, seriesFile: string,
     }
   });
   if (!realRoots.some((r) => within(r, real))) {
-    throw new ConfigError(seriesFile, undefined, `config fragment '${name}' (${real}) is outside the project and the series' folder; to use fragments from there, name the folder in LAB_FRAGMENT_DIRS`);
+    throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is outside the project and the series' folder; to use fragments from there, name the folder in LAB_FRAGMENT_DIRS`);
   }
   const st = statSync(real);
-  if (!st.isFile()) throw new ConfigError(seriesFile, undefined, `config fragment '${name}' (${real}) is not a regular file`);
-  if (st.size > MAX_FRAGMENT_BYTES) throw new ConfigError(seriesFile, undefined, `config fragment '${name}' (${real}) is ${st.size} bytes, more than the ${MAX_FRAGMENT_BYTES} a fragment may have`);
+  if (!st.isFile()) throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is not a regular file`);
+  if (st.size > MAX_FRAGMENT_BYTES) throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is ${st.size} bytes, more than the ${MAX_FRAGMENT_BYTES} a fragment may have`);
   return readFileSync(real, 'utf8');
 }

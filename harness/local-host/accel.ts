@@ -1,7 +1,7 @@
 import { InfraError } from '../util/errors.js';
 import type { Accel } from '../vm/machine-plan.js';
 import { cachedKvmVerdict } from './kvm-probe.js';
-import type { ProbedHost } from '../hosts/placement.js';
+import type { ProbedHost } from '../libvirt/placement.js';
 
 /** Turns a guest's `accel` wish into what QEMU will use, with the reason shown in reports. */
 export async function resolveAccel(

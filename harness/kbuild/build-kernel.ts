@@ -7,15 +7,15 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { hashParts } from '../util/hash.js';
 import { probe } from '../util/process.js';
-import { ConfigError } from '../util/errors.js';
+import { InputFileError } from '../util/errors.js';
 import type { BaseConfig, SeriesSpec } from '../schema/series.js';
 import { DEFAULT_DEBIAN_SOURCE, debianSourceId, debianSourceRepo } from '../source/debian-source.js';
 import { userTreeClone } from '../source/user-tree.js';
 import { git, gitProbe } from '../source/git.js';
 import { listPatches } from '../series/patch-list.js';
 import { applySeries, checkoutForBuild } from '../series/apply-series.js';
-import { makefileVersion, resolveFragments } from '../config/config-plan.js';
-import { makeConfig } from '../config/make-config.js';
+import { makefileVersion, resolveFragments } from '../kconfig/config-plan.js';
+import { makeConfig } from '../kconfig/make-config.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { KernelArtifact } from '../kernel/kernel-artifact.js';
 import { BuildError } from './build-errors.js';
@@ -88,7 +88,7 @@ export function labBuildDir(cache: string, repo: string, name: string): string {
  * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
  */
 async function checkBuildDirIsOurs(worktree: string, buildDir: string, seriesFile: string): Promise<void> {
-  const taken = (what: string) => new ConfigError(seriesFile, undefined, `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`);
+  const taken = (what: string) => new InputFileError(seriesFile, undefined, `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`);
   let st;
   try {
     st = lstatSync(buildDir);
@@ -154,7 +154,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const t0 = performance.now();
   const { series, cache, log } = req;
   const debianId = debianSourceId(series.base);
-  if (debianId && req.tree) throw new ConfigError(req.seriesFile, undefined, `base: '${series.base}' cannot be used with --tree; name a commit of your tree`);
+  if (debianId && req.tree) throw new InputFileError(req.seriesFile, undefined, `base: '${series.base}' cannot be used with --tree; name a commit of your tree`);
   const sourceId = debianId ?? (series.source ? debianSourceId(series.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE;
   const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, sourceId, log);
   const base = debianId ? src.base : await resolveBase(req.tree ?? src.repo, series.base, req.seriesFile);
@@ -293,7 +293,7 @@ async function resolveBase(repo: string, rev: string, seriesFile: string): Promi
   const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
   if (!r.ok) {
     const shallow = (await gitProbe(repo, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
-    throw new ConfigError(seriesFile, undefined, `base '${rev}' is not a commit in ${repo}${shallow ? ` (a shallow clone: its history stops before it; \`git -C ${repo} fetch --unshallow\`, or fetch that commit)` : ''}`);
+    throw new InputFileError(seriesFile, undefined, `base '${rev}' is not a commit in ${repo}${shallow ? ` (a shallow clone: its history stops before it; \`git -C ${repo} fetch --unshallow\`, or fetch that commit)` : ''}`);
   }
   return r.stdout.trim();
 }
@@ -308,7 +308,7 @@ async function checkBaseCommit(repo: string, base: string, named: string, series
     log(`note: the series names base-commit ${named}, which this repository does not have; applying on ${base.slice(0, 12)}`);
     return;
   }
-  if (r.stdout.trim() !== base) throw new ConfigError(seriesFile, undefined, `the series' base-commit is ${named}, but base resolves to ${base}`);
+  if (r.stdout.trim() !== base) throw new InputFileError(seriesFile, undefined, `the series' base-commit is ${named}, but base resolves to ${base}`);
 }
 
 export function listArtifacts(cache: string): string[] {

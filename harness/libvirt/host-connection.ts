@@ -2,13 +2,13 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeJsonAtomic } from '../util/state-file.js';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InfraError, ConfigError } from '../util/errors.js';
+import { InfraError, InputFileError } from '../util/errors.js';
 import { loadYamlFile } from '../schema/load-yaml.js';
 import { LabConfigSchema, type HostSpec, type LabConfig } from '../schema/lab-config.js';
 import { parseLibvirtUri } from './libvirt-uri.js';
 import { localLink, sshLink, type HostLink } from './host-link.js';
-import { probeHostCapabilities, readCapabilities, type HostCapabilities } from '../host/capabilities.js';
-import { judgeKvmProbe } from '../host/kvm-probe.js';
+import { probeHostCapabilities, readCapabilities, type HostCapabilities } from '../local-host/capabilities.js';
+import { judgeKvmProbe } from '../local-host/kvm-probe.js';
 import type { ProbedHost } from './placement.js';
 import { sleep } from '../util/abort.js';
 import type { HostConnection, Hypervisor } from './host-connection-types.js';
@@ -19,7 +19,7 @@ export type { HostConnection, Hypervisor } from './host-connection-types.js';
 export function loadLabConfig(file?: string): { config: LabConfig; file?: string } {
   const path = file ?? process.env.LAB_CONFIG ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'damon-lab', 'lab.yaml');
   if (!existsSync(path)) {
-    if (file ?? process.env.LAB_CONFIG) throw new ConfigError(path, undefined, 'lab config not found');
+    if (file ?? process.env.LAB_CONFIG) throw new InputFileError(path, undefined, 'lab config not found');
     return { config: { hosts: [] } };
   }
   return { config: loadYamlFile(resolve(path), LabConfigSchema), file: resolve(path) };
@@ -27,7 +27,7 @@ export function loadLabConfig(file?: string): { config: LabConfig; file?: string
 
 export function findHost(config: LabConfig, name: string, file?: string): HostSpec {
   const h = config.hosts.find((x) => x.name === name);
-  if (!h) throw new ConfigError(file ?? 'lab config', undefined, `no host '${name}' in the hosts inventory (known: ${config.hosts.map((x) => x.name).join(', ') || 'none'})`);
+  if (!h) throw new InputFileError(file ?? 'lab config', undefined, `no host '${name}' in the hosts inventory (known: ${config.hosts.map((x) => x.name).join(', ') || 'none'})`);
   return h;
 }
 

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve, dirname } from 'node:path';
 import { repoRoot } from '../util/paths.js';
-import { ConfigError } from '../util/errors.js';
+import { InputFileError } from '../util/errors.js';
 import type { SeriesSpec } from '../schema/series.js';
 import { allowedFragmentRoots, parseFragment, readFragmentFile } from './fragment-file.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
@@ -51,7 +51,7 @@ export function makefileVersion(makefile: string): TreeVersion | undefined {
 export function resolveFragments(series: SeriesSpec, seriesFile: string, version?: TreeVersion): ConfigFragment[] {
   return readFragments(series, seriesFile).map((f) => {
     const checked = parseFragment(f.text);
-    if (!checked.ok) throw new ConfigError(f.path, checked.line, `config fragment '${f.name}': ${checked.why}`);
+    if (!checked.ok) throw new InputFileError(f.path, checked.line, `config fragment '${f.name}': ${checked.why}`);
     const kept = parseFragment(fragmentForVersion(f.text, version));
     return { ...f, text: kept.ok ? kept.lines.map((l) => `${l}\n`).join('') : '' };
   });

@@ -1,4 +1,4 @@
-import { unmetReason, type HostCapabilities, type Requirement } from '../host/capabilities.js';
+import { unmetReason, type HostCapabilities, type Requirement } from '../local-host/capabilities.js';
 import type { GuestSpec } from '../schema/guest.js';
 import type { HostSpec } from '../schema/lab-config.js';
 

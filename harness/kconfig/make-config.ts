@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, probe } from '../util/process.js';
-import { currentUserBuilder, type Builder } from '../build/build-user.js';
+import { currentUserBuilder, type Builder } from '../kbuild/build-user.js';
 import { LabError } from '../util/errors.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { BaseConfig } from '../schema/series.js';
