@@ -39,16 +39,25 @@ const pct = (x: number) => Math.round(x * 1000) / 10;
 /** System RAM ranges from /proc/iomem (root sees the addresses). */
 async function systemRam(ctx: ScenarioContext): Promise<Array<[bigint, bigint]>> {
   const out = await ctx.ssh.check("grep 'System RAM' /proc/iomem");
-  return out.trim().split('\n').map((l) => {
-    const [s, e] = l.trim().split(' ')[0]!.split('-');
-    return [BigInt(`0x${s}`), BigInt(`0x${e}`) + 1n] as [bigint, bigint];
-  });
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [s, e] = l.trim().split(' ')[0]!.split('-');
+      return [BigInt(`0x${s}`), BigInt(`0x${e}`) + 1n] as [bigint, bigint];
+    });
 }
 
-async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: HotcoldRun): Promise<{ acc: Accuracy; seconds: number; kdamondCpu?: number }> {
+async function measure(
+  ctx: ScenarioContext,
+  p: P,
+  mode: 'vaddr' | 'paddr',
+  w: HotcoldRun,
+): Promise<{ acc: Accuracy; seconds: number; kdamondCpu?: number }> {
   const damon = ctx.damonSysfs();
   const probe = await damon.probe();
-  if (!probe.availOperations.includes(mode)) throw new SkipCheck(`this kernel's avail_operations has no ${mode}: ${probe.availOperations.join(' ')}`);
+  if (!probe.availOperations.includes(mode))
+    throw new SkipCheck(`this kernel's avail_operations has no ${mode}: ${probe.availOperations.join(' ')}`);
   let truth: Array<[bigint, bigint]>;
   let targets;
   if (mode === 'vaddr') {
@@ -62,20 +71,30 @@ async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: H
     targets = [{ regions: [{ start: ram[0]![0].toString(), end: ram[0]![1].toString() }] }];
   }
   await damon.apply({
-    kdamonds: [{ contexts: [{
-      operations: mode,
-      intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
-      nrRegions: { min: 10, max: 1000 },
-      targets,
-      schemes: [statEverything()],
-    }] }],
+    kdamonds: [
+      {
+        contexts: [
+          {
+            operations: mode,
+            intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
+            nrRegions: { min: 10, max: 1000 },
+            targets,
+            schemes: [statEverything()],
+          },
+        ],
+      },
+    ],
   });
   const t0 = Date.now();
   await damon.command(0, 'on');
   try {
     let best: Accuracy = { recall: 0, precision: 0, hotBytes: 0n };
     const snaps: RegionSnapshot[] = [];
-    const plot = () => ctx.addPlot(`${mode}: DAMON regions over time`, regionHeatmapSvg(snaps, `${mode} monitoring of hotcold (blue: the known hot set)`, truth));
+    const plot = () =>
+      ctx.addPlot(
+        `${mode}: DAMON regions over time`,
+        regionHeatmapSvg(snaps, `${mode} monitoring of hotcold (blue: the known hot set)`, truth),
+      );
     for (;;) {
       await sleep((5 * p.aggr_us) / 1000);
       const regions = await damon.snapshot(0, 0, 0);
@@ -94,7 +113,9 @@ async function measure(ctx: ScenarioContext, p: P, mode: 'vaddr' | 'paddr', w: H
       }
       if (seconds > p.max_detect_seconds) {
         plot();
-        throw new Error(`${mode}: not detected within ${p.max_detect_seconds} s; best snapshot recall ${pct(best.recall)}%, precision ${pct(best.precision)}% (need ${pct(p.min_recall)}% and ${pct(p.min_precision)}%)`);
+        throw new Error(
+          `${mode}: not detected within ${p.max_detect_seconds} s; best snapshot recall ${pct(best.recall)}%, precision ${pct(best.precision)}% (need ${pct(p.min_recall)}% and ${pct(p.min_precision)}%)`,
+        );
       }
     }
   } finally {
@@ -114,7 +135,9 @@ const scenario: Scenario = {
   checks: ['workload_starts', 'vaddr_detects_hot_set', 'paddr_detects_hot_set'],
   async run(ctx) {
     const p = Params.parse(ctx.suite.params);
-    const w = await ctx.checks.check('workload_starts', () => startHotcold(ctx.ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib, phys: true }));
+    const w = await ctx.checks.check('workload_starts', () =>
+      startHotcold(ctx.ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib, phys: true }),
+    );
     try {
       for (const mode of ['vaddr', 'paddr'] as const) {
         const name = `${mode}_detects_hot_set`;
@@ -126,16 +149,24 @@ const scenario: Scenario = {
           await ctx.checks.check(name, async () => undefined);
           continue;
         }
-        await ctx.checks.always(name, async () => {
-          const r = await measure(ctx, p, mode, w);
-          ctx.log(`${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s${r.kdamondCpu === undefined ? '' : `; kdamond used ${r.kdamondCpu.toFixed(1)}% of a CPU over ${p.cpu_window_s} s`}`);
-          return r;
-        }, (r) => [
-          { name: 'recall', value: pct(r.acc.recall), unit: '%' },
-          { name: 'precision', value: pct(r.acc.precision), unit: '%' },
-          { name: 'time_to_detect', value: Math.round(r.seconds * 10) / 10, unit: 's' },
-          ...(r.kdamondCpu === undefined ? [] : [{ name: 'kdamond_cpu', value: Math.round(r.kdamondCpu * 10) / 10, unit: '%' }]),
-        ]);
+        await ctx.checks.always(
+          name,
+          async () => {
+            const r = await measure(ctx, p, mode, w);
+            ctx.log(
+              `${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s${r.kdamondCpu === undefined ? '' : `; kdamond used ${r.kdamondCpu.toFixed(1)}% of a CPU over ${p.cpu_window_s} s`}`,
+            );
+            return r;
+          },
+          (r) => [
+            { name: 'recall', value: pct(r.acc.recall), unit: '%' },
+            { name: 'precision', value: pct(r.acc.precision), unit: '%' },
+            { name: 'time_to_detect', value: Math.round(r.seconds * 10) / 10, unit: 's' },
+            ...(r.kdamondCpu === undefined
+              ? []
+              : [{ name: 'kdamond_cpu', value: Math.round(r.kdamondCpu * 10) / 10, unit: '%' }]),
+          ],
+        );
       }
     } finally {
       if (w) await stopWorkload(ctx.ssh, w.pid);

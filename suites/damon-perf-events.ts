@@ -30,11 +30,15 @@ const scenario: Scenario = {
     await checks.always('kernel_has_perf_events_dir', async () => {
       if (!probe.features.perfEvents) {
         missing.push('perf_events/');
-        throw new SkipCheck(`kernel ${kernel.release} has no perf_events/ directory in a DAMON context (kdamonds/0/contexts/0/perf_events): the perf-event access check series adds it`);
+        throw new SkipCheck(
+          `kernel ${kernel.release} has no perf_events/ directory in a DAMON context (kdamonds/0/contexts/0/perf_events): the perf-event access check series adds it`,
+        );
       }
     });
     const chosen = await checks.always('guest_pmu_samples_memory', async () => {
-      const r = await ssh.exec('ls /sys/bus/event_source/devices; for d in /sys/bus/event_source/devices/*/events/mem-loads; do [ -e "$d" ] && echo "MEM $d"; done; true');
+      const r = await ssh.exec(
+        'ls /sys/bus/event_source/devices; for d in /sys/bus/event_source/devices/*/events/mem-loads; do [ -e "$d" ] && echo "MEM $d"; done; true',
+      );
       const pmus = r.stdout.split('\n').filter((l) => l && !l.startsWith('MEM '));
       const memLoads = r.stdout.includes('MEM ');
       for (const e of p.events) {
@@ -45,7 +49,9 @@ const scenario: Scenario = {
         return { ...e, type };
       }
       missing.push('pmu');
-      throw new SkipCheck(`the guest has no PMU that samples data addresses (wanted ${p.events.map((e) => `${e.pmu}${e.event ? `/${e.event}` : ''}`).join(' or ')}; it has ${pmus.join(', ') || 'none'}): a KVM guest with a vPMU (pmu: legacy or mediated) or IBS passed through is needed`);
+      throw new SkipCheck(
+        `the guest has no PMU that samples data addresses (wanted ${p.events.map((e) => `${e.pmu}${e.event ? `/${e.event}` : ''}`).join(' or ')}; it has ${pmus.join(', ') || 'none'}): a KVM guest with a vPMU (pmu: legacy or mediated) or IBS passed through is needed`,
+      );
     });
     await checks.always('regions_see_accesses', async () => {
       if (missing.length || !chosen) throw new SkipCheck(`needs ${missing.join(' and ')} (see the checks above)`);
@@ -53,8 +59,12 @@ const scenario: Scenario = {
       try {
         // perf_events/ layout as in the series' RFC: nr_perf_events, then <n>/{type,config,sample_period}.
         const ctx = `${damon.root}/kdamonds/0/contexts/0`;
-        await damon.apply({ kdamonds: [{ contexts: [{ operations: 'vaddr', targets: [{ pid: w.pid }], schemes: [{ action: 'stat' }] }] }] });
-        await ssh.check(`echo 1 > ${ctx}/perf_events/nr_perf_events && echo ${chosen.type} > ${ctx}/perf_events/0/type && echo ${p.sample_period} > ${ctx}/perf_events/0/sample_period`);
+        await damon.apply({
+          kdamonds: [{ contexts: [{ operations: 'vaddr', targets: [{ pid: w.pid }], schemes: [{ action: 'stat' }] }] }],
+        });
+        await ssh.check(
+          `echo 1 > ${ctx}/perf_events/nr_perf_events && echo ${chosen.type} > ${ctx}/perf_events/0/type && echo ${p.sample_period} > ${ctx}/perf_events/0/sample_period`,
+        );
         await damon.command(0, 'on');
         await sleep(p.settle_ms);
         const regions = await damon.snapshot(0, 0, 0);

@@ -27,31 +27,48 @@ const Params = z
   .strict();
 
 /** Pure: hits per probe in the regions overlapping `ranges`, each region weighted by its overlapped share. */
-export function hitsOver(regions: readonly DamonRegion[], ranges: ReadonlyArray<[number, number]>, probes: number): number[] {
+export function hitsOver(
+  regions: readonly DamonRegion[],
+  ranges: ReadonlyArray<[number, number]>,
+  probes: number,
+): number[] {
   const out = new Array<number>(probes).fill(0);
   for (const r of regions) {
     const [s, e] = [Number(r.start), Number(r.end)];
     const overlap = ranges.reduce((a, [rs, re]) => a + Math.max(0, Math.min(e, re) - Math.max(s, rs)), 0);
     if (!overlap || !r.probeHits) continue;
-    r.probeHits.forEach((h, i) => { if (i < probes) out[i]! += (h * overlap) / (e - s); });
+    r.probeHits.forEach((h, i) => {
+      if (i < probes) out[i]! += (h * overlap) / (e - s);
+    });
   }
   return out;
 }
 
 const scenario: Scenario = {
-  checks: ['kernel_has_probes', 'workloads_start', 'probes_configured', 'anon_hot_set_hits_anon_probe', 'file_hot_set_hits_file_probe'],
+  checks: [
+    'kernel_has_probes',
+    'workloads_start',
+    'probes_configured',
+    'anon_hot_set_hits_anon_probe',
+    'file_hot_set_hits_file_probe',
+  ],
   async run({ suite, ssh, checks, log, damonSysfs }) {
     const p = Params.parse(suite.params);
     const damon = damonSysfs();
     const probe = await checks.check('kernel_has_probes', async () => {
       const pr = await damon.probe();
-      const missing = missingFeature(pr, 'probes') ?? (pr.availOperations.includes('paddr') ? undefined : 'avail_operations has no paddr, which probes need');
+      const missing =
+        missingFeature(pr, 'probes') ??
+        (pr.availOperations.includes('paddr') ? undefined : 'avail_operations has no paddr, which probes need');
       if (missing) throw new SkipCheck(missing);
       return pr;
     });
     if (!probe) {
       const reason = checks.records.at(-1)?.reason ?? 'no probes';
-      checks.skipAll(['workloads_start', 'probes_configured', 'anon_hot_set_hits_anon_probe', 'file_hot_set_hits_file_probe'], reason);
+      checks.skipAll(
+        ['workloads_start', 'probes_configured', 'anon_hot_set_hits_anon_probe', 'file_hot_set_hits_file_probe'],
+        reason,
+      );
       return;
     }
     const w = { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib, phys: true };
@@ -61,21 +78,40 @@ const scenario: Scenario = {
       await checks.check('workloads_start', async () => {
         anon = await startHotcold(ssh, w);
         file = await startHotcold(ssh, { ...w, file: '/tmp/lab-probes.dat' });
-        if (!anon.hotPhys?.length || !file.hotPhys?.length) throw new Error('the workloads did not report their physical hot ranges (pagemap needs root)');
+        if (!anon.hotPhys?.length || !file.hotPhys?.length)
+          throw new Error('the workloads did not report their physical hot ranges (pagemap needs root)');
         log(`anon hot set: ${anon.hotPhys.length} physical run(s); file hot set: ${file.hotPhys.length}`);
       });
       const started = await checks.check('probes_configured', async () => {
-        const ram = (await ssh.check("grep 'System RAM' /proc/iomem")).trim().split('\n').map((l) => l.trim().split(' ')[0]!.split('-'));
-        await damon.apply({ kdamonds: [{ contexts: [{
-          operations: 'paddr',
-          intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
-          targets: [{ regions: ram.map(([s, e]) => ({ start: BigInt(`0x${s}`).toString(), end: (BigInt(`0x${e}`) + 1n).toString() })) }],
-          probes: [
-            { filters: [{ type: 'anon', matching: true, allow: true }] },
-            { filters: [{ type: 'anon', matching: false, allow: true }] },
+        const ram = (await ssh.check("grep 'System RAM' /proc/iomem"))
+          .trim()
+          .split('\n')
+          .map((l) => l.trim().split(' ')[0]!.split('-'));
+        await damon.apply({
+          kdamonds: [
+            {
+              contexts: [
+                {
+                  operations: 'paddr',
+                  intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
+                  targets: [
+                    {
+                      regions: ram.map(([s, e]) => ({
+                        start: BigInt(`0x${s}`).toString(),
+                        end: (BigInt(`0x${e}`) + 1n).toString(),
+                      })),
+                    },
+                  ],
+                  probes: [
+                    { filters: [{ type: 'anon', matching: true, allow: true }] },
+                    { filters: [{ type: 'anon', matching: false, allow: true }] },
+                  ],
+                  schemes: [statEverything()],
+                },
+              ],
+            },
           ],
-          schemes: [statEverything()],
-        }] }] });
+        });
         await damon.command(0, 'on');
         return true;
       });
@@ -84,19 +120,29 @@ const scenario: Scenario = {
         await sleep((p.aggr_us / 1000) * p.settle_aggregations);
         for (let i = 0; i < p.snapshots; i++) {
           const regions = await damon.snapshot(0, 0, 0);
-          hitsOver(regions, anon!.hotPhys!, 2).forEach((h, k) => { totals.anon[k]! += h; });
-          hitsOver(regions, file!.hotPhys!, 2).forEach((h, k) => { totals.file[k]! += h; });
+          hitsOver(regions, anon!.hotPhys!, 2).forEach((h, k) => {
+            totals.anon[k]! += h;
+          });
+          hitsOver(regions, file!.hotPhys!, 2).forEach((h, k) => {
+            totals.file[k]! += h;
+          });
           await sleep(p.aggr_us / 1000);
         }
-        log(`hits (anon probe, non-anon probe): anon hot set ${totals.anon.map((x) => x.toFixed(1)).join(', ')}; file hot set ${totals.file.map((x) => x.toFixed(1)).join(', ')}`);
+        log(
+          `hits (anon probe, non-anon probe): anon hot set ${totals.anon.map((x) => x.toFixed(1)).join(', ')}; file hot set ${totals.file.map((x) => x.toFixed(1)).join(', ')}`,
+        );
       }
       const judge = (which: 'anon' | 'file', right: 0 | 1) => async () => {
         if (!started) throw new Error('probes were not configured');
         const [a, b] = totals[which];
         const sum = a! + b!;
-        if (sum === 0) throw new Error(`no probe hit at all in the ${which} hot set's regions over ${p.snapshots} snapshots`);
+        if (sum === 0)
+          throw new Error(`no probe hit at all in the ${which} hot set's regions over ${p.snapshots} snapshots`);
         const share = (right === 0 ? a! : b!) / sum;
-        if (share < p.min_right_share) throw new Error(`${which} hot set: ${(share * 100).toFixed(0)}% of its hits on its own probe (need ${p.min_right_share * 100}%)`);
+        if (share < p.min_right_share)
+          throw new Error(
+            `${which} hot set: ${(share * 100).toFixed(0)}% of its hits on its own probe (need ${p.min_right_share * 100}%)`,
+          );
         return share;
       };
       const metric = (v: number) => [{ name: 'right_probe_share', value: Math.round(v * 1000) / 10, unit: '%' }];

@@ -44,7 +44,8 @@ const scenario: Scenario = {
     await checks.check('avail_operations_lists_vaddr', async () => {
       const { availOperations } = probe ?? (await damon.probe());
       log(`avail_operations: ${availOperations.join(' ')}`);
-      if (!availOperations.includes('vaddr')) throw new Error(`avail_operations is "${availOperations.join(' ')}", without vaddr`);
+      if (!availOperations.includes('vaddr'))
+        throw new Error(`avail_operations is "${availOperations.join(' ')}", without vaddr`);
     });
     const workload = await checks.check('workload_starts', () =>
       startHotcold(ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib }),
@@ -53,15 +54,19 @@ const scenario: Scenario = {
     try {
       await checks.check('kdamond_starts_on_vaddr', async () => {
         await damon.apply({
-          kdamonds: [{
-            contexts: [{
-              operations: 'vaddr',
-              intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
-              nrRegions: { min: 10, max: 1000 },
-              targets: [{ pid: workload!.pid }],
-              schemes: [statEverything()],
-            }],
-          }],
+          kdamonds: [
+            {
+              contexts: [
+                {
+                  operations: 'vaddr',
+                  intervals: { sampleUs: p.sample_us, aggrUs: p.aggr_us, updateUs: p.update_us },
+                  nrRegions: { min: 10, max: 1000 },
+                  targets: [{ pid: workload!.pid }],
+                  schemes: [statEverything()],
+                },
+              ],
+            },
+          ],
         });
         const { state, pid } = await damon.start(0);
         started = true;
@@ -84,7 +89,11 @@ const scenario: Scenario = {
               return r;
             }
             if (Date.now() > deadline) {
-              throw new Error(r.length === 0 ? 'tried_regions stayed empty after update_schemes_tried_regions' : `${r.length} regions, none with accesses, after ${attempt} snapshots`);
+              throw new Error(
+                r.length === 0
+                  ? 'tried_regions stayed empty after update_schemes_tried_regions'
+                  : `${r.length} regions, none with accesses, after ${attempt} snapshots`,
+              );
             }
           }
         },

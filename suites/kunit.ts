@@ -24,7 +24,18 @@ const Params = z
     load_modules: z.enum(['boot', 'ssh']).default('boot'),
     /** Test modules to load, each with the suites it registers. */
     modules: z
-      .array(z.object({ module: z.string(), suites: z.array(z.string()).min(1), config: z.string().regex(/^CONFIG_/).optional() }).strict())
+      .array(
+        z
+          .object({
+            module: z.string(),
+            suites: z.array(z.string()).min(1),
+            config: z
+              .string()
+              .regex(/^CONFIG_/)
+              .optional(),
+          })
+          .strict(),
+      )
       .default([]),
   })
   .strict();
@@ -41,7 +52,7 @@ type TestModule = z.infer<typeof Params>['modules'][number];
  */
 export function kunitBootScript(modules: readonly Pick<TestModule, 'module' | 'suites'>[]): string {
   return [
-    '# KUnit test modules: each loaded, its suites\' debugfs results printed, unloaded.',
+    "# KUnit test modules: each loaded, its suites' debugfs results printed, unloaded.",
     'oneline() { tr "\\n" " " < "$1"; }',
     'kunit_module() {',
     '\tm=$1',
@@ -106,13 +117,16 @@ export function beforeInit(consoleText: string): string {
 
 /** The suites' results of one module over SSH, in one round trip: load, read every suite, unload. */
 async function readOverSsh(ssh: GuestSsh, m: TestModule): Promise<Map<string, string>> {
-  const reads = m.suites.map((s) => `echo ${MARK}${s}; cat ${shq(`/sys/kernel/debug/kunit/${s}/results`)} || echo ${MARK}unreadable`).join('; ');
+  const reads = m.suites
+    .map((s) => `echo ${MARK}${s}; cat ${shq(`/sys/kernel/debug/kunit/${s}/results`)} || echo ${MARK}unreadable`)
+    .join('; ');
   const r = await ssh.exec(`modprobe ${shq(m.module)} || exit 90; ${reads}; rmmod ${shq(m.module)}`);
   if (r.code === 90) throw new Error(`modprobe ${m.module} failed: ${r.stderr.trim()}`);
   const parts = splitMarked(r.stdout);
   for (const s of m.suites) {
     const text = parts.get(s);
-    if (text === undefined || /^@@LAB-KUNIT@@unreadable$/m.test(text)) throw new Error(`cannot read /sys/kernel/debug/kunit/${s}/results: ${r.stderr.trim() || 'no such file'}`);
+    if (text === undefined || /^@@LAB-KUNIT@@unreadable$/m.test(text))
+      throw new Error(`cannot read /sys/kernel/debug/kunit/${s}/results: ${r.stderr.trim() || 'no such file'}`);
   }
   return parts;
 }
@@ -163,7 +177,10 @@ const scenario: Scenario = {
         const names = boot.children.map((c) => c.name);
         const missing = p.builtin_suites.filter((s) => !names.includes(s));
         log(`built-in: ${names.join(', ') || 'none'} (${countLeaves(boot).total} cases)`);
-        if (missing.length) throw new Error(`built-in KUnit suites missing from the boot log: ${missing.join(', ')} (is kunit.filter_glob right, is CONFIG_*_KUNIT_TEST=y?)`);
+        if (missing.length)
+          throw new Error(
+            `built-in KUnit suites missing from the boot log: ${missing.join(', ')} (is kunit.filter_glob right, is CONFIG_*_KUNIT_TEST=y?)`,
+          );
         // Every suite that ran is reported (the filter glob chose them), the named ones are required.
         trees.push(boot);
       }
@@ -172,20 +189,47 @@ const scenario: Scenario = {
         const kind = moduleKind(m, kernel.config);
         // A test module the kernel was not built with is SKIP (with the symbol), not a failure.
         if (kind === 'absent') {
-          for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.config} is not set in this kernel` }]);
+          for (const s of m.suites)
+            checks.addRecords([
+              {
+                path: `${suite.name}.${s}`,
+                name: s,
+                status: 'SKIP',
+                durationMs: 0,
+                reason: `${m.config} is not set in this kernel`,
+              },
+            ]);
           continue;
         }
         if (kind === 'built-in') {
           // Its suites ran at boot with the built-in ones: counted there (once), unless the filter left them out.
           for (const s of m.suites) {
             const ran = boot.children.find((c) => c.name === s);
-            if (!ran) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.config}=y: built in, and it did not run at boot (does kunit.filter_glob leave it out?)` }]);
+            if (!ran)
+              checks.addRecords([
+                {
+                  path: `${suite.name}.${s}`,
+                  name: s,
+                  status: 'SKIP',
+                  durationMs: 0,
+                  reason: `${m.config}=y: built in, and it did not run at boot (does kunit.filter_glob leave it out?)`,
+                },
+              ]);
             else if (!p.builtin_suites.length) trees.push({ name: '', status: ran.status, children: [ran], log: [] });
           }
           continue;
         }
         if (consoleOnly) {
-          for (const s of m.suites) checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason: `${m.module} is loaded by the lab's init (or over SSH), and ${consoleOnly}` }]);
+          for (const s of m.suites)
+            checks.addRecords([
+              {
+                path: `${suite.name}.${s}`,
+                name: s,
+                status: 'SKIP',
+                durationMs: 0,
+                reason: `${m.module} is loaded by the lab's init (or over SSH), and ${consoleOnly}`,
+              },
+            ]);
           continue;
         }
         const failed = fromBoot.modprobeFailed.get(m.module);
@@ -196,7 +240,8 @@ const scenario: Scenario = {
         }
         let parts = fromBoot.results;
         if (!m.suites.every((s) => parts.has(s))) {
-          if (p.load_modules === 'boot') log(`${m.module}: its results did not come through the console intact; loading it again over SSH`);
+          if (p.load_modules === 'boot')
+            log(`${m.module}: its results did not come through the console intact; loading it again over SSH`);
           parts = await readOverSsh(ssh, m);
         }
         for (const s of m.suites) {
@@ -204,7 +249,11 @@ const scenario: Scenario = {
           saveArtifact(`kunit-${s}.ktap`, text);
           const tree = parseKtap(text);
           // debugfs holds one suite's KTAP at the top level: name the tree after the suite.
-          trees.push(tree.children.length === 1 && tree.children[0]!.name === s ? tree : { name: '', status: tree.status, children: [{ ...tree, name: s }], log: [] });
+          trees.push(
+            tree.children.length === 1 && tree.children[0]!.name === s
+              ? tree
+              : { name: '', status: tree.status, children: [{ ...tree, name: s }], log: [] },
+          );
           log(`${m.module}: ${s}: ${countLeaves(tree).total} cases`);
         }
       }

@@ -7,13 +7,23 @@ const Params = z
   .strict();
 
 const scenario: Scenario = {
-  checks: ['module_is_installed', 'modprobe_loads_it', 'knob_reads_default', 'knob_accepts_a_write', 'knob_rejects_out_of_range', 'kunit_suite_passes', 'rmmod_unloads_it'],
+  checks: [
+    'module_is_installed',
+    'modprobe_loads_it',
+    'knob_reads_default',
+    'knob_accepts_a_write',
+    'knob_rejects_out_of_range',
+    'kunit_suite_passes',
+    'rmmod_unloads_it',
+  ],
   async run({ suite, ssh, checks, log }) {
     const p = Params.parse(suite.params);
     const mod = shq(p.module);
     const knob = shq(p.knob);
     await checks.check('module_is_installed', async () => {
-      const r = await ssh.exec(`modinfo -F filename ${mod} 2>/dev/null || find /lib/modules -name ${shq(`${p.module}.ko*`)}`);
+      const r = await ssh.exec(
+        `modinfo -F filename ${mod} 2>/dev/null || find /lib/modules -name ${shq(`${p.module}.ko*`)}`,
+      );
       if (!r.stdout.trim()) throw new Error(`${p.module}.ko is not under /lib/modules/$(uname -r)`);
       log(`module file: ${r.stdout.trim()}`);
     });
@@ -39,10 +49,13 @@ const scenario: Scenario = {
       const r = await ssh.exec(`modprobe ${shq(p.test_module)} && cat ${shq(results)}`);
       if (r.code !== 0) throw new Error(`modprobe ${p.test_module} or reading ${results} failed: ${r.stderr.trim()}`);
       log(r.stdout.trim().split('\n').slice(-2).join(' | '));
-      if (!new RegExp(`^ok \\d+ ${p.kunit_suite}$`, 'm').test(r.stdout)) throw new Error(`KUnit suite ${p.kunit_suite} did not report ok:\n${r.stdout}`);
+      if (!new RegExp(`^ok \\d+ ${p.kunit_suite}$`, 'm').test(r.stdout))
+        throw new Error(`KUnit suite ${p.kunit_suite} did not report ok:\n${r.stdout}`);
     });
     await checks.always('rmmod_unloads_it', async () => {
-      const r = await ssh.exec(`rmmod ${shq(p.test_module)} 2>/dev/null; rmmod ${mod} && ! grep -w ^${mod} /proc/modules && ! test -e ${knob}`);
+      const r = await ssh.exec(
+        `rmmod ${shq(p.test_module)} 2>/dev/null; rmmod ${mod} && ! grep -w ^${mod} /proc/modules && ! test -e ${knob}`,
+      );
       if (r.code !== 0) throw new Error(`rmmod ${p.module} failed or left ${p.knob}: ${r.stderr.trim()}`);
     });
   },

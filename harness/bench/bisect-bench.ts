@@ -30,7 +30,9 @@ const jobs = `-j${availableParallelism()}`;
  * KUnit suite's result line.
  */
 export async function bisectBench(): Promise<void> {
-  console.log('== lab bisect (fixture history) vs the sum of its raw steps: checkout + incremental make + boot + KUnit');
+  console.log(
+    '== lab bisect (fixture history) vs the sum of its raw steps: checkout + incremental make + boot + KUnit',
+  );
   const cache = cacheRoot();
   const h = await fixtureHistory(cache);
   const work = mkdtempSync(join(tmpdir(), 'bench-bisect-'));
@@ -38,7 +40,13 @@ export async function bisectBench(): Promise<void> {
     const seriesFile = join(repoRoot(), 'kernel', 'series', 'lab-fixture-configs.yaml');
     const rawTree = join(work, 'tree');
     await execa('git', ['clone', '-q', '--shared', '--no-checkout', h.tree, rawTree]);
-    const env = { ...process.env, CCACHE_DIR: join(cache, 'ccache'), CCACHE_BASEDIR: cache, CCACHE_NOHASHDIR: '1', CCACHE_COMPILERCHECK: 'content' };
+    const env = {
+      ...process.env,
+      CCACHE_DIR: join(cache, 'ccache'),
+      CCACHE_BASEDIR: cache,
+      CCACHE_NOHASHDIR: '1',
+      CCACHE_COMPILERCHECK: 'content',
+    };
     const obj = join(rawTree, '.raw-build'); // as the lab does: ".." is the tree, so ccache shares objects
     const make = ['make', '-C', rawTree, `O=${obj}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
 
@@ -49,17 +57,34 @@ export async function bisectBench(): Promise<void> {
     evictArtifacts(cache, commits);
     const template = loadSeries(seriesFile);
     const prepSeries = join(work, 'prep.yaml');
-    writeStepSeries(prepSeries, stepSeries(template.spec, template.file, { name: BISECT_WORKTREE, base: h.good, description: 'bench: the good end', modules: false }), 'bench preparation');
-    const prep = await execa('node', [labBin, 'build', '--series', prepSeries, '--tree', h.tree, '--quiet'], { reject: false, all: true });
+    writeStepSeries(
+      prepSeries,
+      stepSeries(template.spec, template.file, {
+        name: BISECT_WORKTREE,
+        base: h.good,
+        description: 'bench: the good end',
+        modules: false,
+      }),
+      'bench preparation',
+    );
+    const prep = await execa('node', [labBin, 'build', '--series', prepSeries, '--tree', h.tree, '--quiet'], {
+      reject: false,
+      all: true,
+    });
     if (prep.exitCode !== 0) throw new Error(`lab build of the good end failed:\n${prep.all.slice(-2000)}`);
     const artifactDir = /^artifact: (.+)$/m.exec(prep.stdout)?.[1]?.trim();
-    const configText = readFileSync(join(artifactDir!, 'boot', readdirSync(join(artifactDir!, 'boot')).find((f) => f.startsWith('config-'))!), 'utf8');
+    const configText = readFileSync(
+      join(artifactDir!, 'boot', readdirSync(join(artifactDir!, 'boot')).find((f) => f.startsWith('config-'))!),
+      'utf8',
+    );
     await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', h.good]);
     mkdirSync(obj, { recursive: true });
     writeFileSync(join(obj, '.config'), configText);
     await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { env });
     const evicted = evictArtifacts(cache, commits, configText);
-    console.log(`untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: both trees built at the good end, ${evicted} cached kernel(s) of this history evicted`);
+    console.log(
+      `untimed preparation ${fmtSeconds((performance.now() - w0) / 1000)}: both trees built at the good end, ${evicted} cached kernel(s) of this history evicted`,
+    );
 
     // Repetitions, lab and raw side by side in each, so drift in the machine's speed hits both: each
     // side starts a repetition where its last one ended (the same commit), the lab's kernels evicted.
@@ -70,7 +95,26 @@ export async function bisectBench(): Promise<void> {
       if (rep) evictArtifacts(cache, commits, configText);
       const reports = join(work, `reports-${rep}`);
       const t0 = performance.now();
-      const r = await execa('node', [labBin, 'bisect', '--tree', h.tree, '--good', 'fixture-good', '--bad', 'fixture-bad', '--suite', 'damon-kunit', '--test', 'damon-kunit.damon_lab_fixture', '--series', seriesFile], { reject: false, all: true, env: { LAB_REPORTS: reports } });
+      const r = await execa(
+        'node',
+        [
+          labBin,
+          'bisect',
+          '--tree',
+          h.tree,
+          '--good',
+          'fixture-good',
+          '--bad',
+          'fixture-bad',
+          '--suite',
+          'damon-kunit',
+          '--test',
+          'damon-kunit.damon_lab_fixture',
+          '--series',
+          seriesFile,
+        ],
+        { reject: false, all: true, env: { LAB_REPORTS: reports } },
+      );
       const labSeconds = (performance.now() - t0) / 1000;
       if (r.exitCode !== 0) throw new Error(`lab bisect exited ${r.exitCode}:\n${r.all.slice(-3000)}`);
       if (process.env.LAB_BENCH_LOG) writeFileSync(process.env.LAB_BENCH_LOG, r.all);
@@ -87,17 +131,27 @@ export async function bisectBench(): Promise<void> {
       for (const step of tested) {
         const s0 = performance.now();
         await execa('git', ['-C', rawTree, 'checkout', '-q', '-f', '--detach', step.commit!]);
-        const built = await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], { reject: false, env, all: true });
+        const built = await execa(make[0]!, [...make.slice(1), 'bzImage', 'vmlinux', 'modules'], {
+          reject: false,
+          env,
+          all: true,
+        });
         if (built.exitCode === 0) {
           const stage = join(work, 'stage');
           rmSync(stage, { recursive: true, force: true });
-          await execa(make[0]!, [...make.slice(1), 'modules_install', `INSTALL_MOD_PATH=${stage}`, 'INSTALL_MOD_STRIP=1'], { env });
+          await execa(
+            make[0]!,
+            [...make.slice(1), 'modules_install', `INSTALL_MOD_PATH=${stage}`, 'INSTALL_MOD_STRIP=1'],
+            { env },
+          );
           const initrd = join(work, 'initrd.cpio');
           writeFileSync(initrd, Buffer.concat([readFileSync(summary.image!.path), modulesCpio(stage)]));
           const verdict = await bootToKunitResult({ kernel: join(obj, 'vmlinux'), initrd, accel });
           if (verdict !== (step.verdict === 'bad' ? 'not ok' : 'ok')) {
             rawAgrees = false;
-            console.log(`  note: raw step ${step.commit!.slice(0, 12)} read "${verdict}", the lab said ${step.verdict}`);
+            console.log(
+              `  note: raw step ${step.commit!.slice(0, 12)} read "${verdict}", the lab said ${step.verdict}`,
+            );
           }
         }
         raw.push((performance.now() - s0) / 1000);
@@ -109,19 +163,28 @@ export async function bisectBench(): Promise<void> {
         rawTimes.push(rawSum);
       }
       if (rep === 0) {
-        console.log(`candidates: ${b.candidates}; bisection steps: ${b.steps.length} (bound ⌈log2 N⌉ + 1 = ${b.stepBound}: ${b.steps.length <= b.stepBound ? 'met' : 'NOT met'}); commits built and judged, with both ends: ${tested.length}`);
-        console.log(`first bad commit: ${b.result?.kind === 'found' ? `${b.result.commit.slice(0, 12)} ${b.result.subject}` : 'not found'}`);
+        console.log(
+          `candidates: ${b.candidates}; bisection steps: ${b.steps.length} (bound ⌈log2 N⌉ + 1 = ${b.stepBound}: ${b.steps.length <= b.stepBound ? 'met' : 'NOT met'}); commits built and judged, with both ends: ${tested.length}`,
+        );
+        console.log(
+          `first bad commit: ${b.result?.kind === 'found' ? `${b.result.commit.slice(0, 12)} ${b.result.subject}` : 'not found'}`,
+        );
       }
-      console.log(`rep ${rep + 1}: lab ${fmtSeconds(labSeconds)} [steps ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}; builds ${tested.map((s) => s.build.seconds.toFixed(1)).join(' ')}]  raw ${fmtSeconds(rawSum)} [steps ${raw.map((x) => x.toFixed(1)).join(' ')}]  ratio ${(labSeconds / rawSum).toFixed(2)}${rawAgrees ? '' : ' (not counted: the raw side read another verdict)'}`);
+      console.log(
+        `rep ${rep + 1}: lab ${fmtSeconds(labSeconds)} [steps ${tested.map((s) => s.seconds.toFixed(1)).join(' ')}; builds ${tested.map((s) => s.build.seconds.toFixed(1)).join(' ')}]  raw ${fmtSeconds(rawSum)} [steps ${raw.map((x) => x.toFixed(1)).join(' ')}]  ratio ${(labSeconds / rawSum).toFixed(2)}${rawAgrees ? '' : ' (not counted: the raw side read another verdict)'}`,
+      );
     }
     if (!labTimes.length) throw new Error('no repetition where the raw side agreed with the lab');
     const lab = median(labTimes);
     const rawMedian = median(rawTimes);
     console.log(`lab bisect, median of ${labTimes.length}        ${fmtSeconds(lab)}`);
     console.log(`raw steps summed, median of ${rawTimes.length}  ${fmtSeconds(rawMedian)}`);
-    console.log(`ratio lab/raw: ${(lab / rawMedian).toFixed(2)} (target ≤ 1.20: ${lab / rawMedian <= 1.2 ? 'met' : 'NOT met'})`);
+    console.log(
+      `ratio lab/raw: ${(lab / rawMedian).toFixed(2)} (target ≤ 1.20: ${lab / rawMedian <= 1.2 ? 'met' : 'NOT met'})`,
+    );
   } finally {
-    for (const d of existsSync(work) ? readdirSync(work).filter((x) => x.startsWith('reports-')) : []) await removeBenchBuilds(join(work, d));
+    for (const d of existsSync(work) ? readdirSync(work).filter((x) => x.startsWith('reports-')) : [])
+      await removeBenchBuilds(join(work, d));
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -132,7 +195,11 @@ function evictArtifacts(cache: string, commits: ReadonlySet<string>, configText?
   for (const key of listArtifacts(cache)) {
     const dir = join(cache, 'artifacts', key);
     const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { commit: string; release: string };
-    if (!commits.has(meta.commit) || (configText !== undefined && readFileSync(join(dir, 'boot', `config-${meta.release}`), 'utf8') !== configText)) continue;
+    if (
+      !commits.has(meta.commit) ||
+      (configText !== undefined && readFileSync(join(dir, 'boot', `config-${meta.release}`), 'utf8') !== configText)
+    )
+      continue;
     rmSync(dir, { recursive: true, force: true });
     n++;
   }
@@ -144,13 +211,16 @@ async function removeBenchBuilds(reports: string): Promise<void> {
   const id = existsSync(reports) ? readdirSync(reports).find((d) => d.startsWith('bisect-')) : undefined;
   if (!id) return;
   const b = JSON.parse(readFileSync(join(reports, id, 'bisect.json'), 'utf8')) as BisectRecord;
-  for (const s of [b.verification.good, b.verification.bad, ...b.steps]) if (s?.build.artifactDir) rmSync(s.build.artifactDir, { recursive: true, force: true });
+  for (const s of [b.verification.good, b.verification.bad, ...b.steps])
+    if (s?.build.artifactDir) rmSync(s.build.artifactDir, { recursive: true, force: true });
   await execa('git', ['-C', b.repo, 'worktree', 'remove', '--force', b.worktree], { reject: false });
 }
 
 /** The installed modules (and the module list the lab's init loads at boot) as a cpio to append to an initramfs. */
 function modulesCpio(stage: string): Buffer {
-  const entries: CpioEntry[] = [{ kind: 'file', path: 'etc/lab/modules', data: Buffer.from('virtio_net\ndamon_lab_fixture_test\n') }];
+  const entries: CpioEntry[] = [
+    { kind: 'file', path: 'etc/lab/modules', data: Buffer.from('virtio_net\ndamon_lab_fixture_test\n') },
+  ];
   const walk = (dir: string, rel: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
@@ -166,8 +236,26 @@ function modulesCpio(stage: string): Buffer {
 /** QEMU until the fixture KUnit suite's result line; returns "ok" or "not ok". */
 async function bootToKunitResult(o: { kernel: string; initrd: string; accel: string[] }): Promise<string> {
   const argv = [
-    '-machine', 'pc', ...o.accel, '-smp', '2', '-m', '1024M', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-kernel', o.kernel, '-initrd', o.initrd, '-append', [...BASE_CMDLINE, 'kunit.enable=1'].join(' '), '-serial', 'stdio',
+    '-machine',
+    'pc',
+    ...o.accel,
+    '-smp',
+    '2',
+    '-m',
+    '1024M',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    o.kernel,
+    '-initrd',
+    o.initrd,
+    '-append',
+    [...BASE_CMDLINE, 'kunit.enable=1'].join(' '),
+    '-serial',
+    'stdio',
   ];
   const p = $({ quiet: true, nothrow: true, timeout: 120000 })`${QEMU_BINARY} ${argv}`;
   let seen = '';

@@ -18,7 +18,8 @@ async function timed(argv: string[], env: Record<string, string> = {}): Promise<
   const t0 = performance.now();
   const [f, ...a] = argv;
   const r = await execa(f!, a, { reject: false, env, all: true });
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} failed:\n${String(r.all).split('\n').slice(-20).join('\n')}`);
+  if (r.exitCode !== 0)
+    throw new Error(`${argv.join(' ')} failed:\n${String(r.all).split('\n').slice(-20).join('\n')}`);
   return (performance.now() - t0) / 1000;
 }
 
@@ -29,7 +30,9 @@ async function timed(argv: string[], env: Record<string, string> = {}): Promise<
  */
 export async function coldBuildBench(): Promise<void> {
   const base = benchBase();
-  console.log(`== cold build on ${base}: lab config vs make defconfig + make (same tree, ccache off, -j${availableParallelism()})`);
+  console.log(
+    `== cold build on ${base}: lab config vs make defconfig + make (same tree, ccache off, -j${availableParallelism()})`,
+  );
   const { repo } = await debianSourceRepo(cacheRoot(), base);
   const { spec, file } = loadSeries('lab-fixture');
   const env = { CCACHE_DISABLE: '1' };
@@ -37,13 +40,28 @@ export async function coldBuildBench(): Promise<void> {
   const defDir = mkdtempSync(join(tmpdir(), 'bench-def-'));
   try {
     const t0 = performance.now();
-    await makeConfig({ tree: repo, buildDir: labDir, scratch: mkdtempSync(join(tmpdir(), 'bench-scratch-')), base: 'lab', fragments: resolveFragments({ ...spec, configs: ['damon'], config: {} }, file, makefileVersion(readFileSync(join(repo, 'Makefile'), 'utf8'))), makeArgs: [jobs] });
+    await makeConfig({
+      tree: repo,
+      buildDir: labDir,
+      scratch: mkdtempSync(join(tmpdir(), 'bench-scratch-')),
+      base: 'lab',
+      fragments: resolveFragments(
+        { ...spec, configs: ['damon'], config: {} },
+        file,
+        makefileVersion(readFileSync(join(repo, 'Makefile'), 'utf8')),
+      ),
+      makeArgs: [jobs],
+    });
     await timed(['make', '-C', repo, `O=${labDir}`, jobs, 'bzImage', 'modules'], env);
     const lab = (performance.now() - t0) / 1000;
-    const def = (await timed(['make', '-C', repo, `O=${defDir}`, 'defconfig'], env)) + (await timed(['make', '-C', repo, `O=${defDir}`, jobs, 'bzImage', 'modules'], env));
+    const def =
+      (await timed(['make', '-C', repo, `O=${defDir}`, 'defconfig'], env)) +
+      (await timed(['make', '-C', repo, `O=${defDir}`, jobs, 'bzImage', 'modules'], env));
     console.log(`lab config (lab-base + damon, allnoconfig)  ${fmtSeconds(lab)}`);
     console.log(`make defconfig + make                        ${fmtSeconds(def)}`);
-    console.log(`ratio lab/defconfig: ${(lab / def).toFixed(2)} (target ≤ 0.35: ${lab / def <= 0.35 ? 'met' : 'NOT met'})`);
+    console.log(
+      `ratio lab/defconfig: ${(lab / def).toFixed(2)} (target ≤ 0.35: ${lab / def <= 0.35 ? 'met' : 'NOT met'})`,
+    );
   } finally {
     rmSync(labDir, { recursive: true, force: true });
     rmSync(defDir, { recursive: true, force: true });
@@ -58,7 +76,9 @@ export async function warmBuildBench(reps: number): Promise<void> {
   for (let i = 0; i < reps; i++) xs.push(await timed(['node', labBin, 'build', '--series', 'lab-fixture', '--quiet']));
   xs.sort((a, b) => a - b);
   const med = xs[Math.floor(xs.length / 2)]!;
-  console.log(`median ${fmtSeconds(med)} [${xs.map((x) => x.toFixed(2)).join(' ')}] (target < 2 s: ${med < 2 ? 'met' : 'NOT met'})`);
+  console.log(
+    `median ${fmtSeconds(med)} [${xs.map((x) => x.toFixed(2)).join(' ')}] (target < 2 s: ${med < 2 ? 'met' : 'NOT met'})`,
+  );
 }
 
 /**
@@ -71,12 +91,18 @@ export async function incrementalBuildBench(): Promise<void> {
   try {
     const patches = join(work, 'patches');
     cpSync(join(repoRoot(), 'kernel', 'patches', 'lab-fixture'), patches, { recursive: true });
-    const series = readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture.yaml'), 'utf8').replace('name: lab-fixture', 'name: bench-incremental').replace('dir: ../patches/lab-fixture', `dir: ${patches}`);
+    const series = readFileSync(join(repoRoot(), 'kernel', 'series', 'lab-fixture.yaml'), 'utf8')
+      .replace('name: lab-fixture', 'name: bench-incremental')
+      .replace('dir: ../patches/lab-fixture', `dir: ${patches}`);
     writeFileSync(join(work, 'bench-incremental.yaml'), series);
     const build = () => timed(['node', labBin, 'build', '--series', join(work, 'bench-incremental.yaml'), '--quiet']);
     const p3 = readdirSync(patches).find((f) => f.startsWith('0003-'))!;
     const text = readFileSync(join(patches, p3), 'utf8');
-    const variant = (tag: string) => writeFileSync(join(patches, p3), text.replace('anything above 100% is a mistake.', `anything above 100% is a mistake (${tag}).`));
+    const variant = (tag: string) =>
+      writeFileSync(
+        join(patches, p3),
+        text.replace('anything above 100% is a mistake.', `anything above 100% is a mistake (${tag}).`),
+      );
     // A first variant of patch 3, built in full in this series' build directory: the unchanged series
     // would be answered by lab-fixture's artifact without any make, leaving nothing to be incremental on.
     variant(`bench ${process.pid} a`);
@@ -91,7 +117,21 @@ export async function incrementalBuildBench(): Promise<void> {
     const file = join(tree, 'mm', 'damon', 'damon_lab_fixture.c');
     writeFileSync(file, readFileSync(file, 'utf8').replace(` b).`, ` c).`));
     const env = { CCACHE_DIR: join(cacheRoot(), 'ccache'), CCACHE_BASEDIR: cacheRoot(), CCACHE_NOHASHDIR: '1' };
-    const raw = await timed(['make', '-C', tree, `O=${buildDir}`, jobs, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'bzImage', 'vmlinux', 'modules'], env);
+    const raw = await timed(
+      [
+        'make',
+        '-C',
+        tree,
+        `O=${buildDir}`,
+        jobs,
+        'CC=ccache gcc',
+        'HOSTCC=ccache gcc',
+        'bzImage',
+        'vmlinux',
+        'modules',
+      ],
+      env,
+    );
     await execa('git', ['-C', tree, 'checkout', '--', 'mm/damon/damon_lab_fixture.c']);
     console.log(`lab build (changed patch)   ${fmtSeconds(lab)}`);
     console.log(`raw incremental make        ${fmtSeconds(raw)}`);

@@ -29,8 +29,15 @@ export async function fixtureHistory(cache: string): Promise<FixtureHistory> {
   const fixture = patchFiles(join(repoRoot(), 'kernel', 'patches', 'lab-fixture'));
   const patches = [...fixture, ...patchFiles(join(repoRoot(), 'kernel', 'patches', 'bisect-fixture'))];
   // Named by the patches' contents: a changed fixture makes a new history rather than reusing a stale one.
-  const tree = join(cache, 'fixtures', `bisect-history-${hashParts(patches.map((p): [string, Buffer] => ['patch', readFileSync(p)])).slice(0, 10)}`);
-  if (!existsSync(join(tree, 'HEAD')) || !(await gitProbe(tree, ['rev-parse', '--verify', '--quiet', 'refs/tags/fixture-bad'])).ok) {
+  const tree = join(
+    cache,
+    'fixtures',
+    `bisect-history-${hashParts(patches.map((p): [string, Buffer] => ['patch', readFileSync(p)])).slice(0, 10)}`,
+  );
+  if (
+    !existsSync(join(tree, 'HEAD')) ||
+    !(await gitProbe(tree, ['rev-parse', '--verify', '--quiet', 'refs/tags/fixture-bad'])).ok
+  ) {
     rmSync(tree, { recursive: true, force: true });
     mkdirSync(dirname(tree), { recursive: true });
     await git(dirname(tree), ['clone', '-q', '--bare', '--shared', repo, tree]);
@@ -60,5 +67,8 @@ export async function fixtureHistory(cache: string): Promise<FixtureHistory> {
 }
 
 function patchFiles(dir: string): string[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.patch') && !f.startsWith('0000-')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.patch') && !f.startsWith('0000-'))
+    .sort()
+    .map((f) => join(dir, f));
 }

@@ -32,26 +32,36 @@ async function labRun(suite: string): Promise<{ seconds: number; summary: RunSum
 }
 
 async function smokeVsRawBoot(): Promise<void> {
-  console.log(`== lab run damon-smoke (warm caches) vs raw QEMU boot to a shell and poweroff; ${reps} repetitions each, interleaved`);
+  console.log(
+    `== lab run damon-smoke (warm caches) vs raw QEMU boot to a shell and poweroff; ${reps} repetitions each, interleaved`,
+  );
   const warm = await labRun('damon-smoke'); // warm-up: caches, probe verdict
   // Two baselines, both with the very initramfs the lab booted: the bzImage as a developer would type it,
   // and the PVH vmlinux the lab actually boots (so the second ratio shows only the lab's own work).
   const pvhKernel = argvAfter(warm.summary.guest!.argv!, ['-kernel'])[1]!;
   const bzImage = warm.summary.kernel!.vmlinuz;
   const initrd = warm.summary.image!.path;
-  const accelArgs = warm.summary.guest?.argv ? argvAfter(warm.summary.guest.argv, ['-accel', '-cpu']) : ['-accel', 'tcg'];
+  const accelArgs = warm.summary.guest?.argv
+    ? argvAfter(warm.summary.guest.argv, ['-accel', '-cpu'])
+    : ['-accel', 'tcg'];
   const lab: number[] = [];
   const rawBz: number[] = [];
   const rawPvh: number[] = [];
   const stages = new Map<string, number[]>();
   for (let i = 0; i < reps; i++) {
-    rawBz.push(await rawBootToShell({ qemu: QEMU_BINARY, kernel: bzImage, initrd, cpus: 2, memoryMiB: 1024, accelArgs }));
-    if (pvhKernel !== bzImage) rawPvh.push(await rawBootToShell({ qemu: QEMU_BINARY, kernel: pvhKernel, initrd, cpus: 2, memoryMiB: 1024, accelArgs }));
+    rawBz.push(
+      await rawBootToShell({ qemu: QEMU_BINARY, kernel: bzImage, initrd, cpus: 2, memoryMiB: 1024, accelArgs }),
+    );
+    if (pvhKernel !== bzImage)
+      rawPvh.push(
+        await rawBootToShell({ qemu: QEMU_BINARY, kernel: pvhKernel, initrd, cpus: 2, memoryMiB: 1024, accelArgs }),
+      );
     const r = await labRun('damon-smoke');
     lab.push(r.seconds);
     for (const s of r.summary.stages) stages.set(s.stage, [...(stages.get(s.stage) ?? []), s.seconds]);
   }
-  const show = (label: string, xs: number[]) => console.log(`${label.padEnd(44)} median ${fmtSeconds(median(xs))}  [${xs.map((x) => x.toFixed(2)).join(' ')}]`);
+  const show = (label: string, xs: number[]) =>
+    console.log(`${label.padEnd(44)} median ${fmtSeconds(median(xs))}  [${xs.map((x) => x.toFixed(2)).join(' ')}]`);
   console.log(`accel: ${warm.summary.guest?.accel} (${warm.summary.guest?.accelReason})`);
   show('raw boot to shell + poweroff (bzImage)', rawBz);
   if (rawPvh.length) show('raw boot to shell + poweroff (PVH vmlinux)', rawPvh);
@@ -59,10 +69,16 @@ async function smokeVsRawBoot(): Promise<void> {
   for (const [stage, xs] of stages) console.log(`  stage ${stage.padEnd(10)} median ${fmtSeconds(median(xs))}`);
   const ratio = median(lab) / median(rawBz);
   console.log(`ratio lab / raw bzImage boot: ${ratio.toFixed(2)} (target ≤ 1.50: ${ratio <= 1.5 ? 'met' : 'NOT met'})`);
-  if (rawPvh.length) console.log(`ratio lab / raw PVH boot of the same files: ${(median(lab) / median(rawPvh)).toFixed(2)} (the lab's own cost: SSH, init, the suite's checks)`);
+  if (rawPvh.length)
+    console.log(
+      `ratio lab / raw PVH boot of the same files: ${(median(lab) / median(rawPvh)).toFixed(2)} (the lab's own cost: SSH, init, the suite's checks)`,
+    );
 }
 
-/** `npm run bench [-- NAME…]`: the cheap benchmarks by default; cold-build and kunit (kernel builds from scratch) when named. */
+/**
+ * `npm run bench [-- NAME…]`: the cheap benchmarks by default; cold-build and kunit (kernel builds from scratch) when
+ * named.
+ */
 const benches: Record<string, () => Promise<void>> = {
   smoke: smokeVsRawBoot,
   'warm-build': () => warmBuildBench(reps),
@@ -73,5 +89,7 @@ const benches: Record<string, () => Promise<void>> = {
   matrix: () => matrixBench(Math.min(reps, 3)),
 };
 const wanted = process.argv.slice(2);
-for (const name of wanted) if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
-for (const name of wanted.length ? wanted : ['smoke', 'warm-build', 'incremental-build', 'matrix']) await benches[name]!();
+for (const name of wanted)
+  if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
+for (const name of wanted.length ? wanted : ['smoke', 'warm-build', 'incremental-build', 'matrix'])
+  await benches[name]!();

@@ -13,7 +13,11 @@ async function matrixRun(jobs: number | undefined): Promise<{ seconds: number; s
   const reports = mkdtempSync(join(tmpdir(), 'bench-matrix-'));
   try {
     const t0 = performance.now();
-    const r = await execa('node', [labBin, 'matrix', 'run', MATRIX, '--quiet', ...(jobs ? ['--jobs', String(jobs)] : [])], { reject: false, all: true, env: { LAB_REPORTS: reports } });
+    const r = await execa(
+      'node',
+      [labBin, 'matrix', 'run', MATRIX, '--quiet', ...(jobs ? ['--jobs', String(jobs)] : [])],
+      { reject: false, all: true, env: { LAB_REPORTS: reports } },
+    );
     const seconds = (performance.now() - t0) / 1000;
     if (r.exitCode !== 0) throw new Error(`lab matrix run exited ${r.exitCode}:\n${r.all.slice(-2000)}`);
     const dir = join(reports, readdirSync(reports).find((d) => d.includes('-matrix-'))!);
@@ -39,8 +43,12 @@ export async function matrixBench(reps: number): Promise<void> {
     par.push(p.seconds);
     limit = p.summary.pool.limit;
   }
-  console.log(`sequential (--jobs 1)          median ${fmtSeconds(median(seq))}  [${seq.map((x) => x.toFixed(1)).join(' ')}]`);
-  console.log(`pool (${limit} guests at once)        median ${fmtSeconds(median(par))}  [${par.map((x) => x.toFixed(1)).join(' ')}]`);
+  console.log(
+    `sequential (--jobs 1)          median ${fmtSeconds(median(seq))}  [${seq.map((x) => x.toFixed(1)).join(' ')}]`,
+  );
+  console.log(
+    `pool (${limit} guests at once)        median ${fmtSeconds(median(par))}  [${par.map((x) => x.toFixed(1)).join(' ')}]`,
+  );
   const ratio = median(par) / median(seq);
   console.log(`ratio pool/sequential: ${ratio.toFixed(2)} (target ≤ 0.65: ${ratio <= 0.65 ? 'met' : 'NOT met'})`);
 }

@@ -5,13 +5,36 @@ import { $ } from 'zx';
  * booted to a busybox shell on the serial console (rdinit=/bin/sh), which is then told to power off.
  * Returns seconds from spawn to QEMU's exit.
  */
-export async function rawBootToShell(o: { qemu: string; kernel: string; initrd: string; cpus: number; memoryMiB: number; accelArgs: string[]; timeoutMs?: number }): Promise<number> {
+export async function rawBootToShell(o: {
+  qemu: string;
+  kernel: string;
+  initrd: string;
+  cpus: number;
+  memoryMiB: number;
+  accelArgs: string[];
+  timeoutMs?: number;
+}): Promise<number> {
   const argv = [
-    '-machine', 'pc', ...o.accelArgs, '-smp', String(o.cpus), '-m', `${o.memoryMiB}M`,
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-kernel', o.kernel, '-initrd', o.initrd,
-    '-append', 'console=ttyS0 panic=-1 rdinit=/bin/sh',
-    '-serial', 'stdio',
+    '-machine',
+    'pc',
+    ...o.accelArgs,
+    '-smp',
+    String(o.cpus),
+    '-m',
+    `${o.memoryMiB}M`,
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    o.kernel,
+    '-initrd',
+    o.initrd,
+    '-append',
+    'console=ttyS0 panic=-1 rdinit=/bin/sh',
+    '-serial',
+    'stdio',
   ];
   const t0 = performance.now();
   const p = $({ quiet: true, nothrow: true, timeout: o.timeoutMs ?? 120000 })`${o.qemu} ${argv}`;

@@ -6,7 +6,17 @@ import type { StepRecord } from './test-commit.js';
 export interface BisectRecord {
   id: string;
   command: string;
-  args: { good: string; bad: string; suite: string; test?: string; series?: string; tree?: string; runs: number; rule: JudgeRule; retries: number };
+  args: {
+    good: string;
+    bad: string;
+    suite: string;
+    test?: string;
+    series?: string;
+    tree?: string;
+    runs: number;
+    rule: JudgeRule;
+    retries: number;
+  };
   rule: string;
   repo: string;
   worktree: string;
@@ -16,7 +26,9 @@ export interface BisectRecord {
   stepBound: number;
   verification: { good?: StepRecord; bad?: StepRecord };
   steps: StepRecord[];
-  result?: { kind: 'found'; commit: string; subject: string; diffstat: string; reproduce: string; verdictReason: string } | { kind: 'ambiguous'; candidates: Array<{ commit: string; subject: string }> };
+  result?:
+    | { kind: 'found'; commit: string; subject: string; diffstat: string; reproduce: string; verdictReason: string }
+    | { kind: 'ambiguous'; candidates: Array<{ commit: string; subject: string }> };
   startedAt: string;
   finishedAt?: string;
   resumed: number;

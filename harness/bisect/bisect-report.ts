@@ -19,18 +19,23 @@ export function stepRows(steps: readonly StepRecord[], reportDir: string): strin
     .map((s) => {
       const runs = s.runs
         .map((r, i) => {
-          const link = r.runId ? ` <a href="${esc(relative(reportDir, join(reportsRoot(), r.runId, 'report.html')))}">run ${i + 1}</a>` : ` run ${i + 1}`;
+          const link = r.runId
+            ? ` <a href="${esc(relative(reportDir, join(reportsRoot(), r.runId, 'report.html')))}">run ${i + 1}</a>`
+            : ` run ${i + 1}`;
           return `${link}: ${badge(r.verdict)} ${esc(r.reason)}`;
         })
         .join('<br>');
       const log = s.build.logPath ? ` <a href="${esc(s.build.logPath)}">log</a>` : '';
-      const build = s.build.ok ? `${s.build.cached ? 'cached' : `${s.build.seconds} s`}${log}` : `<b>failed</b>${log}<pre>${esc((s.build.error ?? '').slice(0, 2000))}</pre>`;
+      const build = s.build.ok
+        ? `${s.build.cached ? 'cached' : `${s.build.seconds} s`}${log}`
+        : `<b>failed</b>${log}<pre>${esc((s.build.error ?? '').slice(0, 2000))}</pre>`;
       return `<tr><td>${esc(s.label)}</td><td><code>${esc(s.commit?.slice(0, 12) ?? '')}</code></td><td>${esc(s.subject)}</td><td class="n">${build}</td><td>${badge(s.verdict)} ${esc(s.reason)}</td><td>${runs}</td><td class="n">${s.seconds} s</td></tr>`;
     })
     .join('\n');
 }
 
-export const STEP_HEAD = '<tr><th>step</th><th>commit</th><th>subject</th><th>build</th><th>verdict</th><th>runs (evidence)</th><th>time</th></tr>';
+export const STEP_HEAD =
+  '<tr><th>step</th><th>commit</th><th>subject</th><th>build</th><th>verdict</th><th>runs (evidence)</th><th>time</th></tr>';
 
 /** Pure: the bisection's page. */
 export function renderBisectHtml(b: BisectRecord, reportDir: string): string {
@@ -58,11 +63,22 @@ ${result}
 /** Pure: the terminal summary. */
 export function bisectSummaryText(b: BisectRecord): string {
   const lines = [`${b.id}: ${b.candidates} candidates, ${b.steps.length} step(s) (bound ${b.stepBound})`];
-  for (const s of b.steps) lines.push(`  ${s.commit?.slice(0, 12) ?? '?'} ${s.verdict.padEnd(4)} ${s.subject} — ${s.reason}`);
+  for (const s of b.steps)
+    lines.push(`  ${s.commit?.slice(0, 12) ?? '?'} ${s.verdict.padEnd(4)} ${s.subject} — ${s.reason}`);
   if (b.result?.kind === 'found') {
-    lines.push(`first bad commit: ${b.result.commit} ${b.result.subject}`, b.result.diffstat.split('\n').map((l) => `  ${l}`).join('\n'), `reproduce: ${b.result.reproduce}`);
+    lines.push(
+      `first bad commit: ${b.result.commit} ${b.result.subject}`,
+      b.result.diffstat
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+      `reproduce: ${b.result.reproduce}`,
+    );
   } else if (b.result?.kind === 'ambiguous') {
-    lines.push('only skipped commits left; the first bad commit is one of:', ...b.result.candidates.map((c) => `  ${c.commit.slice(0, 12)} ${c.subject}`));
+    lines.push(
+      'only skipped commits left; the first bad commit is one of:',
+      ...b.result.candidates.map((c) => `  ${c.commit.slice(0, 12)} ${c.subject}`),
+    );
   }
   return lines.join('\n');
 }

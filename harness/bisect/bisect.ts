@@ -56,8 +56,18 @@ const DEFAULT_TEMPLATE = { name: 'bisect', configs: ['damon', 'kunit'], artifact
  */
 export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; dir: string; outcome: Outcome }> {
   loadSuite(o.suite); // an unknown suite is exit 2 before anything is built
-  const template = o.series ? loadSeries(o.series) : { spec: SeriesSpecSchema.parse(DEFAULT_TEMPLATE), file: undefined };
-  const src = o.tree ? await userTreeClone(o.cache, o.tree, o.log) : await debianSourceRepo(o.cache, debianSourceId(template.spec.base) ?? (template.spec.source ? debianSourceId(template.spec.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE, o.log);
+  const template = o.series
+    ? loadSeries(o.series)
+    : { spec: SeriesSpecSchema.parse(DEFAULT_TEMPLATE), file: undefined };
+  const src = o.tree
+    ? await userTreeClone(o.cache, o.tree, o.log)
+    : await debianSourceRepo(
+        o.cache,
+        debianSourceId(template.spec.base) ??
+          (template.spec.source ? debianSourceId(template.spec.source) : undefined) ??
+          DEFAULT_DEBIAN_SOURCE,
+        o.log,
+      );
   const where = o.tree ? resolve(o.tree) : src.repo;
   const goodCommit = await resolveRev(where, o.good, '--good');
   const badCommit = await resolveRev(where, o.bad, '--bad');
@@ -65,7 +75,16 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   if (!ancestor.ok) throw new UsageError(`--good ${o.good} is not an ancestor of --bad ${o.bad}`);
   const candidates = Number((await git(src.repo, ['rev-list', '--count', `${goodCommit}..${badCommit}`])).trim());
 
-  const id = `bisect-${hashParts([['repo', src.repo], ['good', goodCommit], ['bad', badCommit], ['suite', o.suite], ['test', o.test ?? ''], ['series', template.file ? readFileSync(template.file, 'utf8') : ''], ['runs', String(o.runs)], ['rule', o.rule]]).slice(0, 10)}`;
+  const id = `bisect-${hashParts([
+    ['repo', src.repo],
+    ['good', goodCommit],
+    ['bad', badCommit],
+    ['suite', o.suite],
+    ['test', o.test ?? ''],
+    ['series', template.file ? readFileSync(template.file, 'utf8') : ''],
+    ['runs', String(o.runs)],
+    ['rule', o.rule],
+  ]).slice(0, 10)}`;
   const dir = join(reportsRoot(), id);
   const stateFile = join(dir, 'bisect.json');
   // One worktree (and build directory) per tree for every bisection of it: a second bisect of the same
@@ -79,8 +98,30 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     o.log(`resuming ${id}: ${state.steps.length} step(s) already judged (${stateFile})`);
   } else {
     state = {
-      id, command: commandLine(o), args: { good: o.good, bad: o.bad, suite: o.suite, ...(o.test ? { test: o.test } : {}), ...(o.series ? { series: o.series } : {}), ...(o.tree ? { tree: resolve(o.tree) } : {}), runs: o.runs, rule: o.rule, retries: o.retries },
-      rule: RULE_TEXT[o.rule], repo: src.repo, worktree, goodCommit, badCommit, candidates, stepBound: stepBound(candidates), verification: {}, steps: [], startedAt: new Date().toISOString(), resumed: 0,
+      id,
+      command: commandLine(o),
+      args: {
+        good: o.good,
+        bad: o.bad,
+        suite: o.suite,
+        ...(o.test ? { test: o.test } : {}),
+        ...(o.series ? { series: o.series } : {}),
+        ...(o.tree ? { tree: resolve(o.tree) } : {}),
+        runs: o.runs,
+        rule: o.rule,
+        retries: o.retries,
+      },
+      rule: RULE_TEXT[o.rule],
+      repo: src.repo,
+      worktree,
+      goodCommit,
+      badCommit,
+      candidates,
+      stepBound: stepBound(candidates),
+      verification: {},
+      steps: [],
+      startedAt: new Date().toISOString(),
+      resumed: 0,
     };
   }
   mkdirSync(dir, { recursive: true });
@@ -89,7 +130,9 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     writeBisectReport(dir, state);
   };
   save();
-  o.log(`${id}: ${candidates} candidate commit(s) in ${o.good}..${o.bad}; judged by ${o.test ?? `the whole suite ${o.suite}`}; report: ${dir}`);
+  o.log(
+    `${id}: ${candidates} candidate commit(s) in ${o.good}..${o.bad}; judged by ${o.test ?? `the whole suite ${o.suite}`}; report: ${dir}`,
+  );
 
   // The template's patches, if any, go on top of every step: the bisection is of the tree under them.
   let patchesDir: string | undefined;
@@ -102,17 +145,37 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   const tester = async (commit: string, label: string): Promise<StepRecord> => {
     const subject = (await git(src.repo, ['log', '-1', '--format=%s', commit])).trim();
     const file = join(dir, 'steps', `${commit.slice(0, 12)}.yaml`);
-    const series = stepSeries(template.spec, template.file, { name: BISECT_WORKTREE, base: commit, description: `${id} at ${commit.slice(0, 12)}`, modules: false, ...(patchesDir ? { patchesDir } : {}) });
+    const series = stepSeries(template.spec, template.file, {
+      name: BISECT_WORKTREE,
+      base: commit,
+      description: `${id} at ${commit.slice(0, 12)}`,
+      modules: false,
+      ...(patchesDir ? { patchesDir } : {}),
+    });
     writeStepSeries(file, series, reproduceLine(o, file));
     o.log(`${label} ${commit.slice(0, 12)} ${subject}`);
-    const step = await testCommit(label, subject, { seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), suite: o.suite, ...(o.test ? { test: o.test } : {}), runs: o.runs, retries: o.retries, rule: o.rule, cache: o.cache, log: o.log, ...(o.stepOps ? { ops: o.stepOps } : {}) });
+    const step = await testCommit(label, subject, {
+      seriesFile: file,
+      ...(o.tree ? { tree: o.tree } : {}),
+      suite: o.suite,
+      ...(o.test ? { test: o.test } : {}),
+      runs: o.runs,
+      retries: o.retries,
+      rule: o.rule,
+      cache: o.cache,
+      log: o.log,
+      ...(o.stepOps ? { ops: o.stepOps } : {}),
+    });
     // A step whose kernel did not build never got a commit from the build: it is this one.
     step.commit ??= commit;
     o.log(`  => ${step.verdict}: ${step.reason}`);
     return step;
   };
 
-  const release = acquireLock(`${worktree}.lock`, `the bisect worktree of ${o.tree ? resolve(o.tree) : 'the Debian source'}`);
+  const release = acquireLock(
+    `${worktree}.lock`,
+    `the bisect worktree of ${o.tree ? resolve(o.tree) : 'the Debian source'}`,
+  );
   try {
     return await bisectSteps();
   } finally {
@@ -124,22 +187,33 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     state.verification.good ??= await tester(goodCommit, 'verify good end');
     save();
     if (state.verification.good.verdict !== 'good') {
-      throw new VerificationError(`the good end ${o.good} (${goodCommit.slice(0, 12)}) is not good: ${state.verification.good.verdict} — ${state.verification.good.reason}`, `report: ${dir}`);
+      throw new VerificationError(
+        `the good end ${o.good} (${goodCommit.slice(0, 12)}) is not good: ${state.verification.good.verdict} — ${state.verification.good.reason}`,
+        `report: ${dir}`,
+      );
     }
     state.verification.bad ??= await tester(badCommit, 'verify bad end');
     save();
     if (state.verification.bad.verdict !== 'bad') {
-      throw new VerificationError(`the bad end ${o.bad} (${badCommit.slice(0, 12)}) is not bad: ${state.verification.bad.verdict} — ${state.verification.bad.reason}`, `report: ${dir}`);
+      throw new VerificationError(
+        `the bad end ${o.bad} (${badCommit.slice(0, 12)}) is not bad: ${state.verification.bad.verdict} — ${state.verification.bad.reason}`,
+        `report: ${dir}`,
+      );
     }
 
     await ensureWorktree(src.repo, worktree, badCommit);
     await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
     // --no-checkout: the build checks a commit out itself, touching only the files that differ.
-    let said: BisectState = parseBisectOutput(await git(worktree, ['bisect', 'start', '--no-checkout', badCommit, goodCommit]));
+    let said: BisectState = parseBisectOutput(
+      await git(worktree, ['bisect', 'start', '--no-checkout', badCommit, goodCommit]),
+    );
     for (const s of state.steps) said = parseBisectOutput(await bisectSays(worktree, [s.verdict, s.commit!]));
     while (said.kind === 'next') {
       const commit = said.commit ?? (await git(worktree, ['rev-parse', 'BISECT_HEAD'])).trim();
-      const step = await tester(commit, `step ${state.steps.length + 1}${said.stepsLeft !== undefined ? ` (~${said.stepsLeft + 1} left)` : ''}`);
+      const step = await tester(
+        commit,
+        `step ${state.steps.length + 1}${said.stepsLeft !== undefined ? ` (~${said.stepsLeft + 1} left)` : ''}`,
+      );
       state.steps.push(step);
       save();
       said = parseBisectOutput(await bisectSays(worktree, [step.verdict, commit]));
@@ -151,10 +225,18 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
       const diffstat = (await git(src.repo, ['show', '--stat', '--format=', said.commit])).trim();
       const judged = [...state.steps, state.verification.bad].find((s) => s?.commit === said.commit);
       const file = join(dir, 'steps', `${said.commit.slice(0, 12)}.yaml`);
-      state.result = { kind: 'found', commit: said.commit, subject, diffstat, reproduce: reproduceLine(o, file), verdictReason: judged?.reason ?? '' };
+      state.result = {
+        kind: 'found',
+        commit: said.commit,
+        subject,
+        diffstat,
+        reproduce: reproduceLine(o, file),
+        verdictReason: judged?.reason ?? '',
+      };
     } else {
       const candidatesOut: Array<{ commit: string; subject: string }> = [];
-      for (const c of said.candidates) candidatesOut.push({ commit: c, subject: (await git(src.repo, ['log', '-1', '--format=%s', c])).trim() });
+      for (const c of said.candidates)
+        candidatesOut.push({ commit: c, subject: (await git(src.repo, ['log', '-1', '--format=%s', c])).trim() });
       state.result = { kind: 'ambiguous', candidates: candidatesOut };
     }
     state.finishedAt = new Date().toISOString();
@@ -183,10 +265,25 @@ async function resolveRev(repo: string, rev: string, flag: string): Promise<stri
 }
 
 function commandLine(o: BisectOptions): string {
-  return ['lab', 'bisect', '--good', o.good, '--bad', o.bad, '--suite', o.suite, ...(o.test ? ['--test', o.test] : []), ...(o.series ? ['--series', o.series] : []), ...(o.tree ? ['--tree', resolve(o.tree)] : []), ...(o.runs !== 1 ? ['--runs', String(o.runs)] : []), ...(o.rule !== 'any-bad' ? ['--rule', o.rule] : [])].map(shq).join(' ');
+  return [
+    'lab',
+    'bisect',
+    '--good',
+    o.good,
+    '--bad',
+    o.bad,
+    '--suite',
+    o.suite,
+    ...(o.test ? ['--test', o.test] : []),
+    ...(o.series ? ['--series', o.series] : []),
+    ...(o.tree ? ['--tree', resolve(o.tree)] : []),
+    ...(o.runs !== 1 ? ['--runs', String(o.runs)] : []),
+    ...(o.rule !== 'any-bad' ? ['--rule', o.rule] : []),
+  ]
+    .map(shq)
+    .join(' ');
 }
 
 function reproduceLine(o: { suite: string; tree?: string }, seriesFile: string): string {
   return ['lab', 'run', o.suite, '--series', seriesFile, ...(o.tree ? ['--tree', resolve(o.tree)] : [])].join(' ');
 }
-

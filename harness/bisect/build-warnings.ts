@@ -48,7 +48,11 @@ export function compiledSources(log: string): string[] {
  * Pure: the warnings of `log` in the files a patch touched that the state did not have before, and the
  * state after this log (each file compiled or warned about gets this log's set).
  */
-export function newWarnings(state: WarningState, log: string, touched: readonly string[]): { added: Warning[]; state: WarningState } {
+export function newWarnings(
+  state: WarningState,
+  log: string,
+  touched: readonly string[],
+): { added: Warning[]; state: WarningState } {
   const next: WarningState = new Map([...state].map(([k, v]) => [k, new Set(v)]));
   const now = parseWarnings(log);
   const byFile = new Map<string, Warning[]>();

@@ -1,4 +1,5 @@
-// What `lab patchcheck` records in reports/<id>/patchcheck.json: its own file, so the report writer and the runner share it without importing each other.
+// What `lab patchcheck` records in reports/<id>/patchcheck.json: its own file, so the report writer and the runner
+// share it without importing each other.
 import type { StepRecord } from './test-commit.js';
 import type { Warning } from './build-warnings.js';
 

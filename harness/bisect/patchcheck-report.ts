@@ -6,10 +6,20 @@ import type { PatchcheckRecord } from './patchcheck-record.js';
 
 /** Pure: the terminal summary. */
 export function patchcheckSummaryText(r: PatchcheckRecord): string {
-  const lines = [`${r.id}: ${r.series}, ${r.prefixes.length - 1} prefix(es) checked${r.suite ? ` with ${r.test ?? r.suite}${r.guest ? ` in guest ${r.guest}` : ''}` : ' (build and warnings only)'}${r.from ? `; patches 1-${r.from - 1} with the base` : ''}`];
-  const secs = (p: PatchcheckRecord['prefixes'][number]) => `build ${p.step.build.cached ? 'cached' : `${p.step.build.seconds.toFixed(0)} s`}, all ${p.step.seconds.toFixed(0)} s`;
-  for (const p of r.prefixes) lines.push(`  ${p.patch ? `patch ${p.index}` : 'base   '} ${p.problems.length ? 'BAD ' : 'ok  '} ${p.patch?.subject ?? (p.index ? `(with patches 1-${p.index})` : '')} [${secs(p)}]${p.problems.length ? ` — ${p.problems.join('; ')}` : ''}`);
-  lines.push(r.firstBad ? `first bad patch: ${r.firstBad.index} ${r.firstBad.subject} (${r.firstBad.origin})\nreproduce: ${r.firstBad.reproduce}` : 'every patch is good');
+  const lines = [
+    `${r.id}: ${r.series}, ${r.prefixes.length - 1} prefix(es) checked${r.suite ? ` with ${r.test ?? r.suite}${r.guest ? ` in guest ${r.guest}` : ''}` : ' (build and warnings only)'}${r.from ? `; patches 1-${r.from - 1} with the base` : ''}`,
+  ];
+  const secs = (p: PatchcheckRecord['prefixes'][number]) =>
+    `build ${p.step.build.cached ? 'cached' : `${p.step.build.seconds.toFixed(0)} s`}, all ${p.step.seconds.toFixed(0)} s`;
+  for (const p of r.prefixes)
+    lines.push(
+      `  ${p.patch ? `patch ${p.index}` : 'base   '} ${p.problems.length ? 'BAD ' : 'ok  '} ${p.patch?.subject ?? (p.index ? `(with patches 1-${p.index})` : '')} [${secs(p)}]${p.problems.length ? ` — ${p.problems.join('; ')}` : ''}`,
+    );
+  lines.push(
+    r.firstBad
+      ? `first bad patch: ${r.firstBad.index} ${r.firstBad.subject} (${r.firstBad.origin})\nreproduce: ${r.firstBad.reproduce}`
+      : 'every patch is good',
+  );
   return lines.join('\n');
 }
 
@@ -17,15 +27,23 @@ export function patchcheckSummaryText(r: PatchcheckRecord): string {
 export function renderPatchcheckHtml(r: PatchcheckRecord, dir: string): string {
   const first = r.firstBad
     ? `<h2>First bad patch: ${r.firstBad.index}</h2><p>${esc(r.firstBad.subject)} <small>(${esc(r.firstBad.origin)})</small></p><ul>${r.firstBad.problems.map((x) => `<li>${esc(x)}</li>`).join('')}</ul><p>Reproduce: <code>${esc(r.firstBad.reproduce)}</code></p>`
-    : r.finishedAt ? '<h2>Every patch is good</h2>' : '<p>In progress.</p>';
-  const warn = r.prefixes.filter((p) => p.newWarnings.length).map((p) => `<h3>Patch ${p.index}: new warnings</h3><pre>${esc(p.newWarnings.map((w) => w.text).join('\n'))}</pre>`).join('\n');
+    : r.finishedAt
+      ? '<h2>Every patch is good</h2>'
+      : '<p>In progress.</p>';
+  const warn = r.prefixes
+    .filter((p) => p.newWarnings.length)
+    .map((p) => `<h3>Patch ${p.index}: new warnings</h3><pre>${esc(p.newWarnings.map((w) => w.text).join('\n'))}</pre>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>damon-lab ${esc(r.id)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}.n{text-align:right}.b{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;font-size:12px}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background:#f0f0f0;padding:0 3px}</style></head><body>
 <h1>${esc(r.id)}: ${esc(r.series)}</h1>
 <p>Base <code>${esc(r.base.slice(0, 12))}</code>${r.from ? ` with patches 1-${r.from - 1}` : ''}; ${r.suite ? `judged by ${esc(r.test ?? r.suite)}, ${esc(r.rule)}` : 'build and warnings only'}.</p>
 ${first}
-<table>${STEP_HEAD}${stepRows(r.prefixes.map((p) => p.step), dir)}</table>
+<table>${STEP_HEAD}${stepRows(
+    r.prefixes.map((p) => p.step),
+    dir,
+  )}</table>
 ${warn}
 </body></html>
 `;

@@ -9,14 +9,20 @@ import { debianSourceId } from '../source/debian-source.js';
  * configs (paths made absolute, so the file works from wherever it is written), a fixed base, and
  * symbols a commit's Kconfig does not define yet left out instead of failing.
  */
-export function stepSeries(template: SeriesSpec, templateFile: string | undefined, o: { name: string; base: string; patchesDir?: string; description: string; modules: boolean }): Record<string, unknown> {
+export function stepSeries(
+  template: SeriesSpec,
+  templateFile: string | undefined,
+  o: { name: string; base: string; patchesDir?: string; description: string; modules: boolean },
+): Record<string, unknown> {
   const configs = absoluteConfigs(template.configs, templateFile);
   return {
     name: o.name,
     description: o.description,
     base: o.base,
     // The step's base is a commit: of the Debian source the template was based on, unless --tree says otherwise.
-    ...(debianSourceId(template.base) ?? template.source ? { source: debianSourceId(template.base) ?? template.source } : {}),
+    ...((debianSourceId(template.base) ?? template.source)
+      ? { source: debianSourceId(template.base) ?? template.source }
+      : {}),
     ...(o.patchesDir ? { patches: { dir: o.patchesDir } } : {}),
     base_config: template.base_config,
     configs,
@@ -42,5 +48,8 @@ export function absolutePatches(patches: SeriesSpec['patches'], seriesFile: stri
 /** Writes a derived series with a header saying how to reproduce the step with it. */
 export function writeStepSeries(path: string, series: Record<string, unknown>, reproduce: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `# Written by damon-lab. Reproduce this step:\n#   ${reproduce}\n${yaml.dump(series, { lineWidth: 200 })}`);
+  writeFileSync(
+    path,
+    `# Written by damon-lab. Reproduce this step:\n#   ${reproduce}\n${yaml.dump(series, { lineWidth: 200 })}`,
+  );
 }

@@ -28,19 +28,39 @@ export interface StepRecord {
  * through the artifact cache and boot QEMU; bisect's and patchcheck's orchestration tests swap them.
  */
 export interface StepOps {
-  build(o: { spec: SeriesSpec; seriesFile: string; tree?: string; cache: string; log: (line: string) => void }): Promise<{ commit: string; seconds: number; cached: boolean; artifactDir: string }>;
-  run(o: { suite: string; guest?: string; artifactDir: string; seriesFile: string; log: (line: string) => void }): Promise<RunSummary>;
+  build(o: {
+    spec: SeriesSpec;
+    seriesFile: string;
+    tree?: string;
+    cache: string;
+    log: (line: string) => void;
+  }): Promise<{ commit: string; seconds: number; cached: boolean; artifactDir: string }>;
+  run(o: {
+    suite: string;
+    guest?: string;
+    artifactDir: string;
+    seriesFile: string;
+    log: (line: string) => void;
+  }): Promise<RunSummary>;
 }
 
 export const labStepOps: StepOps = {
   async build(o) {
-    const b = await buildKernel({ series: o.spec, seriesFile: o.seriesFile, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: o.log });
+    const b = await buildKernel({
+      series: o.spec,
+      seriesFile: o.seriesFile,
+      ...(o.tree ? { tree: o.tree } : {}),
+      cache: o.cache,
+      log: o.log,
+    });
     return { commit: b.commit, seconds: b.seconds, cached: b.cached, artifactDir: b.artifactDir };
   },
   async run(o) {
     // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
     const kernel = { kind: 'built' as const, artifactDir: o.artifactDir, series: o.seriesFile };
-    return (await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel, quickStop: true, log: o.log })).summary;
+    return (
+      await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel, quickStop: true, log: o.log })
+    ).summary;
   },
 };
 
@@ -71,16 +91,52 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
   const t0 = performance.now();
   const ops = o.ops ?? labStepOps;
   const { spec, file } = loadSeries(o.seriesFile);
-  const record: StepRecord = { label, subject, seriesFile: file, build: { ok: false, seconds: 0, cached: false }, runs: [], verdict: 'skip', reason: '', seconds: 0 };
+  const record: StepRecord = {
+    label,
+    subject,
+    seriesFile: file,
+    build: { ok: false, seconds: 0, cached: false },
+    runs: [],
+    verdict: 'skip',
+    reason: '',
+    seconds: 0,
+  };
   try {
-    const b = await ops.build({ spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
+    const b = await ops.build({
+      spec,
+      seriesFile: file,
+      ...(o.tree ? { tree: o.tree } : {}),
+      cache: o.cache,
+      log: (l) => o.log(`    ${l}`),
+    });
     record.commit = b.commit;
-    record.build = { ok: true, seconds: round(b.seconds), cached: b.cached, artifactDir: b.artifactDir, logPath: join(b.artifactDir, 'build.log') };
+    record.build = {
+      ok: true,
+      seconds: round(b.seconds),
+      cached: b.cached,
+      artifactDir: b.artifactDir,
+      logPath: join(b.artifactDir, 'build.log'),
+    };
   } catch (e) {
     if (!(e instanceof BuildError || e instanceof ConfigDroppedError)) throw e;
     const first = e.message.split('\n')[0]!;
-    record.build = { ok: false, seconds: round((performance.now() - t0) / 1000), cached: false, error: `${first}${e.details ? `\n${e.details}` : ''}`, ...(e instanceof BuildError ? { logPath: e.logPath } : {}) };
-    record.runs = [{ verdict: 'skip', reason: e instanceof BuildError ? `build failed: ${firstError(e)}` : `cannot configure: ${e.message.split('\n')[1]?.trim() ?? first}`, buildFailed: true }];
+    record.build = {
+      ok: false,
+      seconds: round((performance.now() - t0) / 1000),
+      cached: false,
+      error: `${first}${e.details ? `\n${e.details}` : ''}`,
+      ...(e instanceof BuildError ? { logPath: e.logPath } : {}),
+    };
+    record.runs = [
+      {
+        verdict: 'skip',
+        reason:
+          e instanceof BuildError
+            ? `build failed: ${firstError(e)}`
+            : `cannot configure: ${e.message.split('\n')[1]?.trim() ?? first}`,
+        buildFailed: true,
+      },
+    ];
     return finish(record, o, t0);
   }
   if (!o.suite) {
@@ -90,10 +146,18 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
   for (let run = 0; run < o.runs; run++) {
     let reading: RunReading | undefined;
     for (let attempt = 0; attempt <= o.retries; attempt++) {
-      const summary = await ops.run({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), artifactDir: record.build.artifactDir!, seriesFile: file, log: (l) => o.log(`    ${l}`) });
+      const summary = await ops.run({
+        suite: o.suite,
+        ...(o.guest ? { guest: o.guest } : {}),
+        artifactDir: record.build.artifactDir!,
+        seriesFile: file,
+        log: (l) => o.log(`    ${l}`),
+      });
       if (summary.outcome === 'interrupted') throw new LabError('interrupted', 'interrupted');
       reading = readRun(summary, o.test);
-      o.log(`  run ${run + 1}/${o.runs}${attempt ? ` (retry ${attempt})` : ''}: ${reading.verdict} — ${reading.reason}`);
+      o.log(
+        `  run ${run + 1}/${o.runs}${attempt ? ` (retry ${attempt})` : ''}: ${reading.verdict} — ${reading.reason}`,
+      );
       if (reading.verdict !== 'infra') break;
     }
     record.runs.push(reading!);

@@ -35,17 +35,24 @@ export function readRun(
 ): RunReading {
   const id = run.runId ? { runId: run.runId } : {};
   const first = run.error?.message.split('\n')[0] ?? '';
-  if (run.outcome === 'build-failed') return { verdict: 'skip', reason: `build failed: ${first}`, buildFailed: true, ...id };
+  if (run.outcome === 'build-failed')
+    return { verdict: 'skip', reason: `build failed: ${first}`, buildFailed: true, ...id };
   if (isInputError(run.outcome)) {
     return { verdict: 'skip', reason: `cannot configure this commit: ${first}`, buildFailed: true, ...id };
   }
-  if (isInfrastructure(run.outcome) || run.outcome === 'interrupted') return { verdict: 'infra', reason: first || 'infrastructure failure', ...id };
+  if (isInfrastructure(run.outcome) || run.outcome === 'interrupted')
+    return { verdict: 'infra', reason: first || 'infrastructure failure', ...id };
 
-  const judged = testPath === undefined ? run.tests : run.tests.filter((t) => t.path === testPath || t.path.startsWith(`${testPath}.`));
+  const judged =
+    testPath === undefined
+      ? run.tests
+      : run.tests.filter((t) => t.path === testPath || t.path.startsWith(`${testPath}.`));
   if (!judged.length) return { verdict: 'skip', reason: `${testPath} was not reported`, ...id };
   const bad = judged.filter((t) => BAD.has(t.status));
   if (bad.length) {
-    const names = bad.slice(0, 3).map((t) => `${t.path} ${t.status}${t.reason ? ` (${t.reason.split('\n')[0]!.slice(0, 120)})` : ''}`);
+    const names = bad
+      .slice(0, 3)
+      .map((t) => `${t.path} ${t.status}${t.reason ? ` (${t.reason.split('\n')[0]!.slice(0, 120)})` : ''}`);
     return { verdict: 'bad', reason: names.join('; ') + (bad.length > 3 ? `; and ${bad.length - 3} more` : ''), ...id };
   }
   const passed = judged.filter((t) => t.status === 'PASS' || t.status === 'DONE');
@@ -63,7 +70,13 @@ export function judgeStep(readings: readonly RunReading[], rule: JudgeRule): { v
   const tally = `${bad} bad, ${good} good of ${readings.length} run(s)${firstBad ? `: ${firstBad.reason}` : ''}`;
   if (!good && !bad) {
     const infra = readings.filter((r) => r.verdict === 'infra');
-    return { verdict: 'skip', reason: infra.length === readings.length ? `infrastructure failed every time: ${infra[0]?.reason ?? ''}` : `no run could be judged: ${readings[0]?.reason ?? ''}` };
+    return {
+      verdict: 'skip',
+      reason:
+        infra.length === readings.length
+          ? `infrastructure failed every time: ${infra[0]?.reason ?? ''}`
+          : `no run could be judged: ${readings[0]?.reason ?? ''}`,
+    };
   }
   if (rule === 'any-bad') return { verdict: bad ? 'bad' : 'good', reason: tally };
   if (bad === good) return { verdict: 'skip', reason: `${tally}: a tie` };
@@ -83,7 +96,8 @@ export function parseBisectOutput(text: string): BisectState {
   if (/only 'skip'ped commits left to test/.test(text)) {
     return { kind: 'ambiguous', candidates: [...text.matchAll(/^([0-9a-f]{40})$/gm)].map((m) => m[1]!) };
   }
-  const next = /Bisecting: (\d+) revisions? left to test after this \(roughly (\d+) steps?\)\s*\n\[([0-9a-f]{40})\]/.exec(text);
+  const next =
+    /Bisecting: (\d+) revisions? left to test after this \(roughly (\d+) steps?\)\s*\n\[([0-9a-f]{40})\]/.exec(text);
   if (next) return { kind: 'next', commit: next[3]!, revisionsLeft: Number(next[1]), stepsLeft: Number(next[2]) };
   return { kind: 'next' };
 }

@@ -14,7 +14,12 @@ import { writeRunResult } from '../run/run-result-file.js';
 import { BUILD_PACKAGES, ensurePackages, LIBVIRT_PACKAGES, REQUIRED_PACKAGES } from '../local-host/packages.js';
 import { doctorFailed, formatDoctor, runDoctor } from '../local-host/doctor.js';
 import { chooseBuilder } from '../kbuild/build-user.js';
-import { DEFAULT_DEBIAN_KERNEL, debianDefaultKernel, debianKernelSpec, fetchedDebianKernels } from '../kernel/debian-kernel.js';
+import {
+  DEFAULT_DEBIAN_KERNEL,
+  debianDefaultKernel,
+  debianKernelSpec,
+  fetchedDebianKernels,
+} from '../kernel/debian-kernel.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { runSuite, type RunOutcome } from '../run/run-suite.js';
 import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../suites/suite-catalog.js';
@@ -41,7 +46,11 @@ export interface Command {
   summary: string;
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Record<string, string | boolean | undefined>, positionals: string[], ctx: CommandContext): Promise<number>;
+  run(
+    values: Record<string, string | boolean | undefined>,
+    positionals: string[],
+    ctx: CommandContext,
+  ): Promise<number>;
 }
 
 /** `lab parse` follows its verdict: the overall status, or any leaf that did not pass. */
@@ -55,13 +64,21 @@ async function handingBack(file: string | undefined, run: () => Promise<RunOutco
     if (file) writeRunResult(file, { outcome: r.summary.outcome, reportDir: r.reportDir });
     return r;
   } catch (e) {
-    if (file) writeRunResult(file, e instanceof LabError ? { outcome: e.outcome, error: e.message } : { outcome: 'infrastructure', error: String(e) });
+    if (file)
+      writeRunResult(
+        file,
+        e instanceof LabError
+          ? { outcome: e.outcome, error: e.message }
+          : { outcome: 'infrastructure', error: String(e) },
+      );
     throw e;
   }
 }
 
 export function parseExitCode(status: string, counts: { FAIL: number; ERROR: number; MISS: number }): ExitCode {
-  return ['FAIL', 'ERROR', 'MISS'].includes(status) || counts.FAIL + counts.ERROR + counts.MISS > 0 ? ExitCode.testFailed : ExitCode.ok;
+  return ['FAIL', 'ERROR', 'MISS'].includes(status) || counts.FAIL + counts.ERROR + counts.MISS > 0
+    ? ExitCode.testFailed
+    : ExitCode.ok;
 }
 
 // Lines carry kernel and patch text: control bytes are escaped before they reach the terminal.
@@ -74,7 +91,10 @@ export const commands: Record<string, Command> = {
     help: 'usage: lab setup [--refresh] [--libvirt]\n  --refresh  ask apt again for the newest default kernel\n  --libvirt  also install libvirt and build the optional @unraid/libvirt binding from source',
     options: { refresh: { type: 'boolean' }, libvirt: { type: 'boolean' } },
     async run(v, _p, { cache }) {
-      const installed = await ensurePackages([...REQUIRED_PACKAGES, ...(v.libvirt ? LIBVIRT_PACKAGES : [])].map((p) => p.name), err);
+      const installed = await ensurePackages(
+        [...REQUIRED_PACKAGES, ...(v.libvirt ? LIBVIRT_PACKAGES : [])].map((p) => p.name),
+        err,
+      );
       if (v.libvirt) out(`libvirt binding: ${await ensureLibvirtBinding(err)}`);
       out(installed.length ? `installed: ${installed.join(' ')}` : 'packages: all present');
       const k = await debianDefaultKernel(cache, { refresh: v.refresh === true, log: err });
@@ -103,7 +123,13 @@ export const commands: Record<string, Command> = {
           const conn = await connectHost(spec);
           try {
             const h = await probeHost(conn, cache, probeKernel);
-            rows.push({ name: spec.name, uri: spec.uri, accel: h.accel, accelReason: h.accelReason, capabilities: h.capabilities });
+            rows.push({
+              name: spec.name,
+              uri: spec.uri,
+              accel: h.accel,
+              accelReason: h.accelReason,
+              capabilities: h.capabilities,
+            });
           } finally {
             await conn.close();
           }
@@ -113,7 +139,13 @@ export const commands: Record<string, Command> = {
         }
       }
       if (v.json) out(JSON.stringify(rows, null, 2));
-      else for (const r of rows) out('error' in r ? `${r.name}  ${r.uri}  ERROR ${r.error}` : `${r.name}  ${r.uri}  ${r.accel} (${r.accelReason})  ${r.capabilities.vendor}${r.capabilities.flags.ibs ? ' ibs' : ''}${r.capabilities.kvm.mediatedPmu ? ' mediated-vpmu' : ''}`);
+      else
+        for (const r of rows)
+          out(
+            'error' in r
+              ? `${r.name}  ${r.uri}  ERROR ${r.error}`
+              : `${r.name}  ${r.uri}  ${r.accel} (${r.accelReason})  ${r.capabilities.vendor}${r.capabilities.flags.ibs ? ' ibs' : ''}${r.capabilities.kvm.mediatedPmu ? ' mediated-vpmu' : ''}`,
+          );
       return failed ? ExitCode.infrastructure : ExitCode.ok;
     },
   },
@@ -129,16 +161,25 @@ export const commands: Record<string, Command> = {
   },
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: 'usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--result-file FILE] [--quiet]\n  --host  run the guest on a libvirt host of the lab config\'s inventory instead of QEMU here\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)',
+    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--result-file FILE] [--quiet]\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
     options: {
-      guest: { type: 'string' }, keep: { type: 'boolean' }, quiet: { type: 'boolean' },
-      series: { type: 'string' }, tree: { type: 'string' }, kernel: { type: 'string' }, modules: { type: 'string' }, kconfig: { type: 'string' },
-      host: { type: 'string' }, 'lab-config': { type: 'string' }, 'result-file': { type: 'string' },
+      guest: { type: 'string' },
+      keep: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      series: { type: 'string' },
+      tree: { type: 'string' },
+      kernel: { type: 'string' },
+      modules: { type: 'string' },
+      kconfig: { type: 'string' },
+      host: { type: 'string' },
+      'lab-config': { type: 'string' },
+      'result-file': { type: 'string' },
     },
     async run(v, p) {
       const resultFile = typeof v['result-file'] === 'string' ? v['result-file'] : undefined;
       const { summary, reportDir } = await handingBack(resultFile, () => {
-        if (p.length !== 1) throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
+        if (p.length !== 1)
+          throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
         return runSuite({
           suite: p[0]!,
           kernel: kernelChoice(v),
@@ -150,8 +191,11 @@ export const commands: Record<string, Command> = {
         });
       });
       const c = summary.counts;
-      out(`${summary.suite}: ${summary.status} — ${c.PASS} passed, ${c.FAIL} failed, ${c.ERROR + c.MISS} errors, ${c.SKIP} skipped (accel ${summary.guest?.accel ?? '-'})`);
-      if (summary.error) err(`error: ${summary.error.message}${summary.error.details ? `\n${summary.error.details}` : ''}`);
+      out(
+        `${summary.suite}: ${summary.status} — ${c.PASS} passed, ${c.FAIL} failed, ${c.ERROR + c.MISS} errors, ${c.SKIP} skipped (accel ${summary.guest?.accel ?? '-'})`,
+      );
+      if (summary.error)
+        err(`error: ${summary.error.message}${summary.error.details ? `\n${summary.error.details}` : ''}`);
       out(`report: ${reportDir}`);
       return exitCodeOf(summary.outcome);
     },
@@ -162,14 +206,29 @@ export const commands: Record<string, Command> = {
     options: { series: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' } },
     async run(v, p, { cache }) {
       // `lab build NAME` reads as `lab build --series NAME`: the series is the one thing build needs.
-      if (typeof v.series === 'string' && p.length) throw new UsageError(`lab build: a series by --series or by name, not both (got --series ${v.series} and ${p.join(' ')})`);
+      if (typeof v.series === 'string' && p.length)
+        throw new UsageError(
+          `lab build: a series by --series or by name, not both (got --series ${v.series} and ${p.join(' ')})`,
+        );
       if (p.length > 1) throw new UsageError(`lab build builds one series (got ${p.join(' ')})`);
       const name = typeof v.series === 'string' ? v.series : p[0];
-      if (name === undefined) throw new UsageError('lab build needs a series: lab build NAME', `known series: ${knownSeries().join(', ')}`);
+      if (name === undefined)
+        throw new UsageError('lab build needs a series: lab build NAME', `known series: ${knownSeries().join(', ')}`);
       const { spec, file } = loadSeries(name);
-      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const r = await buildKernel({ series: spec, seriesFile: file, ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), cache, log: v.quiet ? () => {} : err });
-      out(`${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`);
+      await ensurePackages(
+        [...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name),
+        err,
+      );
+      const r = await buildKernel({
+        series: spec,
+        seriesFile: file,
+        ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        cache,
+        log: v.quiet ? () => {} : err,
+      });
+      out(
+        `${spec.name}: kernel ${r.artifact.release} at ${r.commit.slice(0, 12)} ${r.cached ? '(artifact cache, no make)' : 'built'} in ${r.seconds.toFixed(1)} s`,
+      );
       out(`artifact: ${r.artifactDir}`);
       return ExitCode.ok;
     },
@@ -181,22 +240,40 @@ export const commands: Record<string, Command> = {
       '                  [--runs N] [--rule any-bad|majority] [--retries N] [--quiet]',
       '  --test PATH    judge by one test (or a group: a path prefix such as damon-kunit.damon_lab_fixture); default: the whole suite',
       '  --series       configs (and patches, applied on top of each step) to build with; default: damon + kunit',
-      '  --tree PATH    your git tree (never modified); default: Debian\'s linux-source-6.12 in the cache',
+      "  --tree PATH    your git tree (never modified); default: Debian's linux-source-6.12 in the cache",
       '  --runs N       runs per step, for flaky tests; --rule says how they are judged (default any-bad)',
       '  --retries N    extra attempts of a run that failed for infrastructure reasons (default 1)',
-      'A step whose kernel does not build is skipped (git bisect run\'s exit 125). Running the same command',
+      "A step whose kernel does not build is skipped (git bisect run's exit 125). Running the same command",
       'again resumes an interrupted bisection. Exit 0: found; 1: only skipped commits left; 2: an end did not verify.',
     ].join('\n'),
     options: {
-      good: { type: 'string' }, bad: { type: 'string' }, suite: { type: 'string' }, test: { type: 'string' }, series: { type: 'string' }, tree: { type: 'string' },
-      runs: { type: 'string' }, rule: { type: 'string' }, retries: { type: 'string' }, quiet: { type: 'boolean' },
+      good: { type: 'string' },
+      bad: { type: 'string' },
+      suite: { type: 'string' },
+      test: { type: 'string' },
+      series: { type: 'string' },
+      tree: { type: 'string' },
+      runs: { type: 'string' },
+      rule: { type: 'string' },
+      retries: { type: 'string' },
+      quiet: { type: 'boolean' },
     },
     async run(v, _p, { cache }) {
-      if (typeof v.good !== 'string' || typeof v.bad !== 'string' || typeof v.suite !== 'string') throw new UsageError('lab bisect needs --good REV --bad REV --suite SUITE', commands.bisect!.help);
-      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
+      if (typeof v.good !== 'string' || typeof v.bad !== 'string' || typeof v.suite !== 'string')
+        throw new UsageError('lab bisect needs --good REV --bad REV --suite SUITE', commands.bisect!.help);
+      await ensurePackages(
+        [...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name),
+        err,
+      );
       const { state, dir, outcome } = await bisect({
-        good: v.good, bad: v.bad, suite: v.suite, ...judging(v), ...(typeof v.series === 'string' ? { series: v.series } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
-        cache, log: v.quiet ? () => {} : err,
+        good: v.good,
+        bad: v.bad,
+        suite: v.suite,
+        ...judging(v),
+        ...(typeof v.series === 'string' ? { series: v.series } : {}),
+        ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        cache,
+        log: v.quiet ? () => {} : err,
       });
       out(bisectSummaryText(state));
       out(`report: ${dir}`);
@@ -204,25 +281,45 @@ export const commands: Record<string, Command> = {
     },
   },
   patchcheck: {
-    summary: 'build (and test) each prefix of a series; name the first patch that breaks the build, adds warnings or fails a suite',
+    summary:
+      'build (and test) each prefix of a series; name the first patch that breaks the build, adds warnings or fails a suite',
     help: [
       'usage: lab patchcheck --series NAME|FILE [--tree PATH] [--from N] [--suite SUITE [--guest NAME|FILE] [--test PATH] [--runs N] [--rule any-bad|majority]] [--quiet]',
-      '--from N: check patches N.. only; 1..N-1 go with the base (a port\'s setup patches, a prerequisite series).',
+      "--from N: check patches N.. only; 1..N-1 go with the base (a port's setup patches, a prerequisite series).",
       'Exit 0: every patch is good; 1: a patch is bad (named, with the command that reproduces it); 2: the base does not verify.',
     ].join('\n'),
     options: {
-      series: { type: 'string' }, tree: { type: 'string' }, suite: { type: 'string' }, test: { type: 'string' },
-      runs: { type: 'string' }, rule: { type: 'string' }, retries: { type: 'string' }, quiet: { type: 'boolean' }, from: { type: 'string' }, guest: { type: 'string' },
+      series: { type: 'string' },
+      tree: { type: 'string' },
+      suite: { type: 'string' },
+      test: { type: 'string' },
+      runs: { type: 'string' },
+      rule: { type: 'string' },
+      retries: { type: 'string' },
+      quiet: { type: 'boolean' },
+      from: { type: 'string' },
+      guest: { type: 'string' },
     },
     async run(v, _p, { cache }) {
-      if (typeof v.series !== 'string') throw new UsageError('lab patchcheck needs --series NAME', `known series: ${knownSeries().join(', ')}`);
+      if (typeof v.series !== 'string')
+        throw new UsageError('lab patchcheck needs --series NAME', `known series: ${knownSeries().join(', ')}`);
       const from = typeof v.from === 'string' ? Number(v.from) : undefined;
-      if (from !== undefined && !(Number.isInteger(from) && from >= 1)) throw new UsageError(`--from ${v.from}: a patch number, 1 or more`);
+      if (from !== undefined && !(Number.isInteger(from) && from >= 1))
+        throw new UsageError(`--from ${v.from}: a patch number, 1 or more`);
       if (typeof v.test === 'string' && typeof v.suite !== 'string') throw new UsageError('--test needs --suite');
-      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
+      await ensurePackages(
+        [...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name),
+        err,
+      );
       const { record, dir, outcome } = await patchcheck({
-        series: v.series, ...judging(v), ...(from !== undefined ? { from } : {}), ...(typeof v.guest === 'string' ? { guest: v.guest } : {}), ...(typeof v.suite === 'string' ? { suite: v.suite } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
-        cache, log: v.quiet ? () => {} : err,
+        series: v.series,
+        ...judging(v),
+        ...(from !== undefined ? { from } : {}),
+        ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
+        ...(typeof v.suite === 'string' ? { suite: v.suite } : {}),
+        ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        cache,
+        log: v.quiet ? () => {} : err,
       });
       out(patchcheckSummaryText(record));
       out(`report: ${dir}`);
@@ -240,10 +337,21 @@ export const commands: Record<string, Command> = {
       '          writes reports/<matrix-run-id>/ (index.html, summary.json, junit.xml); exit 1 if a cell failed',
       '  export  a GitHub Actions workflow or a GitLab CI file with a job per kernel (its cells), reports as artifacts',
     ].join('\n'),
-    options: { jobs: { type: 'string' }, kernel: { type: 'string' }, baseline: { type: 'string' }, tree: { type: 'string' }, quiet: { type: 'boolean' }, github: { type: 'boolean' }, gitlab: { type: 'boolean' }, out: { type: 'string' }, 'lab-config': { type: 'string' } },
+    options: {
+      jobs: { type: 'string' },
+      kernel: { type: 'string' },
+      baseline: { type: 'string' },
+      tree: { type: 'string' },
+      quiet: { type: 'boolean' },
+      github: { type: 'boolean' },
+      gitlab: { type: 'boolean' },
+      out: { type: 'string' },
+      'lab-config': { type: 'string' },
+    },
     async run(v, p, { cache }) {
       const [sub, file, ...rest] = p;
-      if (!sub || !file || rest.length || !['plan', 'run', 'export'].includes(sub)) throw new UsageError('lab matrix takes plan|run|export and a matrix FILE', commands.matrix!.help);
+      if (!sub || !file || rest.length || !['plan', 'run', 'export'].includes(sub))
+        throw new UsageError('lab matrix takes plan|run|export and a matrix FILE', commands.matrix!.help);
       const spec = loadMatrix(file);
       if (sub === 'plan') {
         out(formatPlan(spec.name, planOrConfigError(spec, file), spec.hosts));
@@ -263,12 +371,26 @@ export const commands: Record<string, Command> = {
         jobs = Number(v.jobs);
         if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${String(v.jobs)}: a whole number ≥ 1`);
       }
-      await ensurePackages([...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name), err);
-      const r = await runMatrix({ spec, file, ...(jobs ? { jobs } : {}), ...(typeof v.kernel === 'string' ? { kernel: v.kernel } : {}), ...(typeof v.baseline === 'string' ? { baseline: v.baseline } : {}), ...(typeof v.tree === 'string' ? { tree: v.tree } : {}), ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}), cache, log: v.quiet ? () => {} : err });
+      await ensurePackages(
+        [...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name),
+        err,
+      );
+      const r = await runMatrix({
+        spec,
+        file,
+        ...(jobs ? { jobs } : {}),
+        ...(typeof v.kernel === 'string' ? { kernel: v.kernel } : {}),
+        ...(typeof v.baseline === 'string' ? { baseline: v.baseline } : {}),
+        ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
+        ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
+        cache,
+        log: v.quiet ? () => {} : err,
+      });
       const by = new Map<string, number>();
       for (const c of r.summary.cells) by.set(c.status, (by.get(c.status) ?? 0) + 1);
       out(`matrix ${spec.name}: ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-      for (const c of r.summary.cells.filter((x) => x.newFailures?.length)) out(`  ${c.id}: ${c.newFailures!.length} new failure(s): ${c.newFailures!.slice(0, 3).join('; ')}`);
+      for (const c of r.summary.cells.filter((x) => x.newFailures?.length))
+        out(`  ${c.id}: ${c.newFailures!.length} new failure(s): ${c.newFailures!.slice(0, 3).join('; ')}`);
       out(`report: ${r.dir}`);
       return exitCodeOf(r.outcome);
     },
@@ -296,7 +418,14 @@ export const commands: Record<string, Command> = {
       const empty = counts.total === 0 && tree.children.length === 0;
       const status = empty ? 'ERROR' : tree.status;
       const reason = empty ? `${file}: no KTAP or TAP results: the kernel crashed or never ran tests?` : undefined;
-      if (v.json) out(JSON.stringify({ status, ...(reason ? { reason } : {}), counts, tests: tree.children.map(ktapJson) }, null, 2));
+      if (v.json)
+        out(
+          JSON.stringify(
+            { status, ...(reason ? { reason } : {}), counts, tests: tree.children.map(ktapJson) },
+            null,
+            2,
+          ),
+        );
       else out(empty ? `ERROR  ${reason}` : ktapSummaryLines(tree, counts).join('\n'));
       return parseExitCode(status, counts);
     },
@@ -306,7 +435,8 @@ export const commands: Record<string, Command> = {
     help: 'usage: lab compare RUN_A RUN_B [--json]',
     options: { json: { type: 'boolean' } },
     async run(v, p) {
-      if (p.length !== 2) throw new UsageError('lab compare takes two runs: RUN_A RUN_B (run ids under reports/, or report folders)');
+      if (p.length !== 2)
+        throw new UsageError('lab compare takes two runs: RUN_A RUN_B (run ids under reports/, or report folders)');
       const [a, b] = [readRunSummary(p[0]!), readRunSummary(p[1]!)];
       const c = compareRuns(a.tests, b.tests);
       out(v.json ? JSON.stringify(c, null, 2) : formatComparison(c, a.runId, b.runId));
@@ -320,7 +450,9 @@ export const commands: Record<string, Command> = {
     async run(_v, _p, { cache }) {
       for (const k of fetchedDebianKernels(cache)) {
         const tag = k.id === DEFAULT_DEBIAN_KERNEL ? ' (default)' : '';
-        out(`kernel ${k.id.padEnd(20)} ${k.release ? `fetched: ${k.release} (${k.source})` : 'not fetched yet (fetched on first use)'}${tag}`);
+        out(
+          `kernel ${k.id.padEnd(20)} ${k.release ? `fetched: ${k.release} (${k.source})` : 'not fetched yet (fetched on first use)'}${tag}`,
+        );
       }
       for (const s of knownSuites()) out(`suite  ${s.padEnd(20)} ${loadSuite(s).description ?? ''}`);
       for (const g of knownGuests()) out(`guest  ${g.padEnd(20)} ${loadGuest(g).description ?? ''}`);
@@ -345,7 +477,12 @@ function planOrConfigError(spec: MatrixSpec, file: string): MatrixPlan {
 }
 
 /** --test, --runs, --rule and --retries, checked. */
-function judging(v: Record<string, string | boolean | undefined>): { test?: string; runs: number; rule: JudgeRule; retries: number } {
+function judging(v: Record<string, string | boolean | undefined>): {
+  test?: string;
+  runs: number;
+  rule: JudgeRule;
+  retries: number;
+} {
   const int = (name: string, dflt: number, min: number): number => {
     const raw = v[name];
     if (raw === undefined) return dflt;
@@ -355,7 +492,12 @@ function judging(v: Record<string, string | boolean | undefined>): { test?: stri
   };
   const rule = v.rule ?? 'any-bad';
   if (rule !== 'any-bad' && rule !== 'majority') throw new UsageError(`--rule ${String(rule)}: any-bad or majority`);
-  return { ...(typeof v.test === 'string' ? { test: v.test } : {}), runs: int('runs', 1, 1), rule, retries: int('retries', 1, 0) };
+  return {
+    ...(typeof v.test === 'string' ? { test: v.test } : {}),
+    runs: int('runs', 1, 1),
+    rule,
+    retries: int('retries', 1, 0),
+  };
 }
 
 export function usage(): string {
@@ -375,16 +517,24 @@ function kernelChoice(v: Record<string, string | boolean | undefined>): KernelCh
   const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   if (str('series') && str('kernel')) throw new UsageError('--series and --kernel exclude each other');
   if (str('tree') && !str('series')) throw new UsageError('--tree goes with --series');
-  if ((str('modules') || str('kconfig')) && !str('kernel')) throw new UsageError('--modules and --kconfig go with --kernel');
+  if ((str('modules') || str('kconfig')) && !str('kernel'))
+    throw new UsageError('--modules and --kconfig go with --kernel');
   const series = str('series');
   if (series) return { kind: 'series', series, ...(str('tree') ? { tree: str('tree')! } : {}) };
   const kernel = str('kernel');
   // A Debian kernel id (debian-6.12, debian-7.2, debian-7.3) unless a file of that name exists.
   if (kernel && debianKernelSpec(kernel) && !existsSync(kernel)) {
-    if (str('modules') || str('kconfig')) throw new UsageError(`--modules and --kconfig go with a kernel file, not with ${kernel}`);
+    if (str('modules') || str('kconfig'))
+      throw new UsageError(`--modules and --kconfig go with a kernel file, not with ${kernel}`);
     return { kind: 'debian', id: kernel };
   }
-  if (kernel) return { kind: 'prebuilt', path: kernel, ...(str('modules') ? { modules: str('modules')! } : {}), ...(str('kconfig') ? { kconfig: str('kconfig')! } : {}) };
+  if (kernel)
+    return {
+      kind: 'prebuilt',
+      path: kernel,
+      ...(str('modules') ? { modules: str('modules')! } : {}),
+      ...(str('kconfig') ? { kconfig: str('kconfig')! } : {}),
+    };
   return { kind: 'debian' };
 }
 
@@ -392,7 +542,10 @@ function kernelChoice(v: Record<string, string | boolean | undefined>): KernelCh
 function readRunSummary(ref: string): RunSummary {
   const candidates = [ref, join(ref, 'summary.json'), join(reportsRoot(), ref, 'summary.json')];
   const file = candidates.find((c) => c.endsWith('.json') && existsSync(c));
-  if (!file) throw new UsageError(`no run '${ref}': expected a run id under ${reportsRoot()} or a report folder with summary.json`);
+  if (!file)
+    throw new UsageError(
+      `no run '${ref}': expected a run id under ${reportsRoot()} or a report folder with summary.json`,
+    );
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
   } catch (e) {

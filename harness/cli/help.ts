@@ -7,7 +7,10 @@ export function asksForHelp(args: readonly string[]): boolean {
 }
 
 /** One command's usage and what it does, or undefined for a name that is no command. */
-export function commandHelp(commands: Record<string, Pick<Command, 'help' | 'summary'>>, name: string): string | undefined {
+export function commandHelp(
+  commands: Record<string, Pick<Command, 'help' | 'summary'>>,
+  name: string,
+): string | undefined {
   const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   return cmd ? `${cmd.help}\n\n${cmd.summary}\n` : undefined;
 }

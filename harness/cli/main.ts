@@ -23,7 +23,10 @@ function printHelp(name: string): number {
   return ExitCode.ok;
 }
 
-/** The cache private to its owner, and what an earlier lab killed by SIGKILL left (its QEMU, run dirs, staging folders) gone. */
+/**
+ * The cache private to its owner, and what an earlier lab killed by SIGKILL left (its QEMU, run dirs, staging folders)
+ * gone.
+ */
 function prepareCache(): void {
   // Private: the cache holds the lab's SSH keys and guest images with host keys in them. At most 0710:
   // a root lab lets its build user's group pass through (chooseBuilder); any wider mode is narrowed.
@@ -33,7 +36,9 @@ function prepareCache(): void {
   if (mode & ~0o710) chmodSync(cacheRoot(), mode & 0o710);
   const { killed, removed, destroyed } = sweepLeftovers(cacheRoot());
   if (killed.length || removed.length) {
-    process.stderr.write(`lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${destroyed.length ? `libvirt domain(s) ${destroyed.join(', ')} destroyed; ` : ''}${removed.length} leftover folder(s) removed\n`);
+    process.stderr.write(
+      `lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${destroyed.length ? `libvirt domain(s) ${destroyed.join(', ')} destroyed; ` : ''}${removed.length} leftover folder(s) removed\n`,
+    );
   }
 }
 
@@ -63,7 +68,9 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`${name}: ${(e as Error).message}`, cmd.help);
   }
   prepareCache();
-  return cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { cache: cacheRoot() });
+  return cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, {
+    cache: cacheRoot(),
+  });
 }
 
 main(process.argv.slice(2)).then(

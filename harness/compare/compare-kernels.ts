@@ -38,7 +38,11 @@ const metricMap = (tests: readonly TestRecord[]) => {
  * (as between two runs) and every metric both recorded in the same unit, with its difference. One run
  * each: a difference here is an observation, not a statistic.
  */
-export function compareWithBaseline(ids: { id: string; baselineId: string }, baseline: readonly TestRecord[], now: readonly TestRecord[]): CellAgainstBaseline {
+export function compareWithBaseline(
+  ids: { id: string; baselineId: string },
+  baseline: readonly TestRecord[],
+  now: readonly TestRecord[],
+): CellAgainstBaseline {
   const c = compareRuns(baseline, now);
   const before = metricMap(baseline);
   const metrics: MetricPair[] = [];
@@ -46,13 +50,24 @@ export function compareWithBaseline(ids: { id: string; baselineId: string }, bas
     const b = before.get(key);
     if (!b || b.unit !== m.unit) continue;
     const round = (x: number) => Math.round(x * 1000) / 1000;
-    metrics.push({ test: m.test, name: m.name, unit: m.unit, baseline: b.value, value: m.value, delta: round(m.value - b.value), ...(b.value !== 0 ? { ratio: round(m.value / b.value) } : {}) });
+    metrics.push({
+      test: m.test,
+      name: m.name,
+      unit: m.unit,
+      baseline: b.value,
+      value: m.value,
+      delta: round(m.value - b.value),
+      ...(b.value !== 0 ? { ratio: round(m.value / b.value) } : {}),
+    });
   }
   return { ...ids, newFailures: c.regressions, fixes: c.fixes, otherChanges: c.other, metrics };
 }
 
 /** Pure: for each cell not on the baseline kernel, the baseline kernel's cell with the same guest and suite. */
-export function baselinePairs<C extends { id: string; kernel: string; guest: string; suite: string }>(cells: readonly C[], baselineKernel: string): Array<{ cell: C; baseline: C }> {
+export function baselinePairs<C extends { id: string; kernel: string; guest: string; suite: string }>(
+  cells: readonly C[],
+  baselineKernel: string,
+): Array<{ cell: C; baseline: C }> {
   const out: Array<{ cell: C; baseline: C }> = [];
   for (const cell of cells) {
     if (cell.kernel === baselineKernel) continue;

@@ -51,6 +51,8 @@ export function formatComparison(c: RunComparison, nameA: string, nameB: string)
   section('new failures', c.regressions);
   section('fixed', c.fixes);
   section('other changes', c.other);
-  lines.push(`${c.regressions.length} new failures, ${c.fixes.length} fixed, ${c.other.length} other changes, ${c.unchanged} unchanged`);
+  lines.push(
+    `${c.regressions.length} new failures, ${c.fixes.length} fixed, ${c.other.length} other changes, ${c.unchanged} unchanged`,
+  );
   return lines.join('\n');
 }

@@ -22,7 +22,9 @@ function intersect(a: ReadonlyArray<[bigint, bigint]>, b: ReadonlyArray<[bigint,
   return sum;
 }
 
-/** The regions DAMON calls hot: nr_accesses at least `share` of the snapshot's maximum (none if nothing was accessed). */
+/**
+ * The regions DAMON calls hot: nr_accesses at least `share` of the snapshot's maximum (none if nothing was accessed).
+ */
 export function hotRegions(regions: readonly DamonRegion[], share: number): DamonRegion[] {
   const max = Math.max(0, ...regions.map((r) => r.nrAccesses));
   return max === 0 ? [] : regions.filter((r) => r.nrAccesses >= share * max);
@@ -32,8 +34,14 @@ export function hotRegions(regions: readonly DamonRegion[], share: number): Damo
  * Pure: how well a snapshot's hot regions match the truth (sorted, disjoint [start, end) ranges).
  * Recall is what a tiering policy needs (the hot set found); precision says how much cold memory it would drag along.
  */
-export function scoreSnapshot(regions: readonly DamonRegion[], truth: ReadonlyArray<[bigint, bigint]>, share: number): Accuracy {
-  const hot = hotRegions(regions, share).map((r): [bigint, bigint] => [r.start, r.end]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+export function scoreSnapshot(
+  regions: readonly DamonRegion[],
+  truth: ReadonlyArray<[bigint, bigint]>,
+  share: number,
+): Accuracy {
+  const hot = hotRegions(regions, share)
+    .map((r): [bigint, bigint] => [r.start, r.end])
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const truthBytes = truth.reduce((n, [s, e]) => n + (e - s), 0n);
   const hotBytes = hot.reduce((n, [s, e]) => n + (e - s), 0n);
   const both = intersect(hot, truth);

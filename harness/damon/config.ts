@@ -18,7 +18,10 @@ export interface DamonTarget {
   regions?: Array<{ start: number | string; end: number | string }>;
 }
 
-/** A quota goal: the metric names are the kernel's (user_input, some_mem_psi_us; node_sys_bp etc. where a series adds them). */
+/**
+ * A quota goal: the metric names are the kernel's (user_input, some_mem_psi_us; node_sys_bp etc. where a series adds
+ * them).
+ */
 export interface DamonQuotaGoal {
   metric: string;
   targetValue: number;
@@ -58,7 +61,17 @@ export interface DamonFilter {
 }
 
 export interface DamonScheme {
-  action: 'stat' | 'pageout' | 'hugepage' | 'nohugepage' | 'lru_prio' | 'lru_deprio' | 'migrate_hot' | 'migrate_cold' | 'willneed' | 'cold';
+  action:
+    | 'stat'
+    | 'pageout'
+    | 'hugepage'
+    | 'nohugepage'
+    | 'lru_prio'
+    | 'lru_deprio'
+    | 'migrate_hot'
+    | 'migrate_cold'
+    | 'willneed'
+    | 'cold';
   accessPattern?: { sz?: Range; nrAccesses?: Range; age?: Range };
   applyIntervalUs?: number;
   targetNid?: number;
@@ -101,6 +114,10 @@ export interface DamonConfig {
 export function statEverything(): DamonScheme {
   return {
     action: 'stat',
-    accessPattern: { sz: { min: 0, max: U64_MAX }, nrAccesses: { min: 0, max: U32_MAX }, age: { min: 0, max: U32_MAX } },
+    accessPattern: {
+      sz: { min: 0, max: U64_MAX },
+      nrAccesses: { min: 0, max: U32_MAX },
+      age: { min: 0, max: U32_MAX },
+    },
   };
 }

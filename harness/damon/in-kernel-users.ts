@@ -41,5 +41,9 @@ export const READ_USERS_SCRIPT = `for m in ${USERS.map((u) => u.name).join(' ')}
 
 /** Pure: the users that are enabled now, from READ_USERS_SCRIPT's output. */
 export function enabledUsers(output: string): string[] {
-  return output.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 2 && f[1] === 'Y').map((f) => f[0]!);
+  return output
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length === 2 && f[1] === 'Y')
+    .map((f) => f[0]!);
 }

@@ -17,11 +17,15 @@ export interface CpuSample {
 
 /** Pure: utime + stime (fields 14 and 15) of a /proc/PID/stat line; the comm field may hold spaces and parentheses. */
 export function statCpuTicks(stat: string): number {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const rest = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
   // rest[0] is field 3 (state): field N is rest[N - 3].
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime) || rest.length < 13) throw new Error(`not a /proc/PID/stat line: ${stat.slice(0, 120)}`);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || rest.length < 13)
+    throw new Error(`not a /proc/PID/stat line: ${stat.slice(0, 120)}`);
   return utime + stime;
 }
 
@@ -36,7 +40,9 @@ export function cpuPercent(a: CpuSample, b: CpuSample): number {
 export async function sampleKdamondCpu(runner: ScriptRunner, pid: number): Promise<CpuSample> {
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no kdamond running (pid ${pid})`);
   // /proc times are in USER_HZ clock ticks: 100 on x86, where getconf is absent (busybox guests).
-  const r = await runner.exec(`cat /proc/${pid}/stat && { getconf CLK_TCK 2>/dev/null || echo 100; } && cat /proc/uptime`);
+  const r = await runner.exec(
+    `cat /proc/${pid}/stat && { getconf CLK_TCK 2>/dev/null || echo 100; } && cat /proc/uptime`,
+  );
   if (r.code !== 0) throw new Error(`reading /proc/${pid}/stat failed (exit ${r.code}): ${r.stderr.trim()}`);
   const [stat = '', hz = '', uptime = ''] = r.stdout.trim().split('\n');
   return { ticks: statCpuTicks(stat), hz: Number(hz), uptime: Number(uptime.split(' ')[0]) };

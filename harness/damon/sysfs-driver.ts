@@ -1,7 +1,14 @@
 import { DAMON_ADMIN, type DamonConfig } from './config.js';
 import { enabledUsers, READ_USERS_SCRIPT } from './in-kernel-users.js';
 import { GOAL_METRICS, parseProbeOutput, type DamonProbe } from './sysfs-features.js';
-import { parseRejection, planDamonWrites, readBackMismatches, readBackPaths, renderReadScript, renderWriteScript } from './sysfs-plan.js';
+import {
+  parseRejection,
+  planDamonWrites,
+  readBackMismatches,
+  readBackPaths,
+  renderReadScript,
+  renderWriteScript,
+} from './sysfs-plan.js';
 
 /** Where DAMON sysfs scripts run: a guest over SSH, or a local shell against a fake tree in tests. */
 export interface ScriptRunner {
@@ -10,13 +17,25 @@ export interface ScriptRunner {
 
 /** A write the kernel refused, naming the sysfs file and the error (errno text). */
 export class DamonSysfsError extends Error {
-  constructor(readonly path: string, readonly error: string) {
+  constructor(
+    readonly path: string,
+    readonly error: string,
+  ) {
     super(`DAMON sysfs rejected a write to ${path}: ${error}`);
     this.name = 'DamonSysfsError';
   }
 }
 
-export type KdamondCommand = 'on' | 'off' | 'commit' | 'update_schemes_stats' | 'update_schemes_tried_regions' | 'update_schemes_tried_bytes' | 'clear_schemes_tried_regions' | 'commit_schemes_quota_goals' | 'update_schemes_effective_quotas';
+export type KdamondCommand =
+  | 'on'
+  | 'off'
+  | 'commit'
+  | 'update_schemes_stats'
+  | 'update_schemes_tried_regions'
+  | 'update_schemes_tried_bytes'
+  | 'clear_schemes_tried_regions'
+  | 'commit_schemes_quota_goals'
+  | 'update_schemes_effective_quotas';
 
 export interface DamonRegion {
   start: bigint;
@@ -32,13 +51,18 @@ export type { DamonProbe } from './sysfs-features.js';
 /** The only code that writes DAMON sysfs: scenarios describe a DamonConfig and call this. */
 export class DamonSysfs {
   /** onProbe: told each probe() result (the run records what the kernel offers in summary.json). */
-  constructor(private readonly runner: ScriptRunner, readonly root = DAMON_ADMIN, private readonly onProbe?: (p: DamonProbe) => void) {}
+  constructor(
+    private readonly runner: ScriptRunner,
+    readonly root = DAMON_ADMIN,
+    private readonly onProbe?: (p: DamonProbe) => void,
+  ) {}
 
   private async script(text: string): Promise<string> {
     const r = await this.runner.exec(text);
     const rejected = parseRejection(r.stdout);
     if (rejected) throw new DamonSysfsError(rejected.path, rejected.error);
-    if (r.code !== 0) throw new Error(`DAMON sysfs script failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+    if (r.code !== 0)
+      throw new Error(`DAMON sysfs script failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   }
 
@@ -88,14 +112,25 @@ export class DamonSysfs {
     const mismatches = readBackMismatches(expected, await this.script(renderReadScript(expected.map((e) => e.path))));
     if (mismatches.length) {
       const m = mismatches[0]!;
-      throw new DamonSysfsError(m.path, `wrote '${m.wrote}' but it reads back '${m.read}'${mismatches.length > 1 ? ` (and ${mismatches.length - 1} more)` : ''}`);
+      throw new DamonSysfsError(
+        m.path,
+        `wrote '${m.wrote}' but it reads back '${m.read}'${mismatches.length > 1 ? ` (and ${mismatches.length - 1} more)` : ''}`,
+      );
     }
   }
 
-  /** Updates the current_value of user_input goals, then commit_schemes_quota_goals: one round trip per feedback step. */
-  async feedGoals(kdamond: number, updates: ReadonlyArray<{ context: number; scheme: number; goal: number; currentValue: number }>): Promise<void> {
+  /**
+   * Updates the current_value of user_input goals, then commit_schemes_quota_goals: one round trip per feedback step.
+   */
+  async feedGoals(
+    kdamond: number,
+    updates: ReadonlyArray<{ context: number; scheme: number; goal: number; currentValue: number }>,
+  ): Promise<void> {
     const kd = `${this.root}/kdamonds/${kdamond}`;
-    const writes = updates.map((u) => ({ path: `${kd}/contexts/${u.context}/schemes/${u.scheme}/quotas/goals/${u.goal}/current_value`, value: String(Math.round(u.currentValue)) }));
+    const writes = updates.map((u) => ({
+      path: `${kd}/contexts/${u.context}/schemes/${u.scheme}/quotas/goals/${u.goal}/current_value`,
+      value: String(Math.round(u.currentValue)),
+    }));
     await this.script(renderWriteScript([...writes, { path: `${kd}/state`, value: 'commit_schemes_quota_goals' }]));
   }
 
@@ -104,7 +139,16 @@ export class DamonSysfs {
     const dir = `${this.root}/kdamonds/${kdamond}/contexts/${context}/schemes/${scheme}/stats`;
     await this.command(kdamond, 'update_schemes_stats');
     const out = await this.script(`for f in ${dir}/*; do read -r v < "$f"; echo "\${f##*/} $v"; done`);
-    return Object.fromEntries(out.trim().split('\n').filter(Boolean).map((l) => { const [k, v] = l.split(' '); return [k!, Number(v)]; }));
+    return Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [k, v] = l.split(' ');
+          return [k!, Number(v)];
+        }),
+    );
   }
 
   /**
@@ -112,16 +156,27 @@ export class DamonSysfs {
    * in one round trip. On 7.2 current_value reads back what was written for every metric but
    * user_input: the kernel keeps the value it computes to itself (see kernel-notes).
    */
-  async quotaStatus(kdamond: number, context: number, nrSchemes: number): Promise<Array<{ effectiveBytes: number; goalCurrent: number[] }>> {
+  async quotaStatus(
+    kdamond: number,
+    context: number,
+    nrSchemes: number,
+  ): Promise<Array<{ effectiveBytes: number; goalCurrent: number[] }>> {
     const ctx = `${this.root}/kdamonds/${kdamond}/contexts/${context}`;
-    const out = await this.script([
-      renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: 'update_schemes_effective_quotas' }]),
-      `for s in $(seq 0 ${nrSchemes - 1}); do q=${ctx}/schemes/$s/quotas; read -r e < $q/effective_bytes; g=; for f in $q/goals/[0-9]*; do [ -d "$f" ] && { read -r v < $f/current_value; g="$g $v"; }; done; echo "Q $s $e$g"; done`,
-    ].join('\n'));
-    return out.split('\n').filter((l) => l.startsWith('Q ')).map((l) => {
-      const [, , e, ...g] = l.trim().split(/\s+/);
-      return { effectiveBytes: Number(e), goalCurrent: g.map(Number) };
-    });
+    const out = await this.script(
+      [
+        renderWriteScript([
+          { path: `${this.root}/kdamonds/${kdamond}/state`, value: 'update_schemes_effective_quotas' },
+        ]),
+        `for s in $(seq 0 ${nrSchemes - 1}); do q=${ctx}/schemes/$s/quotas; read -r e < $q/effective_bytes; g=; for f in $q/goals/[0-9]*; do [ -d "$f" ] && { read -r v < $f/current_value; g="$g $v"; }; done; echo "Q $s $e$g"; done`,
+      ].join('\n'),
+    );
+    return out
+      .split('\n')
+      .filter((l) => l.startsWith('Q '))
+      .map((l) => {
+        const [, , e, ...g] = l.trim().split(/\s+/);
+        return { effectiveBytes: Number(e), goalCurrent: g.map(Number) };
+      });
   }
 
   async command(kdamond: number, cmd: KdamondCommand): Promise<void> {
@@ -134,14 +189,19 @@ export class DamonSysfs {
    */
   private async commandThen(kdamond: number, cmd: KdamondCommand, then: string): Promise<string> {
     try {
-      return await this.script(renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]) + then);
+      return await this.script(
+        renderWriteScript([{ path: `${this.root}/kdamonds/${kdamond}/state`, value: cmd }]) + then,
+      );
     } catch (e) {
       // EBUSY on 'on' is DAMON in use by an in-kernel user: name it rather than leave a bare errno.
       if (!(e instanceof DamonSysfsError) || cmd !== 'on' || !/busy/i.test(e.error)) throw e;
       const users = enabledUsers((await this.runner.exec(READ_USERS_SCRIPT)).stdout);
       if (!users.length) throw e;
-      throw new DamonSysfsError(e.path, `${e.error}: DAMON is in use by the in-kernel ${users.join(', ')} (${users.map((u) => `${u}.enabled=Y`).join(', ')}); `
-        + `turn it off with ${users.map((u) => `${u}.enabled=N`).join(' ')} on the kernel command line, or give the suite damon_exclusive: true`);
+      throw new DamonSysfsError(
+        e.path,
+        `${e.error}: DAMON is in use by the in-kernel ${users.join(', ')} (${users.map((u) => `${u}.enabled=Y`).join(', ')}); ` +
+          `turn it off with ${users.map((u) => `${u}.enabled=N`).join(' ')} on the kernel command line, or give the suite damon_exclusive: true`,
+      );
     }
   }
 
@@ -157,7 +217,13 @@ export class DamonSysfs {
 
   /** update_schemes_tried_regions and the scheme's tried regions, in one round trip. */
   async snapshot(kdamond: number, context: number, scheme: number): Promise<DamonRegion[]> {
-    return parseRegionLines(await this.commandThen(kdamond, 'update_schemes_tried_regions', this.triedRegionsScript(kdamond, context, scheme)));
+    return parseRegionLines(
+      await this.commandThen(
+        kdamond,
+        'update_schemes_tried_regions',
+        this.triedRegionsScript(kdamond, context, scheme),
+      ),
+    );
   }
 
   async state(kdamond: number): Promise<string> {
@@ -199,7 +265,13 @@ export function parseRegionLines(text: string): DamonRegion[] {
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f.length < 4 || !f.every((x) => /^\d+$/.test(x))) continue;
-    regions.push({ start: BigInt(f[0]!), end: BigInt(f[1]!), nrAccesses: Number(f[2]), age: Number(f[3]), ...(f.length > 4 ? { probeHits: f.slice(4).map(Number) } : {}) });
+    regions.push({
+      start: BigInt(f[0]!),
+      end: BigInt(f[1]!),
+      nrAccesses: Number(f[2]),
+      age: Number(f[3]),
+      ...(f.length > 4 ? { probeHits: f.slice(4).map(Number) } : {}),
+    });
   }
   return regions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }

@@ -9,7 +9,11 @@ import { enabledUsers } from './in-kernel-users.js';
  */
 export const DAMON_FEATURES = {
   addrUnit: { path: 'addr_unit', since: '6.18', what: 'the address unit of physical address monitoring' },
-  intervalsGoal: { path: 'monitoring_attrs/intervals/intervals_goal', since: '6.15', what: 'auto-tuned monitoring intervals' },
+  intervalsGoal: {
+    path: 'monitoring_attrs/intervals/intervals_goal',
+    since: '6.15',
+    what: 'auto-tuned monitoring intervals',
+  },
   regionSz: { path: 'monitoring_attrs/region_sz', since: 'a series (not in mainline)', what: 'region size limits' },
   probes: { path: 'monitoring_attrs/probes', since: '7.2', what: 'data attributes monitoring (probes)' },
   probeWeight: { path: 'monitoring_attrs/probes/0/weight', since: '7.3', what: 'probe weights' },
@@ -28,9 +32,16 @@ export type DamonFeature = keyof typeof DAMON_FEATURES;
 
 /** Quota goal metrics with the release that added each (node_sys_bp only where the tiering RFC is applied). */
 export const GOAL_METRICS = {
-  user_input: '6.8', some_mem_psi_us: '6.9', node_mem_used_bp: '6.16', node_mem_free_bp: '6.16',
-  node_memcg_used_bp: '6.19', node_memcg_free_bp: '6.19', active_mem_bp: '7.0', inactive_mem_bp: '7.0',
-  node_eligible_mem_bp: '7.2', node_sys_bp: 'the node_sys_bp RFC',
+  user_input: '6.8',
+  some_mem_psi_us: '6.9',
+  node_mem_used_bp: '6.16',
+  node_mem_free_bp: '6.16',
+  node_memcg_used_bp: '6.19',
+  node_memcg_free_bp: '6.19',
+  active_mem_bp: '7.0',
+  inactive_mem_bp: '7.0',
+  node_eligible_mem_bp: '7.2',
+  node_sys_bp: 'the node_sys_bp RFC',
 } as const;
 
 export interface DamonProbe {
@@ -48,13 +59,22 @@ export interface DamonProbe {
 }
 
 export const ABSENT_PROBE: DamonProbe = {
-  present: false, availOperations: [], features: featuresFromPaths([]), goalMetrics: [], goalTuners: [], probeFilterTypes: [], inKernelUsers: [],
+  present: false,
+  availOperations: [],
+  features: featuresFromPaths([]),
+  goalMetrics: [],
+  goalTuners: [],
+  probeFilterTypes: [],
+  inKernelUsers: [],
 };
 
 /** Pure: the features shown by the files that exist (paths relative to the scratch context). */
 export function featuresFromPaths(paths: readonly string[]): Record<DamonFeature, boolean> {
   const have = new Set(paths.map((p) => p.replace(/^\.\//, '')));
-  return Object.fromEntries(Object.entries(DAMON_FEATURES).map(([k, f]) => [k, have.has(f.path)])) as Record<DamonFeature, boolean>;
+  return Object.fromEntries(Object.entries(DAMON_FEATURES).map(([k, f]) => [k, have.has(f.path)])) as Record<
+    DamonFeature,
+    boolean
+  >;
 }
 
 /**
@@ -64,7 +84,8 @@ export function featuresFromPaths(paths: readonly string[]): Record<DamonFeature
 export function parseProbeOutput(out: string): DamonProbe {
   if (out.trim() === 'ABSENT') return ABSENT_PROBE;
   const lines = out.split('\n');
-  const tagged = (tag: string) => lines.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1).trim());
+  const tagged = (tag: string) =>
+    lines.filter((l) => l.startsWith(`${tag} `)).map((l) => l.slice(tag.length + 1).trim());
   return {
     present: true,
     availOperations: (tagged('O')[0] ?? '').split(/\s+/).filter(Boolean),

@@ -132,7 +132,10 @@ export function renderReadScript(paths: readonly string[]): string {
 }
 
 /** Pure: written values the kernel reads back differently (matching filters read back as Y/N). */
-export function readBackMismatches(expected: readonly SysfsWrite[], output: string): Array<{ path: string; wrote: string; read: string }> {
+export function readBackMismatches(
+  expected: readonly SysfsWrite[],
+  output: string,
+): Array<{ path: string; wrote: string; read: string }> {
   const got = new Map<string, string>();
   for (const line of output.split('\n')) {
     const tab = line.indexOf('\t');
@@ -153,7 +156,8 @@ export function renderWriteScript(writes: readonly SysfsWrite[]): string {
   const lines = [
     'set -u',
     'e=/tmp/.lab-sysfs-err.$$',
-    // echo, not printf: busybox's printf builtin fails silently, its echo names the errno ("write error: Invalid argument").
+    // echo, not printf: busybox's printf builtin fails silently, its echo names the errno ("write error: Invalid
+    // argument").
     'w() { { echo "$2" > "$1"; } 2>"$e" || { m=; read -r m < "$e"; rm -f "$e"; echo "LAB-SYSFS-REJECTED $1: ${m##*: }"; exit 1; }; }',
   ];
   for (const { path, value } of writes) lines.push(`w ${shq(path)} ${shq(value)}`);

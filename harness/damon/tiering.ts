@@ -6,7 +6,8 @@ export function nodePages(numaMaps: string, start: number, end: number): Map<num
   for (const line of numaMaps.split('\n')) {
     const addr = Number.parseInt(line.split(' ')[0] ?? '', 16);
     if (!Number.isFinite(addr) || addr < start || addr >= end) continue;
-    for (const m of line.matchAll(/\bN(\d+)=(\d+)/g)) pages.set(Number(m[1]), (pages.get(Number(m[1])) ?? 0) + Number(m[2]));
+    for (const m of line.matchAll(/\bN(\d+)=(\d+)/g))
+      pages.set(Number(m[1]), (pages.get(Number(m[1])) ?? 0) + Number(m[2]));
   }
   return pages;
 }
@@ -20,14 +21,21 @@ export function shareBp(pages: ReadonlyMap<number, number>, node: number): numbe
 export interface Convergence {
   /** Seconds until the share entered the band and stayed there for the rest of the run; undefined if never. */
   convergeSeconds?: number;
-  /** Over the samples after convergence (or the last half when it never converged): mean |error| and stddev, in percentage points. */
+  /**
+   * Over the samples after convergence (or the last half when it never converged): mean |error| and stddev, in
+   * percentage points.
+   */
   meanErrorPp: number;
   stddevPp: number;
   samples: number;
 }
 
 /** Pure: convergence of (seconds, share %) samples to target % within ±band percentage points. */
-export function judgeConvergence(samples: ReadonlyArray<[number, number]>, targetPct: number, bandPp: number): Convergence {
+export function judgeConvergence(
+  samples: ReadonlyArray<[number, number]>,
+  targetPct: number,
+  bandPp: number,
+): Convergence {
   let from = samples.length;
   for (let i = samples.length - 1; i >= 0; i--) {
     if (Math.abs(samples[i]![1] - targetPct) <= bandPp) from = i;
@@ -55,19 +63,36 @@ export type TieringGoal = 'node_eligible_mem_bp' | 'node_sys_bp' | 'node_mem_use
  * (node_eligible_mem_bp, mainline 7.2; node_sys_bp where the RFC is applied), else user_input fed by the
  * lab. A variant asked for by name that the kernel lacks is a SKIP with the reason (the returned string).
  */
-export function chooseTieringGoal(asked: 'auto' | 'native' | TieringGoal, metrics: readonly string[], goalNid: boolean): TieringGoal | { skip: string } {
+export function chooseTieringGoal(
+  asked: 'auto' | 'native' | TieringGoal,
+  metrics: readonly string[],
+  goalNid: boolean,
+): TieringGoal | { skip: string } {
   const has = (m: string) => metrics.includes(m) && (m === 'user_input' || goalNid);
   const native = (['node_eligible_mem_bp', 'node_sys_bp'] as const).find(has);
   if (asked === 'auto') return native ?? 'user_input';
-  if (asked === 'native') return native ?? { skip: `this kernel has no native per-node goal metric (node_eligible_mem_bp, Linux 7.2+, or node_sys_bp from the RFC); it has ${metrics.join(', ') || 'none'}` };
-  return has(asked) ? asked : { skip: `this kernel has no quota goal metric ${asked}${asked === 'node_mem_used_bp' ? ' (Linux 6.16+)' : ''} with a goal nid; it has ${metrics.join(', ') || 'none'}` };
+  if (asked === 'native')
+    return (
+      native ?? {
+        skip: `this kernel has no native per-node goal metric (node_eligible_mem_bp, Linux 7.2+, or node_sys_bp from the RFC); it has ${metrics.join(', ') || 'none'}`,
+      }
+    );
+  return has(asked)
+    ? asked
+    : {
+        skip: `this kernel has no quota goal metric ${asked}${asked === 'node_mem_used_bp' ? ' (Linux 6.16+)' : ''} with a goal nid; it has ${metrics.join(', ') || 'none'}`,
+      };
 }
 
 /**
  * Pure: the node_mem_used_bp target that holds the workload's share of node 0 at `targetBp`: what the
  * rest of the system uses on node 0 stays, the workload's part moves to its target. Values in bytes.
  */
-export function nodeUsedTargetBp(node: { totalBytes: number; usedBytes: number }, workload: { onNodeBytes: number; totalBytes: number }, targetBp: number): number {
+export function nodeUsedTargetBp(
+  node: { totalBytes: number; usedBytes: number },
+  workload: { onNodeBytes: number; totalBytes: number },
+  targetBp: number,
+): number {
   const others = Math.max(0, node.usedBytes - workload.onNodeBytes);
   const want = others + (workload.totalBytes * targetBp) / 10000;
   return Math.max(0, Math.min(10000, Math.round((want * 10000) / node.totalBytes)));
@@ -116,7 +141,10 @@ export function nodePhysRanges(zoneinfo: string, pageSize = 4096): Map<number, {
       const start = BigInt(st[1]!) * BigInt(pageSize);
       const end = start + spanned * BigInt(pageSize);
       const cur = out.get(node);
-      out.set(node, cur ? { start: cur.start < start ? cur.start : start, end: cur.end > end ? cur.end : end } : { start, end });
+      out.set(
+        node,
+        cur ? { start: cur.start < start ? cur.start : start, end: cur.end > end ? cur.end : end } : { start, end },
+      );
     }
   }
   return out;

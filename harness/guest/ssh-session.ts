@@ -29,9 +29,16 @@ export class GuestSsh {
   dropped: string | undefined;
   private closing = false;
 
-  private constructor(private readonly client: ssh2.Client, readonly port: number) {
-    client.on('error', (e: Error) => { if (!this.closing) this.dropped ??= e.message; });
-    client.on('close', () => { if (!this.closing) this.dropped ??= 'connection closed by the other end'; });
+  private constructor(
+    private readonly client: ssh2.Client,
+    readonly port: number,
+  ) {
+    client.on('error', (e: Error) => {
+      if (!this.closing) this.dropped ??= e.message;
+    });
+    client.on('close', () => {
+      if (!this.closing) this.dropped ??= 'connection closed by the other end';
+    });
   }
 
   /**
@@ -42,7 +49,13 @@ export class GuestSsh {
     return import('ssh2').then((m) => m.default);
   }
 
-  static async connect(opts: { port: number; privateKey: string; hostPublicKey: string; timeoutMs: number; sock?: Duplex }): Promise<GuestSsh> {
+  static async connect(opts: {
+    port: number;
+    privateKey: string;
+    hostPublicKey: string;
+    timeoutMs: number;
+    sock?: Duplex;
+  }): Promise<GuestSsh> {
     const expected = parsePublicKey(opts.hostPublicKey);
     const { Client } = await GuestSsh.preload();
     return new Promise((resolve, reject) => {
@@ -72,7 +85,8 @@ export class GuestSsh {
    * the length of an exec request (dropbear refuses a whole DAMON configuration with "Unable to exec").
    */
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    if (script.length > MAX_EXEC_REQUEST && opts.stdin === undefined) return this.exec('sh -s', { ...opts, stdin: script });
+    if (script.length > MAX_EXEC_REQUEST && opts.stdin === undefined)
+      return this.exec('sh -s', { ...opts, stdin: script });
     return new Promise((resolve, reject) => {
       if (this.dropped !== undefined) return reject(this.lostError());
       this.execChannel(script, reject, (err, stream) => {
@@ -96,12 +110,19 @@ export class GuestSsh {
           signal = sig ?? undefined;
         });
         let exited = false;
-        stream.on('exit', () => { exited = true; });
+        stream.on('exit', () => {
+          exited = true;
+        });
         stream.on('close', () => {
           if (timer) clearTimeout(timer);
           // A channel torn down with no exit status: the connection went, not the command.
           if (!exited) return reject(this.lostError());
-          resolve({ code, ...(signal ? { signal } : {}), stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errOut).toString('utf8') });
+          resolve({
+            code,
+            ...(signal ? { signal } : {}),
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errOut).toString('utf8'),
+          });
         });
         if (opts.stdin !== undefined) stream.end(opts.stdin);
         else stream.end();
@@ -117,12 +138,15 @@ export class GuestSsh {
   /** Runs a script and throws if it exits non-zero, with its stderr. */
   async check(script: string, opts: ExecOptions = {}): Promise<string> {
     const r = await this.exec(script, opts);
-    if (r.code !== 0) throw new Error(`guest command failed (exit ${r.code}): ${script.slice(0, 200)}\n${r.stderr.trim()}`);
+    if (r.code !== 0)
+      throw new Error(`guest command failed (exit ${r.code}): ${script.slice(0, 200)}\n${r.stderr.trim()}`);
     return r.stdout;
   }
 
   async upload(data: string | Buffer, remotePath: string, mode = 0o644): Promise<void> {
-    const r = await this.exec(`cat > ${shq(remotePath)} && chmod ${mode.toString(8)} ${shq(remotePath)}`, { stdin: data });
+    const r = await this.exec(`cat > ${shq(remotePath)} && chmod ${mode.toString(8)} ${shq(remotePath)}`, {
+      stdin: data,
+    });
     if (r.code !== 0) throw new InfraError(`upload to ${remotePath} failed: ${r.stderr.trim()}`);
   }
 
@@ -136,9 +160,12 @@ export class GuestSsh {
         let code = -1;
         stream.on('data', (d: Buffer) => out.push(d));
         stream.stderr.on('data', (d: Buffer) => errOut.push(d));
-        stream.on('exit', (c: number | null) => { code = c ?? -1; });
+        stream.on('exit', (c: number | null) => {
+          code = c ?? -1;
+        });
         stream.on('close', () => {
-          if (code !== 0) reject(new InfraError(`download of ${remotePath} failed: ${Buffer.concat(errOut).toString().trim()}`));
+          if (code !== 0)
+            reject(new InfraError(`download of ${remotePath} failed: ${Buffer.concat(errOut).toString().trim()}`));
           else resolve(Buffer.concat(out));
         });
       });
@@ -161,7 +188,11 @@ export class GuestSsh {
   }
 
   private lostError(): InfraError {
-    return new InfraError(`the SSH connection to the guest was lost (${this.dropped ?? 'channel closed without an exit status'})`, undefined, 'guest-lost');
+    return new InfraError(
+      `the SSH connection to the guest was lost (${this.dropped ?? 'channel closed without an exit status'})`,
+      undefined,
+      'guest-lost',
+    );
   }
 }
 

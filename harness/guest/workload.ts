@@ -38,13 +38,34 @@ export function mergeRanges(ranges: ReadonlyArray<[number, number]>): Array<[num
 }
 
 /** Starts hotcold (daemonized: the call returns once its memory is resident and its ranges printed). */
-export async function startHotcold(ssh: GuestSsh, o: { sizeMiB: number; hotMiB: number; hotOffsetMiB: number; phys?: boolean; file?: string; timeoutMs?: number }): Promise<HotcoldRun> {
-  const argv = ['hotcold', '--daemon', '--size', String(o.sizeMiB), '--hot-size', String(o.hotMiB), '--hot-offset', String(o.hotOffsetMiB), ...(o.phys ? ['--phys'] : []), ...(o.file ? ['--file', o.file] : [])];
+export async function startHotcold(
+  ssh: GuestSsh,
+  o: { sizeMiB: number; hotMiB: number; hotOffsetMiB: number; phys?: boolean; file?: string; timeoutMs?: number },
+): Promise<HotcoldRun> {
+  const argv = [
+    'hotcold',
+    '--daemon',
+    '--size',
+    String(o.sizeMiB),
+    '--hot-size',
+    String(o.hotMiB),
+    '--hot-offset',
+    String(o.hotOffsetMiB),
+    ...(o.phys ? ['--phys'] : []),
+    ...(o.file ? ['--file', o.file] : []),
+  ];
   const r = await ssh.exec(`${shellJoin(argv)} </dev/null`, { timeoutMs: o.timeoutMs ?? 30000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (r.code !== 0 || !line) throw new Error(`hotcold failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
   const info = HotcoldInfo.parse(JSON.parse(line));
-  return { pid: info.pid, start: info.start, end: info.end, hotStart: info.hot_start, hotEnd: info.hot_end, ...(info.hot_phys ? { hotPhys: mergeRanges(info.hot_phys) } : {}) };
+  return {
+    pid: info.pid,
+    start: info.start,
+    end: info.end,
+    hotStart: info.hot_start,
+    hotEnd: info.hot_end,
+    ...(info.hot_phys ? { hotPhys: mergeRanges(info.hot_phys) } : {}),
+  };
 }
 
 export async function stopWorkload(ssh: GuestSsh, pid: number): Promise<void> {

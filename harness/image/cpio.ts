@@ -1,5 +1,6 @@
 /**
- * A writer for the "newc" cpio format the kernel unpacks as initramfs (Documentation/driver-api/early-userspace/buffer-format.rst).
+ * A writer for the "newc" cpio format the kernel unpacks as initramfs
+ * (Documentation/driver-api/early-userspace/buffer-format.rst).
  * Written here rather than shelling out to cpio(1) because the archive must be byte-for-byte reproducible
  * (content-addressed cache) and hold device nodes without root: every entry gets mtime 0, uid/gid 0 and a fixed inode.
  */

@@ -1,5 +1,15 @@
 import { checkSealed, discardSealed, sealFile } from '../util/sealed-file.js';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { run } from '../util/process.js';
 import { hashParts } from '../util/hash.js';
@@ -56,10 +66,16 @@ function fileEntry(path: string, hostPath: string, mode = 0o755): CpioEntry {
 export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan> {
   const entries: CpioEntry[] = [];
   const release = inp.kernel.release;
-  entries.push({ kind: 'file', path: 'init', data: readFileSync(join(repoRoot(), 'images', 'initramfs', 'init.sh')), mode: 0o755 });
+  entries.push({
+    kind: 'file',
+    path: 'init',
+    data: readFileSync(join(repoRoot(), 'images', 'initramfs', 'init.sh')),
+    mode: 0o755,
+  });
   entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
   entries.push({ kind: 'chardev', path: 'dev/null', major: 1, minor: 3, mode: 0o666 });
-  for (const d of ['proc', 'sys', 'tmp', 'run', 'mnt', 'usr/bin', 'usr/sbin', 'var/log']) entries.push({ kind: 'dir', path: d });
+  for (const d of ['proc', 'sys', 'tmp', 'run', 'mnt', 'usr/bin', 'usr/sbin', 'var/log'])
+    entries.push({ kind: 'dir', path: d });
   entries.push({ kind: 'symlink', path: 'sbin', target: 'bin' });
 
   entries.push(fileEntry('bin/busybox', inp.busybox));
@@ -67,15 +83,26 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
   for (const a of applets) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(fileEntry('usr/sbin/dropbear', inp.dropbear));
-  for (const lib of parseLddOutput(await run(['ldd', inp.dropbear]))) entries.push(fileEntry(lib.replace(/^\//, ''), lib));
+  for (const lib of parseLddOutput(await run(['ldd', inp.dropbear])))
+    entries.push(fileEntry(lib.replace(/^\//, ''), lib));
 
   entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
   entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') });
   entries.push({ kind: 'file', path: 'etc/shells', data: Buffer.from('/bin/sh\n') });
   entries.push({ kind: 'dir', path: 'root', mode: 0o700 });
   entries.push({ kind: 'dir', path: 'root/.ssh', mode: 0o700 });
-  entries.push({ kind: 'file', path: 'root/.ssh/authorized_keys', data: Buffer.from(inp.keys.clientPublicKey + '\n'), mode: 0o600 });
-  entries.push({ kind: 'file', path: 'etc/dropbear/dropbear_ed25519_host_key', data: readFileSync(inp.keys.hostKeyFile), mode: 0o600 });
+  entries.push({
+    kind: 'file',
+    path: 'root/.ssh/authorized_keys',
+    data: Buffer.from(inp.keys.clientPublicKey + '\n'),
+    mode: 0o600,
+  });
+  entries.push({
+    kind: 'file',
+    path: 'etc/dropbear/dropbear_ed25519_host_key',
+    data: readFileSync(inp.keys.hostKeyFile),
+    mode: 0o600,
+  });
 
   for (const [name, path] of Object.entries(inp.workloads)) entries.push(fileEntry(`usr/local/bin/${name}`, path));
   if (inp.kselftestDir && existsSync(inp.kselftestDir)) entries.push(...treeEntries(inp.kselftestDir, 'opt/kselftest'));
@@ -87,14 +114,21 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
   const wanted = [...(inp.kernel.config.get('CONFIG_VIRTIO_NET') === 'm' ? BASE_GUEST_MODULES : []), ...inp.modules];
   let loadModules: string[] = [];
   if (!existsSync(join(modDir, 'modules.dep'))) {
-    if (wanted.length) throw new InfraError(`kernel ${release} needs modules (${wanted.join(', ')}) but has no ${modDir}/modules.dep`, 'give the modules with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR)');
+    if (wanted.length)
+      throw new InfraError(
+        `kernel ${release} needs modules (${wanted.join(', ')}) but has no ${modDir}/modules.dep`,
+        'give the modules with --modules DIR (make modules_install INSTALL_MOD_PATH=DIR)',
+      );
   } else {
     const dep = parseModulesDep(readFileSync(join(modDir, 'modules.dep'), 'utf8'));
     const { paths: needed, unknown } = moduleClosure(dep, wanted);
-    const builtin = existsSync(join(modDir, 'modules.builtin')) ? readFileSync(join(modDir, 'modules.builtin'), 'utf8') : '';
+    const builtin = existsSync(join(modDir, 'modules.builtin'))
+      ? readFileSync(join(modDir, 'modules.builtin'), 'utf8')
+      : '';
     const builtinNames = new Set(builtin.split('\n').map((l) => basename(l).replace(/\.ko$/, '').replace(/-/g, '_')));
     const missing = unknown.filter((m) => !builtinNames.has(m.replace(/-/g, '_')));
-    if (missing.length) throw new InfraError(`kernel ${release} has no module ${missing.join(', ')} (neither loadable nor built in)`);
+    if (missing.length)
+      throw new InfraError(`kernel ${release} has no module ${missing.join(', ')} (neither loadable nor built in)`);
     const paths = inp.allModules && dep.size <= MAX_ALL_MODULES ? [...dep.keys()] : needed;
     const depLines: string[] = [];
     for (const p of paths) {
@@ -104,19 +138,31 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
       entries.push({ kind: 'file', path: `lib/modules/${release}/${plain}`, data, mode: 0o644 });
       depLines.push(`${plain}: ${(dep.get(p) ?? []).map((d) => d.replace(/\.(xz|gz|zst)$/, '')).join(' ')}`.trimEnd());
     }
-    entries.push({ kind: 'file', path: `lib/modules/${release}/modules.dep`, data: Buffer.from(depLines.join('\n') + '\n') });
-    if (builtin) entries.push({ kind: 'file', path: `lib/modules/${release}/modules.builtin`, data: Buffer.from(builtin) });
+    entries.push({
+      kind: 'file',
+      path: `lib/modules/${release}/modules.dep`,
+      data: Buffer.from(depLines.join('\n') + '\n'),
+    });
+    if (builtin)
+      entries.push({ kind: 'file', path: `lib/modules/${release}/modules.builtin`, data: Buffer.from(builtin) });
     loadModules = wanted.filter((m) => !unknown.includes(m));
   }
-  entries.push({ kind: 'file', path: 'etc/lab/modules', data: Buffer.from(loadModules.join('\n') + (loadModules.length ? '\n' : '')) });
-  if (inp.bootScript !== undefined) entries.push({ kind: 'file', path: 'etc/lab/boot.sh', data: Buffer.from(inp.bootScript), mode: 0o755 });
+  entries.push({
+    kind: 'file',
+    path: 'etc/lab/modules',
+    data: Buffer.from(loadModules.join('\n') + (loadModules.length ? '\n' : '')),
+  });
+  if (inp.bootScript !== undefined)
+    entries.push({ kind: 'file', path: 'etc/lab/boot.sh', data: Buffer.from(inp.bootScript), mode: 0o755 });
 
   const ordered = withParents(entries);
-  const key = hashParts(ordered.map((e): [string, string | Buffer] => {
-    const { kind, path, ...rest } = e;
-    const meta = JSON.stringify({ ...rest, data: undefined });
-    return [`${kind}:${path}:${meta}`, e.kind === 'file' ? e.data : ''];
-  }));
+  const key = hashParts(
+    ordered.map((e): [string, string | Buffer] => {
+      const { kind, path, ...rest } = e;
+      const meta = JSON.stringify({ ...rest, data: undefined });
+      return [`${kind}:${path}:${meta}`, e.kind === 'file' ? e.data : ''];
+    }),
+  );
   return { entries: ordered, loadModules, key };
 }
 
@@ -141,7 +187,10 @@ async function decompressXz(path: string): Promise<Buffer> {
 }
 
 /** Builds (or finds) the image in the content-addressed cache: images/initramfs-<key>.cpio */
-export async function buildInitramfs(cache: string, inp: InitramfsInputs): Promise<{ path: string; key: string; cached: boolean; damaged?: boolean }> {
+export async function buildInitramfs(
+  cache: string,
+  inp: InitramfsInputs,
+): Promise<{ path: string; key: string; cached: boolean; damaged?: boolean }> {
   const plan = await planInitramfs(inp);
   const dir = join(cache, 'images');
   mkdirSync(dir, { recursive: true });

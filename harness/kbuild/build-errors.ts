@@ -6,7 +6,10 @@ export function firstBuildErrors(log: string, max = 5): string[] {
   const out: string[] = [];
   for (let i = 0; i < lines.length && out.length < max; i++) {
     const l = lines[i]!;
-    if (/(: error: |: fatal error: |undefined reference to|^ERROR: modpost: |: \*\*\* \[)/.test(l) && !/^make(\[\d+\])?: \*\*\*/.test(l)) {
+    if (
+      /(: error: |: fatal error: |undefined reference to|^ERROR: modpost: |: \*\*\* \[)/.test(l) &&
+      !/^make(\[\d+\])?: \*\*\*/.test(l)
+    ) {
       out.push([l, lines[i + 1] ?? '', lines[i + 2] ?? ''].filter((x) => x.trim()).join('\n'));
     }
   }
@@ -19,7 +22,11 @@ export function firstBuildErrors(log: string, max = 5): string[] {
 
 /** The kernel did not build: the first errors and the full log's path. (outcome build-failed) */
 export class BuildError extends LabError {
-  constructor(what: string, readonly logPath: string, errors: string[]) {
+  constructor(
+    what: string,
+    readonly logPath: string,
+    errors: string[],
+  ) {
     super(`build failed: ${what}\n  full log: ${logPath}`, 'build-failed', errors.join('\n\n'));
   }
 }

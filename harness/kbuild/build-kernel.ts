@@ -1,4 +1,13 @@
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { checkSealed, sealFile } from '../util/sealed-file.js';
 import { requireFreeSpace } from '../util/free-space.js';
 import { publishDir } from '../util/staging.js';
@@ -88,7 +97,12 @@ export function labBuildDir(cache: string, repo: string, name: string): string {
  * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
  */
 async function checkBuildDirIsOurs(worktree: string, buildDir: string, seriesFile: string): Promise<void> {
-  const taken = (what: string) => new InputFileError(seriesFile, undefined, `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`);
+  const taken = (what: string) =>
+    new InputFileError(
+      seriesFile,
+      undefined,
+      `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`,
+    );
   let st;
   try {
     st = lstatSync(buildDir);
@@ -121,9 +135,15 @@ function makeEnv(cache: string): Record<string, string> {
  */
 function artifactIntact(dir: string, log: (l: string) => void): boolean {
   const boot = join(dir, 'boot');
-  const damaged = existsSync(boot) ? readdirSync(boot).filter((f) => /^vmlinu[xz]-/.test(f) && !f.endsWith('.seal') && checkSealed(join(boot, f)) === 'damaged') : [];
+  const damaged = existsSync(boot)
+    ? readdirSync(boot).filter(
+        (f) => /^vmlinu[xz]-/.test(f) && !f.endsWith('.seal') && checkSealed(join(boot, f)) === 'damaged',
+      )
+    : [];
   if (!damaged.length) return true;
-  log(`the cached kernel ${dir} is damaged (${damaged.join(', ')}: not the sha256 it was published with): building it again`);
+  log(
+    `the cached kernel ${dir} is damaged (${damaged.join(', ')}: not the sha256 it was published with): building it again`,
+  );
   rmSync(dir, { recursive: true, force: true });
   return false;
 }
@@ -154,18 +174,32 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const t0 = performance.now();
   const { series, cache, log } = req;
   const debianId = debianSourceId(series.base);
-  if (debianId && req.tree) throw new InputFileError(req.seriesFile, undefined, `base: '${series.base}' cannot be used with --tree; name a commit of your tree`);
+  if (debianId && req.tree)
+    throw new InputFileError(
+      req.seriesFile,
+      undefined,
+      `base: '${series.base}' cannot be used with --tree; name a commit of your tree`,
+    );
   const sourceId = debianId ?? (series.source ? debianSourceId(series.source) : undefined) ?? DEFAULT_DEBIAN_SOURCE;
   const src = req.tree ? await userTreeClone(cache, req.tree, log) : await debianSourceRepo(cache, sourceId, log);
   const base = debianId ? src.base : await resolveBase(req.tree ?? src.repo, series.base, req.seriesFile);
 
   const { patches, baseCommit } = await listPatches(series, req.seriesFile, req.tree);
   if (baseCommit) await checkBaseCommit(src.repo, base, baseCommit, req.seriesFile, log);
-  const fragments = resolveFragments(series, req.seriesFile, makefileVersion(await git(src.repo, ['show', `${base}:Makefile`])));
+  const fragments = resolveFragments(
+    series,
+    req.seriesFile,
+    makefileVersion(await git(src.repo, ['show', `${base}:Makefile`])),
+  );
   const toolchain = await toolchainId();
   const inputKey = buildInputKey({
-    base, patches: patches.map((p) => p.data), baseConfig: series.base_config, fragments,
-    selftests: series.artifacts.selftests, modules: series.artifacts.modules, toolchain,
+    base,
+    patches: patches.map((p) => p.data),
+    baseConfig: series.base_config,
+    fragments,
+    selftests: series.artifacts.selftests,
+    modules: series.artifacts.modules,
+    toolchain,
   });
   const artifacts = join(cache, 'artifacts');
   const index = join(artifacts, 'by-input', inputKey);
@@ -174,7 +208,13 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     if (existsSync(join(dir, 'meta.json')) && artifactIntact(dir, log)) {
       const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ArtifactMeta;
       log(`kernel ${meta.release} from the artifact cache (no make)`);
-      return { artifact: artifactFromDir(dir), artifactDir: dir, cached: true, commit: meta.commit, seconds: (performance.now() - t0) / 1000 };
+      return {
+        artifact: artifactFromDir(dir),
+        artifactDir: dir,
+        cached: true,
+        commit: meta.commit,
+        seconds: (performance.now() - t0) / 1000,
+      };
     }
   }
 
@@ -192,7 +232,15 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     if (patches.length) log(`applying ${patches.length} patch(es) with git am -3`);
     // No patches (a configs-only series, a bisect step): the base is the commit, with no scratch worktree to
     // check out and clean; on a fresh tree that is a whole kernel checkout saved.
-    const commit = patches.length ? await applySeries(src.repo, seriesWorktree(cache, src.repo, '.apply'), base, patches, baseCommit ? { baseCommit } : {}) : base;
+    const commit = patches.length
+      ? await applySeries(
+          src.repo,
+          seriesWorktree(cache, src.repo, '.apply'),
+          base,
+          patches,
+          baseCommit ? { baseCommit } : {},
+        )
+      : base;
     const worktree = seriesWorktree(cache, src.repo, series.name);
     await checkoutForBuild(src.repo, worktree, commit);
     const buildDir = objDir(worktree);
@@ -208,7 +256,20 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     const jobs = String(availableParallelism());
     // LOCALVERSION= (set, empty): without it setlocalversion appends "+" for a git tree not at a tag.
     const makeArgs = [`-j${jobs}`, 'CC=ccache gcc', 'HOSTCC=ccache gcc', 'LOCALVERSION='];
-    const configText = await configure({ repo: src.repo, worktree, buildDir, labDir, builder, env, commit, base: series.base_config, fragments, makeArgs, log, ignoreUndefined: series.undefined_symbols === 'ignore' });
+    const configText = await configure({
+      repo: src.repo,
+      worktree,
+      buildDir,
+      labDir,
+      builder,
+      env,
+      commit,
+      base: series.base_config,
+      fragments,
+      makeArgs,
+      log,
+      ignoreUndefined: series.undefined_symbols === 'ignore',
+    });
     const configSha = hashParts([['config', configText]]);
     const key = artifactKey(commit, configText, toolchain, series.artifacts.selftests);
     const dir = join(artifacts, key);
@@ -217,39 +278,79 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
       const make = ['make', '-C', worktree, `O=${buildDir}`, ...makeArgs];
       const progress = (l: string) => log(`  ${l}`);
       // Every command that runs the tree's code or touches what it built: as the builder, logged, in its group.
-      const asBuilder = (argv: string[], what: string) => runMake(builder.argv(argv), { env: { ...process.env, ...env } as Record<string, string>, logPath, what, progress });
+      const asBuilder = (argv: string[], what: string) =>
+        runMake(builder.argv(argv), {
+          env: { ...process.env, ...env } as Record<string, string>,
+          logPath,
+          what,
+          progress,
+        });
       // A kernel without module support (the console-only base) has no modules target: make would refuse.
       const modular = parseKernelConfig(configText).get('CONFIG_MODULES') === 'y';
-      await asBuilder([...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])], modular ? 'bzImage and modules' : 'bzImage (no module support)');
+      await asBuilder(
+        [...make, 'bzImage', 'vmlinux', ...(modular ? ['modules'] : [])],
+        modular ? 'bzImage and modules' : 'bzImage (no module support)',
+      );
       for (const m of series.artifacts.modules) {
-        if (!existsSync(join(buildDir, m))) throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [`missing: ${join(buildDir, m)}`]);
+        if (!existsSync(join(buildDir, m)))
+          throw new BuildError(`the series must produce ${m}, and the build did not`, logPath, [
+            `missing: ${join(buildDir, m)}`,
+          ]);
       }
       const release = (await builder.read(join(buildDir, 'include', 'config', 'kernel.release'))).trim();
-      if (!/^[A-Za-z0-9._+~-]+$/.test(release)) throw new BuildError(`the tree's kernel.release is not a release name: ${JSON.stringify(release.slice(0, 80))}`, logPath, []);
+      if (!/^[A-Za-z0-9._+~-]+$/.test(release))
+        throw new BuildError(
+          `the tree's kernel.release is not a release name: ${JSON.stringify(release.slice(0, 80))}`,
+          logPath,
+          [],
+        );
       await publishDir(dir, async (staging) => {
         // The build user installs into the staging folder (its own until it is done), copies the kernels
         // there with its own rights, and hands it back; root then adds the seals, log and meta.
         await builder.own(staging);
         await asBuilder(['mkdir', '-p', '--', join(staging, 'boot')], 'the boot folder of the install');
-        if (modular) await asBuilder([...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'], 'modules_install');
+        if (modular)
+          await asBuilder(
+            [...make, 'modules_install', `INSTALL_MOD_PATH=${staging}`, 'INSTALL_MOD_STRIP=1'],
+            'modules_install',
+          );
         if (series.artifacts.selftests.length) {
-          await asBuilder([...make, `TARGETS=${series.artifacts.selftests.join(' ')}`, 'kselftest-install', `INSTALL_PATH=${join(staging, 'kselftest')}`], `selftests (${series.artifacts.selftests.join(' ')})`);
+          await asBuilder(
+            [
+              ...make,
+              `TARGETS=${series.artifacts.selftests.join(' ')}`,
+              'kselftest-install',
+              `INSTALL_PATH=${join(staging, 'kselftest')}`,
+            ],
+            `selftests (${series.artifacts.selftests.join(' ')})`,
+          );
         }
         const copies: Array<[string, string]> = [
           [join(buildDir, 'arch', 'x86', 'boot', 'bzImage'), `vmlinuz-${release}`],
           // The uncompressed vmlinux boots directly through PVH (CONFIG_PVH in the lab config): no carving needed.
-          ...(parseKernelConfig(configText).get('CONFIG_PVH') === 'y' ? [[join(buildDir, 'vmlinux'), `vmlinux-pvh-${release}`] as [string, string]] : []),
+          ...(parseKernelConfig(configText).get('CONFIG_PVH') === 'y'
+            ? [[join(buildDir, 'vmlinux'), `vmlinux-pvh-${release}`] as [string, string]]
+            : []),
           [join(buildDir, '.config'), `config-${release}`],
           [join(buildDir, 'System.map'), `System.map-${release}`],
         ];
-        for (const [from, to] of copies) await asBuilder(['cp', '--no-dereference', '--', from, join(staging, 'boot', to)], `copying ${to}`);
+        for (const [from, to] of copies)
+          await asBuilder(['cp', '--no-dereference', '--', from, join(staging, 'boot', to)], `copying ${to}`);
         await builder.reclaim(staging, log);
         // The files a guest boots are sealed with their hash: a damaged artifact is rebuilt, never booted.
-        for (const f of readdirSync(join(staging, 'boot'))) if (/^vmlinu[xz]-/.test(f)) sealFile(join(staging, 'boot', f));
+        for (const f of readdirSync(join(staging, 'boot')))
+          if (/^vmlinu[xz]-/.test(f)) sealFile(join(staging, 'boot', f));
         copyFileSync(logPath, join(staging, 'build.log'));
         const meta: ArtifactMeta = {
-          key, release, series: series.name, commit, base, patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),
-          configSha, toolchain, buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
+          key,
+          release,
+          series: series.name,
+          commit,
+          base,
+          patches: patches.map((p) => ({ origin: p.origin, subject: p.subject })),
+          configSha,
+          toolchain,
+          buildSeconds: Math.round((performance.now() - t0) / 100) / 10,
         };
         writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
       });
@@ -258,7 +359,13 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     }
     mkdirSync(dirname(index), { recursive: true });
     writeFileSync(index, key + '\n');
-    return { artifact: artifactFromDir(dir), artifactDir: dir, cached: false, commit, seconds: (performance.now() - t0) / 1000 };
+    return {
+      artifact: artifactFromDir(dir),
+      artifactDir: dir,
+      cached: false,
+      commit,
+      seconds: (performance.now() - t0) / 1000,
+    };
   }
 }
 
@@ -267,7 +374,20 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
  * time and no Kconfig changed between the commits (a changed patch of C code or Makefiles): re-running allnoconfig,
  * merge_config.sh and olddefconfig would cost seconds on every incremental build for the same answer.
  */
-async function configure(o: { repo: string; worktree: string; buildDir: string; labDir: string; builder: Builder; env: Record<string, string>; commit: string; base: BaseConfig; fragments: ReturnType<typeof resolveFragments>; makeArgs: string[]; log: (s: string) => void; ignoreUndefined: boolean }): Promise<string> {
+async function configure(o: {
+  repo: string;
+  worktree: string;
+  buildDir: string;
+  labDir: string;
+  builder: Builder;
+  env: Record<string, string>;
+  commit: string;
+  base: BaseConfig;
+  fragments: ReturnType<typeof resolveFragments>;
+  makeArgs: string[];
+  log: (s: string) => void;
+  ignoreUndefined: boolean;
+}): Promise<string> {
   // The state is the lab's (its folder); the .config is the build's, read back with the builder's rights.
   const stateFile = join(o.labDir, 'config-state.json');
   const inputs = hashParts([['base', o.base], ...o.fragments.map((f): [string, string] => [f.name, f.text])]);
@@ -275,7 +395,16 @@ async function configure(o: { repo: string; worktree: string; buildDir: string; 
   if (existsSync(stateFile) && existsSync(config)) {
     const prev = JSON.parse(readFileSync(stateFile, 'utf8')) as { commit: string; inputs: string };
     if (prev.inputs === inputs) {
-      const changed = await gitProbe(o.repo, ['diff', '--name-only', prev.commit, o.commit, '--', '*Kconfig*', 'arch/x86/configs', 'scripts/kconfig']);
+      const changed = await gitProbe(o.repo, [
+        'diff',
+        '--name-only',
+        prev.commit,
+        o.commit,
+        '--',
+        '*Kconfig*',
+        'arch/x86/configs',
+        'scripts/kconfig',
+      ]);
       if (changed.ok && changed.stdout.trim() === '') {
         o.log('config unchanged (same fragments, no Kconfig changed): reusing .config');
         return o.builder.read(config);
@@ -284,7 +413,17 @@ async function configure(o: { repo: string; worktree: string; buildDir: string; 
   }
   o.log('configuring (merge_config.sh + olddefconfig)');
   rmSync(stateFile, { force: true });
-  const { configText } = await makeConfig({ tree: o.worktree, buildDir: o.buildDir, scratch: o.labDir, builder: o.builder, env: o.env, base: o.base, fragments: o.fragments, makeArgs: o.makeArgs, ignoreUndefined: o.ignoreUndefined });
+  const { configText } = await makeConfig({
+    tree: o.worktree,
+    buildDir: o.buildDir,
+    scratch: o.labDir,
+    builder: o.builder,
+    env: o.env,
+    base: o.base,
+    fragments: o.fragments,
+    makeArgs: o.makeArgs,
+    ignoreUndefined: o.ignoreUndefined,
+  });
   writeFileSync(stateFile, JSON.stringify({ commit: o.commit, inputs }));
   return configText;
 }
@@ -293,7 +432,11 @@ async function resolveBase(repo: string, rev: string, seriesFile: string): Promi
   const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
   if (!r.ok) {
     const shallow = (await gitProbe(repo, ['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
-    throw new InputFileError(seriesFile, undefined, `base '${rev}' is not a commit in ${repo}${shallow ? ` (a shallow clone: its history stops before it; \`git -C ${repo} fetch --unshallow\`, or fetch that commit)` : ''}`);
+    throw new InputFileError(
+      seriesFile,
+      undefined,
+      `base '${rev}' is not a commit in ${repo}${shallow ? ` (a shallow clone: its history stops before it; \`git -C ${repo} fetch --unshallow\`, or fetch that commit)` : ''}`,
+    );
   }
   return r.stdout.trim();
 }
@@ -302,17 +445,29 @@ async function resolveBase(repo: string, rev: string, seriesFile: string): Promi
  * A cover letter's base-commit must be the base we apply on, when the repository knows that commit.
  * Debian's source has no upstream history, so there it can only be reported, not checked.
  */
-async function checkBaseCommit(repo: string, base: string, named: string, seriesFile: string, log: (s: string) => void): Promise<void> {
+async function checkBaseCommit(
+  repo: string,
+  base: string,
+  named: string,
+  seriesFile: string,
+  log: (s: string) => void,
+): Promise<void> {
   const r = await gitProbe(repo, ['rev-parse', '--verify', '--quiet', `${named}^{commit}`]);
   if (!r.ok) {
-    log(`note: the series names base-commit ${named}, which this repository does not have; applying on ${base.slice(0, 12)}`);
+    log(
+      `note: the series names base-commit ${named}, which this repository does not have; applying on ${base.slice(0, 12)}`,
+    );
     return;
   }
-  if (r.stdout.trim() !== base) throw new InputFileError(seriesFile, undefined, `the series' base-commit is ${named}, but base resolves to ${base}`);
+  if (r.stdout.trim() !== base)
+    throw new InputFileError(
+      seriesFile,
+      undefined,
+      `the series' base-commit is ${named}, but base resolves to ${base}`,
+    );
 }
 
 export function listArtifacts(cache: string): string[] {
   const dir = join(cache, 'artifacts');
   return existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'meta.json'))) : [];
 }
-

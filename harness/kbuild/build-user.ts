@@ -37,7 +37,8 @@ export interface Builder {
 
 /** The builder for a root lab without a build user, or a lab not run as root: the current user builds. */
 export function currentUserBuilder(): Builder {
-  const who = process.getuid?.() === 0 ? 'root (LAB_BUILD_AS_ROOT=1)' : (process.env.USER ?? `uid ${process.getuid?.()}`);
+  const who =
+    process.getuid?.() === 0 ? 'root (LAB_BUILD_AS_ROOT=1)' : (process.env.USER ?? `uid ${process.getuid?.()}`);
   return {
     who,
     argv: (argv) => [...argv],
@@ -61,7 +62,19 @@ export async function ensureBuildUser(log: (l: string) => void): Promise<{ uid: 
   const found = await lookupBuildUser();
   if (found) return found;
   log(`creating the system user ${BUILD_USER}: kernel builds (other people's Makefiles) run as it, not as root`);
-  await run(['useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--comment', 'damon-lab kernel builds', BUILD_USER]);
+  await run([
+    'useradd',
+    '--system',
+    '--user-group',
+    '--no-create-home',
+    '--home-dir',
+    '/nonexistent',
+    '--shell',
+    '/usr/sbin/nologin',
+    '--comment',
+    'damon-lab kernel builds',
+    BUILD_USER,
+  ]);
   const made = await lookupBuildUser();
   if (!made) throw new Error(`useradd said it made ${BUILD_USER}, and getent does not know it`);
   return made;
@@ -69,7 +82,17 @@ export async function ensureBuildUser(log: (l: string) => void): Promise<{ uid: 
 
 /** Pure: the setpriv argv that runs `argv` as uid/gid with no supplementary groups, capabilities or new privileges. */
 export function dropPrivilegesArgv(ids: { uid: number; gid: number }, argv: readonly string[]): string[] {
-  return ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', ...argv];
+  return [
+    'setpriv',
+    `--reuid=${ids.uid}`,
+    `--regid=${ids.gid}`,
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--no-new-privs',
+    '--',
+    ...argv,
+  ];
 }
 
 /**
@@ -77,7 +100,11 @@ export function dropPrivilegesArgv(ids: { uid: number; gid: number }, argv: read
  * `lab setup` does), else the current user. The cache root becomes traversable by the build user's
  * group only (0710 root:damon-lab-build): what lies below keeps its own modes (images and keys 0600/0700).
  */
-export async function chooseBuilder(cache: string, log: (l: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<Builder> {
+export async function chooseBuilder(
+  cache: string,
+  log: (l: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Builder> {
   if (process.getuid?.() !== 0 || env.LAB_BUILD_AS_ROOT === '1') return currentUserBuilder();
   const ids = await ensureBuildUser(log);
   await run(['chown', `0:${ids.gid}`, cache]);
@@ -97,10 +124,25 @@ export async function chooseBuilder(cache: string, log: (l: string) => void, env
     env: { HOME: '/nonexistent', USER: BUILD_USER, LOGNAME: BUILD_USER },
     own: async (dir) => {
       await run(['mkdir', '-p', '--', dir]);
-      if (lstatSync(dir).isSymbolicLink()) throw new BuildError(`${dir} is a symbolic link; the lab builds only in folders it made`, dir, []);
+      if (lstatSync(dir).isSymbolicLink())
+        throw new BuildError(`${dir} is a symbolic link; the lab builds only in folders it made`, dir, []);
       // Whole or not at all: anything in it of another owner (a build as root before, a raw make) means
       // a chown of the whole (find stops at the first such file: a tenth of a second on a kernel's objects).
-      const foreign = await run(['find', dir, '(', '!', '-user', String(ids.uid), '-o', '!', '-group', String(ids.gid), ')', '-print', '-quit']);
+      const foreign = await run([
+        'find',
+        dir,
+        '(',
+        '!',
+        '-user',
+        String(ids.uid),
+        '-o',
+        '!',
+        '-group',
+        String(ids.gid),
+        ')',
+        '-print',
+        '-quit',
+      ]);
       if (foreign.trim()) await run(['chown', '-R', '--no-dereference', owner, '--', dir]);
     },
     read: async (path) => run(dropPrivilegesArgv(ids, ['cat', '--', path]), { stripFinalNewline: false }),
@@ -127,7 +169,11 @@ export function checkReclaimed(dir: string, log: (l: string) => void): void {
         log(`  dropped the link ${relative(root, p)} (to ${readlinkSync(p)}): installed files are taken as files only`);
         rmSync(p);
       } else if (!st.isFile()) {
-        throw new BuildError(`the build installed ${relative(root, p)}, which is not a regular file, folder or link (a FIFO, socket or device); the lab does not publish it`, p, []);
+        throw new BuildError(
+          `the build installed ${relative(root, p)}, which is not a regular file, folder or link (a FIFO, socket or device); the lab does not publish it`,
+          p,
+          [],
+        );
       }
     }
   };

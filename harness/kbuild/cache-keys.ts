@@ -24,6 +24,16 @@ export function buildInputKey(i: BuildInputs): string {
 }
 
 /** What names an artifact: the exact source commit, the final .config and the toolchain. */
-export function artifactKey(commit: string, finalConfig: string, toolchain: string, selftests: readonly string[]): string {
-  return hashParts([['commit', commit], ['config', finalConfig], ['toolchain', toolchain], ['selftests', selftests.join(',')]]).slice(0, 24);
+export function artifactKey(
+  commit: string,
+  finalConfig: string,
+  toolchain: string,
+  selftests: readonly string[],
+): string {
+  return hashParts([
+    ['commit', commit],
+    ['config', finalConfig],
+    ['toolchain', toolchain],
+    ['selftests', selftests.join(',')],
+  ]).slice(0, 24);
 }

@@ -10,11 +10,21 @@ import { readFileSync } from 'node:fs';
  * Runs one make invocation, appending its output to the build log and reporting progress (objects done,
  * the last one) at most every few seconds. A failure becomes a BuildError with the first errors.
  */
-export async function runMake(argv: readonly string[], o: { env: Record<string, string>; logPath: string; what: string; progress: (line: string) => void }): Promise<void> {
+export async function runMake(
+  argv: readonly string[],
+  o: { env: Record<string, string>; logPath: string; what: string; progress: (line: string) => void },
+): Promise<void> {
   appendFileSync(o.logPath, `\n$ ${argv.join(' ')}\n`);
   // make and its compilers in a process group of their own that dies with the lab, SIGKILL included.
   const [file, ...args] = groupDiesWithParent(argv);
-  const child = execa(file, args, { env: o.env, all: true, reject: false, buffer: false, stdin: 'ignore', detached: true });
+  const child = execa(file, args, {
+    env: o.env,
+    all: true,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    detached: true,
+  });
   if (child.pid) trackChild(child.pid, `make ${o.what}`, { group: true });
   let done = 0;
   let last = '';

@@ -65,13 +65,19 @@ function readFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[]
     out.push(readFragment(name, join(repoRoot(), 'kernel', 'configs', `${name}.config`), seriesFile));
   }
   for (const name of series.configs) {
-    const path = name.endsWith('.config') || name.includes('/')
-      ? (isAbsolute(name) ? name : resolve(dirname(seriesFile), name))
-      : join(repoRoot(), 'kernel', 'configs', `${name}.config`);
+    const path =
+      name.endsWith('.config') || name.includes('/')
+        ? isAbsolute(name)
+          ? name
+          : resolve(dirname(seriesFile), name)
+        : join(repoRoot(), 'kernel', 'configs', `${name}.config`);
     out.push(readFragment(name, path, seriesFile));
   }
-  const inline = Object.entries(series.config).map(([k, v]) => (v === 'n' ? `# ${k} is not set` : `${k}=${kconfigValue(v)}`));
-  if (inline.length) out.push({ name: 'series.config', path: `${seriesFile} (config:)`, text: inline.join('\n') + '\n' });
+  const inline = Object.entries(series.config).map(([k, v]) =>
+    v === 'n' ? `# ${k} is not set` : `${k}=${kconfigValue(v)}`,
+  );
+  if (inline.length)
+    out.push({ name: 'series.config', path: `${seriesFile} (config:)`, text: inline.join('\n') + '\n' });
   return out;
 }
 
@@ -82,14 +88,19 @@ export function kconfigValue(v: string): string {
 }
 
 function readFragment(name: string, path: string, seriesFile: string): ConfigFragment {
-  return { name, path, text: readFragmentFile(name, path, seriesFile, allowedFragmentRoots(repoRoot(), dirname(resolve(seriesFile)))) };
+  return {
+    name,
+    path,
+    text: readFragmentFile(name, path, seriesFile, allowedFragmentRoots(repoRoot(), dirname(resolve(seriesFile)))),
+  };
 }
 
 /** Pure: every symbol the fragments set, last one wins (as merge_config.sh does). */
 export function requestedSymbols(fragments: readonly ConfigFragment[]): Map<string, { value: string; from: string }> {
   // One .config reader for fragments and final configs alike (kernel/kconfig.ts).
   const want = new Map<string, { value: string; from: string }>();
-  for (const f of fragments) for (const [symbol, value] of parseKernelConfig(f.text)) want.set(symbol, { value, from: f.name });
+  for (const f of fragments)
+    for (const [symbol, value] of parseKernelConfig(f.text)) want.set(symbol, { value, from: f.name });
   return want;
 }
 
@@ -103,7 +114,10 @@ export interface DroppedSymbol {
 }
 
 /** Pure: requested symbols whose final value differs (the kunit_tool check, with where each came from). */
-export function droppedSymbols(want: ReadonlyMap<string, { value: string; from: string }>, final: ReadonlyMap<string, string>): DroppedSymbol[] {
+export function droppedSymbols(
+  want: ReadonlyMap<string, { value: string; from: string }>,
+  final: ReadonlyMap<string, string>,
+): DroppedSymbol[] {
   const out: DroppedSymbol[] = [];
   for (const [symbol, w] of want) {
     const got = final.get(symbol) ?? 'n';

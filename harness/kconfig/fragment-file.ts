@@ -28,10 +28,21 @@ export function parseFragment(text: string): { ok: true; lines: string[] } | { o
     }
     if (line.startsWith('#')) continue;
     const eq = line.indexOf('=');
-    if (eq < 0) return { ok: false, line: i + 1, why: 'not a CONFIG_X=value line, a "# CONFIG_X is not set" line, a comment or blank' };
+    if (eq < 0)
+      return {
+        ok: false,
+        line: i + 1,
+        why: 'not a CONFIG_X=value line, a "# CONFIG_X is not set" line, a comment or blank',
+      };
     const [sym, value] = [line.slice(0, eq), line.slice(eq + 1)];
-    if (!SYMBOL.test(sym)) return { ok: false, line: i + 1, why: 'the name before "=" is not a CONFIG_ symbol (CONFIG_ then letters, digits, _)' };
-    if (!VALUE.test(value)) return { ok: false, line: i + 1, why: `the value of ${sym} is not y, m, n, a number, 0x… or a "quoted string"` };
+    if (!SYMBOL.test(sym))
+      return {
+        ok: false,
+        line: i + 1,
+        why: 'the name before "=" is not a CONFIG_ symbol (CONFIG_ then letters, digits, _)',
+      };
+    if (!VALUE.test(value))
+      return { ok: false, line: i + 1, why: `the value of ${sym} is not y, m, n, a number, 0x… or a "quoted string"` };
     lines.push(`${sym}=${value}`);
   }
   return { ok: true, lines };
@@ -42,7 +53,11 @@ export function parseFragment(text: string): { ok: true; lines: string[] } | { o
  * names in LAB_FRAGMENT_DIRS (colon-separated). A series names fragments; it does not get to name any
  * file of the machine (as root, /etc/shadow is a readable file).
  */
-export function allowedFragmentRoots(projectRoot: string, seriesDir: string, env: NodeJS.ProcessEnv = process.env): string[] {
+export function allowedFragmentRoots(
+  projectRoot: string,
+  seriesDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   const extra = (env.LAB_FRAGMENT_DIRS ?? '').split(delimiter).filter(Boolean);
   return [projectRoot, seriesDir, ...extra];
 }
@@ -72,10 +87,20 @@ export function readFragmentFile(name: string, path: string, seriesFile: string,
     }
   });
   if (!realRoots.some((r) => within(r, real))) {
-    throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is outside the project and the series' folder; to use fragments from there, name the folder in LAB_FRAGMENT_DIRS`);
+    throw new InputFileError(
+      seriesFile,
+      undefined,
+      `config fragment '${name}' (${real}) is outside the project and the series' folder; to use fragments from there, name the folder in LAB_FRAGMENT_DIRS`,
+    );
   }
   const st = statSync(real);
-  if (!st.isFile()) throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is not a regular file`);
-  if (st.size > MAX_FRAGMENT_BYTES) throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is ${st.size} bytes, more than the ${MAX_FRAGMENT_BYTES} a fragment may have`);
+  if (!st.isFile())
+    throw new InputFileError(seriesFile, undefined, `config fragment '${name}' (${real}) is not a regular file`);
+  if (st.size > MAX_FRAGMENT_BYTES)
+    throw new InputFileError(
+      seriesFile,
+      undefined,
+      `config fragment '${name}' (${real}) is ${st.size} bytes, more than the ${MAX_FRAGMENT_BYTES} a fragment may have`,
+    );
   return readFileSync(real, 'utf8');
 }

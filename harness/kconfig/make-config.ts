@@ -5,14 +5,28 @@ import { currentUserBuilder, type Builder } from '../kbuild/build-user.js';
 import { LabError } from '../util/errors.js';
 import { parseKernelConfig } from '../kernel/kconfig.js';
 import type { BaseConfig } from '../schema/series.js';
-import { droppedSymbols, kconfigDepends, requestedSymbols, type ConfigFragment, type DroppedSymbol } from './config-plan.js';
+import {
+  droppedSymbols,
+  kconfigDepends,
+  requestedSymbols,
+  type ConfigFragment,
+  type DroppedSymbol,
+} from './config-plan.js';
 
 /** Requested symbols the final .config does not have. Exit 2: the series asks for what this tree cannot give. */
 export class ConfigDroppedError extends LabError {
-  constructor(readonly dropped: DroppedSymbol[], configPath: string) {
+  constructor(
+    readonly dropped: DroppedSymbol[],
+    configPath: string,
+  ) {
     super(
       `${dropped.length} requested config symbol(s) did not survive the kernel's Kconfig (${configPath}):\n` +
-        dropped.map((d) => `  ${d.symbol}=${d.wanted} (from ${d.from}) is ${d.got === 'n' ? 'not set' : d.got}${d.dependsOn === undefined ? '' : d.dependsOn.length ? `; depends on ${d.dependsOn.join(' && ')}` : '; not defined by any Kconfig in this tree'}`).join('\n'),
+        dropped
+          .map(
+            (d) =>
+              `  ${d.symbol}=${d.wanted} (from ${d.from}) is ${d.got === 'n' ? 'not set' : d.got}${d.dependsOn === undefined ? '' : d.dependsOn.length ? `; depends on ${d.dependsOn.join(' && ')}` : '; not defined by any Kconfig in this tree'}`,
+          )
+          .join('\n'),
       'cannot-configure',
     );
   }
@@ -30,10 +44,21 @@ export class ConfigDroppedError extends LabError {
  * build directory is the builder's, and only the builder's commands write it (the tree's scripts run
  * there); the .config is read back with the builder's rights.
  */
-export async function makeConfig(o: { tree: string; buildDir: string; scratch: string; base: BaseConfig; fragments: readonly ConfigFragment[]; makeArgs: readonly string[]; ignoreUndefined?: boolean; builder?: Builder; env?: Record<string, string> }): Promise<{ configText: string }> {
+export async function makeConfig(o: {
+  tree: string;
+  buildDir: string;
+  scratch: string;
+  base: BaseConfig;
+  fragments: readonly ConfigFragment[];
+  makeArgs: readonly string[];
+  ignoreUndefined?: boolean;
+  builder?: Builder;
+  env?: Record<string, string>;
+}): Promise<{ configText: string }> {
   const builder = o.builder ?? currentUserBuilder();
   // make's environment (ccache's folder among it: the config step runs the compiler too) and the builder's.
-  const as = (argv: readonly string[], cwd?: string) => run(builder.argv(argv), { env: { ...o.env, ...builder.env }, ...(cwd ? { cwd } : {}) });
+  const as = (argv: readonly string[], cwd?: string) =>
+    run(builder.argv(argv), { env: { ...o.env, ...builder.env }, ...(cwd ? { cwd } : {}) });
   await builder.own(o.buildDir);
   const fragDir = join(o.scratch, 'fragments');
   rmSync(fragDir, { recursive: true, force: true });
@@ -62,7 +87,17 @@ export async function makeConfig(o: { tree: string; buildDir: string; scratch: s
   const dropped = droppedSymbols(requestedSymbols(o.fragments), parseKernelConfig(configText));
   for (const d of dropped) {
     const name = d.symbol.replace(/^CONFIG_/, '');
-    const hit = await probe(['git', '-C', o.tree, 'grep', '-l', '-E', `^\\s*(menu)?config ${name}\\s*$`, '--', '*Kconfig*']);
+    const hit = await probe([
+      'git',
+      '-C',
+      o.tree,
+      'grep',
+      '-l',
+      '-E',
+      `^\\s*(menu)?config ${name}\\s*$`,
+      '--',
+      '*Kconfig*',
+    ]);
     const file = hit.stdout.split('\n')[0];
     if (file) {
       // The file as git has it (a blob), not as the checkout has it: a tracked symlink reads as its path.
@@ -77,4 +112,3 @@ export async function makeConfig(o: { tree: string; buildDir: string; scratch: s
   if (fatal.length) throw new ConfigDroppedError(fatal, config);
   return { configText };
 }
-

@@ -28,9 +28,27 @@ export interface DebianKernelSpec {
 }
 
 export const DEBIAN_KERNELS: readonly DebianKernelSpec[] = [
-  { id: 'debian-6.12', suite: 'bookworm', image: /^linux-image-(6\.12\.[0-9]+)\+deb[0-9]+-cloud-amd64-unsigned$/, aptSearch: '^linux-image-6\\.12\\..*-cloud-amd64-unsigned$', split: false },
-  { id: 'debian-7.2', suite: 'sid', image: /^linux-binary-(7\.2\.[0-9]+)\+deb[0-9]+-cloud-amd64$/, aptSearch: '^linux-binary-7\\.2\\..*-cloud-amd64$', split: true },
-  { id: 'debian-7.3', suite: 'experimental', image: /^linux-binary-(7\.3(?:\.[0-9]+)?)(?:\+deb[0-9]+)?-cloud-amd64$/, aptSearch: '^linux-binary-7\\.3.*-cloud-amd64$', split: true },
+  {
+    id: 'debian-6.12',
+    suite: 'bookworm',
+    image: /^linux-image-(6\.12\.[0-9]+)\+deb[0-9]+-cloud-amd64-unsigned$/,
+    aptSearch: '^linux-image-6\\.12\\..*-cloud-amd64-unsigned$',
+    split: false,
+  },
+  {
+    id: 'debian-7.2',
+    suite: 'sid',
+    image: /^linux-binary-(7\.2\.[0-9]+)\+deb[0-9]+-cloud-amd64$/,
+    aptSearch: '^linux-binary-7\\.2\\..*-cloud-amd64$',
+    split: true,
+  },
+  {
+    id: 'debian-7.3',
+    suite: 'experimental',
+    image: /^linux-binary-(7\.3(?:\.[0-9]+)?)(?:\+deb[0-9]+)?-cloud-amd64$/,
+    aptSearch: '^linux-binary-7\\.3.*-cloud-amd64$',
+    split: true,
+  },
 ];
 
 /** The newest release Debian ships prebuilt: what a run boots unless told otherwise. */
@@ -44,12 +62,19 @@ export function debianKernelSpec(id: string): DebianKernelSpec | undefined {
 
 export function requireDebianKernel(id: string): DebianKernelSpec {
   const spec = debianKernelSpec(id);
-  if (!spec) throw new UsageError(`unknown Debian kernel '${id}'`, `known: ${DEBIAN_KERNELS.map((k) => k.id).join(', ')} (debian = ${DEFAULT_DEBIAN_KERNEL})`);
+  if (!spec)
+    throw new UsageError(
+      `unknown Debian kernel '${id}'`,
+      `known: ${DEBIAN_KERNELS.map((k) => k.id).join(', ')} (debian = ${DEFAULT_DEBIAN_KERNEL})`,
+    );
   return spec;
 }
 
 /** Pure: the newest package among names (one a line, or `apt-cache search` lines) matching the spec. */
-export function pickNewestKernelPackage(searchOutput: string, spec: DebianKernelSpec = requireDebianKernel('debian-6.12')): string | undefined {
+export function pickNewestKernelPackage(
+  searchOutput: string,
+  spec: DebianKernelSpec = requireDebianKernel('debian-6.12'),
+): string | undefined {
   let best: { name: string; version: number[] } | undefined;
   for (const line of searchOutput.split('\n')) {
     const name = line.split(' - ')[0]?.trim() ?? '';
@@ -62,7 +87,8 @@ export function pickNewestKernelPackage(searchOutput: string, spec: DebianKernel
 }
 
 function compareVersions(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
 }
 
@@ -102,7 +128,11 @@ function artifactFromDir(dir: string, meta: KernelMeta): KernelArtifact {
 async function resolvePackage(cache: string, spec: DebianKernelSpec, log: (s: string) => void): Promise<string> {
   if (process.env.LAB_KERNEL_PACKAGE && spec.id === DEFAULT_DEBIAN_KERNEL) return process.env.LAB_KERNEL_PACKAGE;
   const found = pickNewestKernelPackage((await labAptSearch(cache, spec.aptSearch, log)).join('\n'), spec);
-  if (!found) throw new InfraError(`no package for ${spec.id} in Debian ${spec.suite} (looked for ${spec.image.source})`, `the lab's apt lists are in ${join(cache, 'apt')}; \`lab setup --refresh\` fetches them again`);
+  if (!found)
+    throw new InfraError(
+      `no package for ${spec.id} in Debian ${spec.suite} (looked for ${spec.image.source})`,
+      `the lab's apt lists are in ${join(cache, 'apt')}; \`lab setup --refresh\` fetches them again`,
+    );
   return found;
 }
 
@@ -110,13 +140,18 @@ async function resolvePackage(cache: string, spec: DebianKernelSpec, log: (s: st
  * A Debian kernel by id, fetched with `apt-get download` (the lab's own apt) and unpacked once into the
  * cache. The choice is remembered in kernels/debian/<id>.json so warm runs never ask apt; `refresh` asks again.
  */
-export async function debianKernel(cache: string, id: string, opts: { refresh?: boolean; log?: (s: string) => void } = {}): Promise<KernelArtifact> {
+export async function debianKernel(
+  cache: string,
+  id: string,
+  opts: { refresh?: boolean; log?: (s: string) => void } = {},
+): Promise<KernelArtifact> {
   const spec = requireDebianKernel(id);
   const log = opts.log ?? (() => {});
   const base = join(cache, 'kernels', 'debian');
   const pointer = join(base, `${spec.id}.json`);
   const known = opts.refresh ? undefined : readJsonRecord<KernelMeta>(pointer, log);
-  if (known && existsSync(join(base, known.package, 'meta.json'))) return artifactFromDir(join(base, known.package), known);
+  if (known && existsSync(join(base, known.package, 'meta.json')))
+    return artifactFromDir(join(base, known.package), known);
   const pkg = await resolvePackage(cache, spec, log);
   const dir = join(base, pkg);
   if (!existsSync(join(dir, 'meta.json'))) await fetchAndUnpack(cache, spec, pkg, dir, log);
@@ -127,7 +162,10 @@ export async function debianKernel(cache: string, id: string, opts: { refresh?: 
 }
 
 /** The default Debian kernel (DEFAULT_DEBIAN_KERNEL). */
-export function debianDefaultKernel(cache: string, opts: { refresh?: boolean; log?: (s: string) => void } = {}): Promise<KernelArtifact> {
+export function debianDefaultKernel(
+  cache: string,
+  opts: { refresh?: boolean; log?: (s: string) => void } = {},
+): Promise<KernelArtifact> {
   return debianKernel(cache, DEFAULT_DEBIAN_KERNEL, opts);
 }
 
@@ -136,11 +174,23 @@ export function fetchedDebianKernels(cache: string): { id: string; release?: str
   return DEBIAN_KERNELS.map((k) => {
     const meta = readJsonRecord<KernelMeta>(join(cache, 'kernels', 'debian', `${k.id}.json`));
     if (!meta) return { id: k.id };
-    return { id: k.id, release: meta.release, source: (meta.packages ?? [{ name: meta.package, version: meta.version }]).map((p) => `${p.name} ${p.version}`).join(', ') };
+    return {
+      id: k.id,
+      release: meta.release,
+      source: (meta.packages ?? [{ name: meta.package, version: meta.version }])
+        .map((p) => `${p.name} ${p.version}`)
+        .join(', '),
+    };
   });
 }
 
-async function fetchAndUnpack(cache: string, spec: DebianKernelSpec, pkg: string, dir: string, log: (s: string) => void): Promise<void> {
+async function fetchAndUnpack(
+  cache: string,
+  spec: DebianKernelSpec,
+  pkg: string,
+  dir: string,
+  log: (s: string) => void,
+): Promise<void> {
   const debs: string[] = [];
   for (const p of kernelPackages(spec, pkg)) debs.push(await cachedDeb(cache, p, log));
   await publishDir(dir, async (staging) => {
@@ -148,7 +198,10 @@ async function fetchAndUnpack(cache: string, spec: DebianKernelSpec, pkg: string
     for (const deb of debs) {
       log(`unpacking ${deb}`);
       await run(['dpkg-deb', '-x', deb, staging]);
-      packages.push({ name: await run(['dpkg-deb', '-f', deb, 'Package']), version: await run(['dpkg-deb', '-f', deb, 'Version']) });
+      packages.push({
+        name: await run(['dpkg-deb', '-f', deb, 'Package']),
+        version: await run(['dpkg-deb', '-f', deb, 'Version']),
+      });
     }
     // Bookworm ships modules under lib/, newer Debian under usr/lib/: normalise to lib/.
     if (!existsSync(join(staging, 'lib', 'modules')) && existsSync(join(staging, 'usr', 'lib', 'modules'))) {
@@ -157,15 +210,30 @@ async function fetchAndUnpack(cache: string, spec: DebianKernelSpec, pkg: string
     }
     const releases = readdirSync(join(staging, 'lib', 'modules'));
     const release = releases[0];
-    if (!release || releases.length !== 1) throw new InfraError(`${pkg}: expected one lib/modules/<release>, found ${releases.join(', ') || 'none'}`);
+    if (!release || releases.length !== 1)
+      throw new InfraError(`${pkg}: expected one lib/modules/<release>, found ${releases.join(', ') || 'none'}`);
     // 6.12 keeps vmlinuz and config in boot/; the split 7.x packages put them beside the modules.
     const inModules = (f: string) => join('lib', 'modules', release, f);
-    const vmlinuz = existsSync(join(staging, 'boot', `vmlinuz-${release}`)) ? join('boot', `vmlinuz-${release}`) : inModules('vmlinuz');
-    const config = existsSync(join(staging, 'boot', `config-${release}`)) ? join('boot', `config-${release}`) : inModules('config');
-    for (const f of [vmlinuz, config]) if (!existsSync(join(staging, f))) throw new InfraError(`${pkg}: ${f} is missing after unpacking ${debs.join(', ')}`);
+    const vmlinuz = existsSync(join(staging, 'boot', `vmlinuz-${release}`))
+      ? join('boot', `vmlinuz-${release}`)
+      : inModules('vmlinuz');
+    const config = existsSync(join(staging, 'boot', `config-${release}`))
+      ? join('boot', `config-${release}`)
+      : inModules('config');
+    for (const f of [vmlinuz, config])
+      if (!existsSync(join(staging, f)))
+        throw new InfraError(`${pkg}: ${f} is missing after unpacking ${debs.join(', ')}`);
     // The packages leave modules.dep to their postinst; make it here so modprobe works in the guest.
     await run(['depmod', '-b', staging, release]);
-    const meta: KernelMeta = { id: spec.id, package: pkg, packages, version: packages[0]!.version, release, vmlinuz, config };
+    const meta: KernelMeta = {
+      id: spec.id,
+      package: pkg,
+      packages,
+      version: packages[0]!.version,
+      release,
+      vmlinuz,
+      config,
+    };
     writeFileSync(join(staging, 'meta.json'), JSON.stringify(meta, null, 2));
   });
 }

@@ -19,7 +19,9 @@ export function configValue(config: KernelConfig, symbol: string): string {
   return config.get(symbol) ?? 'n';
 }
 
-/** Why each requirement is unmet; empty when the config satisfies all. 'y' is also met by... only 'y'; 'm' by y or m. */
+/**
+ * Why each requirement is unmet; empty when the config satisfies all. 'y' is also met by... only 'y'; 'm' by y or m.
+ */
 export function unmetRequirements(config: KernelConfig, required: Readonly<Record<string, string>>): string[] {
   const out: string[] = [];
   for (const [symbol, want] of Object.entries(required)) {
@@ -37,8 +39,16 @@ export function unmetRequirements(config: KernelConfig, required: Readonly<Recor
  */
 export function sshUnreachableReason(config: KernelConfig): string | undefined {
   const need: Array<[string, string[]]> = [
-    ['CONFIG_NET', ['y']], ['CONFIG_INET', ['y']], ['CONFIG_VIRTIO_PCI', ['y']], ['CONFIG_VIRTIO_NET', ['y', 'm']], ['CONFIG_BLK_DEV_INITRD', ['y']],
+    ['CONFIG_NET', ['y']],
+    ['CONFIG_INET', ['y']],
+    ['CONFIG_VIRTIO_PCI', ['y']],
+    ['CONFIG_VIRTIO_NET', ['y', 'm']],
+    ['CONFIG_BLK_DEV_INITRD', ['y']],
   ];
-  const missing = need.filter(([s, ok]) => !ok.includes(configValue(config, s))).map(([s]) => `${s}=${configValue(config, s)}`);
-  return missing.length ? `the kernel cannot be reached over SSH (${missing.join(', ')}): a console-only kernel` : undefined;
+  const missing = need
+    .filter(([s, ok]) => !ok.includes(configValue(config, s)))
+    .map(([s]) => `${s}=${configValue(config, s)}`);
+  return missing.length
+    ? `the kernel cannot be reached over SSH (${missing.join(', ')}): a console-only kernel`
+    : undefined;
 }

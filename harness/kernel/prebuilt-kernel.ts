@@ -17,7 +17,11 @@ export function bzImageRelease(buf: Buffer): string | undefined {
  * `--kernel PATH`: a prebuilt bzImage (or a kernel build directory holding arch/x86/boot/bzImage and
  * .config), with modules from `--modules DIR` (an INSTALL_MOD_PATH: DIR/lib/modules/<release>).
  */
-export function prebuiltKernel(path: string, modulesDir: string | undefined, configFile: string | undefined): KernelArtifact {
+export function prebuiltKernel(
+  path: string,
+  modulesDir: string | undefined,
+  configFile: string | undefined,
+): KernelArtifact {
   const p = resolve(path);
   if (!existsSync(p)) throw new UsageError(`--kernel ${path}: no such file or directory`);
   const isDir = statSync(p).isDirectory();
@@ -26,10 +30,20 @@ export function prebuiltKernel(path: string, modulesDir: string | undefined, con
   const release = bzImageRelease(readFileSync(vmlinuz));
   if (!release) throw new UsageError(`--kernel ${path}: not an x86 bzImage (no HdrS setup header)`);
   const configPath = configFile ? resolve(configFile) : isDir ? join(p, '.config') : join(dirname(p), '.config');
-  if (!existsSync(configPath)) throw new UsageError(`--kernel ${path}: no .config found (${configPath}); pass --kconfig FILE`);
+  if (!existsSync(configPath))
+    throw new UsageError(`--kernel ${path}: no .config found (${configPath}); pass --kconfig FILE`);
   const modulesRoot = modulesDir ? resolve(modulesDir) : dirname(vmlinuz);
   if (modulesDir && !existsSync(join(modulesRoot, 'lib', 'modules', release))) {
-    throw new UsageError(`--modules ${modulesDir}: no lib/modules/${release} in it (make modules_install INSTALL_MOD_PATH=${modulesDir})`);
+    throw new UsageError(
+      `--modules ${modulesDir}: no lib/modules/${release} in it (make modules_install INSTALL_MOD_PATH=${modulesDir})`,
+    );
   }
-  return { release, source: `prebuilt:${vmlinuz}`, vmlinuz, modulesRoot, configPath, config: parseKernelConfig(readFileSync(configPath, 'utf8')) };
+  return {
+    release,
+    source: `prebuilt:${vmlinuz}`,
+    vmlinuz,
+    modulesRoot,
+    configPath,
+    config: parseKernelConfig(readFileSync(configPath, 'utf8')),
+  };
 }

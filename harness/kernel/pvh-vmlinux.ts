@@ -1,4 +1,15 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { execa } from 'execa';
 import { join, resolve, sep } from 'node:path';
 import type { KernelConfig } from './kconfig.js';
@@ -42,7 +53,11 @@ export async function pvhPath(vmlinuz: string, cache: string): Promise<string> {
 }
 
 /** The image QEMU's -kernel gets: the PVH vmlinux where the kernel supports it, else the bzImage. */
-export async function bootableKernel(vmlinuz: string, config: KernelConfig, cache = cacheRoot()): Promise<{ path: string; pvh: boolean }> {
+export async function bootableKernel(
+  vmlinuz: string,
+  config: KernelConfig,
+  cache = cacheRoot(),
+): Promise<{ path: string; pvh: boolean }> {
   if (config.get('CONFIG_PVH') !== 'y') return { path: vmlinuz, pvh: false };
   const out = await pvhPath(vmlinuz, cache);
   if (out !== vmlinuz && existsSync(out)) return { path: out, pvh: true };
@@ -56,7 +71,12 @@ export async function bootableKernel(vmlinuz: string, config: KernelConfig, cach
     writeFileSync(compressed, bz.subarray(payload.offset));
     // The stream is followed by the bzImage's trailer, which decompressors report as trailing garbage:
     // their exit status says nothing, the ELF header below does.
-    await execa(tool!, [...args, compressed], { stdout: { file: tmp }, stderr: 'ignore', buffer: false, reject: false });
+    await execa(tool!, [...args, compressed], {
+      stdout: { file: tmp },
+      stderr: 'ignore',
+      buffer: false,
+      reject: false,
+    });
     const head = Buffer.alloc(4);
     const fd = openSync(tmp, 'r');
     readSync(fd, head, 0, 4, 0);

@@ -17,7 +17,10 @@ export type { HostConnection, Hypervisor } from './host-connection-types.js';
 
 /** The lab config: --lab-config / $LAB_CONFIG, else ~/.config/damon-lab/lab.yaml; none at all is an empty inventory. */
 export function loadLabConfig(file?: string): { config: LabConfig; file?: string } {
-  const path = file ?? process.env.LAB_CONFIG ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'damon-lab', 'lab.yaml');
+  const path =
+    file ??
+    process.env.LAB_CONFIG ??
+    join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'damon-lab', 'lab.yaml');
   if (!existsSync(path)) {
     if (file ?? process.env.LAB_CONFIG) throw new InputFileError(path, undefined, 'lab config not found');
     return { config: { hosts: [] } };
@@ -27,7 +30,12 @@ export function loadLabConfig(file?: string): { config: LabConfig; file?: string
 
 export function findHost(config: LabConfig, name: string, file?: string): HostSpec {
   const h = config.hosts.find((x) => x.name === name);
-  if (!h) throw new InputFileError(file ?? 'lab config', undefined, `no host '${name}' in the hosts inventory (known: ${config.hosts.map((x) => x.name).join(', ') || 'none'})`);
+  if (!h)
+    throw new InputFileError(
+      file ?? 'lab config',
+      undefined,
+      `no host '${name}' in the hosts inventory (known: ${config.hosts.map((x) => x.name).join(', ') || 'none'})`,
+    );
   return h;
 }
 
@@ -43,7 +51,10 @@ async function loadBinding(host: string): Promise<{ Hypervisor: new (o: { uri: s
   try {
     return (await import(LIBVIRT_PACKAGE)) as { Hypervisor: new (o: { uri: string }) => Hypervisor };
   } catch (e) {
-    throw new InfraError(`host ${host}: the libvirt backend needs the optional package @unraid/libvirt, which is not installed or not built (${(e as Error).message.split('\n')[0]})`, 'run `lab setup --libvirt` (installs libvirt-dev and builds the binding from source)');
+    throw new InfraError(
+      `host ${host}: the libvirt backend needs the optional package @unraid/libvirt, which is not installed or not built (${(e as Error).message.split('\n')[0]})`,
+      'run `lab setup --libvirt` (installs libvirt-dev and builds the binding from source)',
+    );
   }
 }
 
@@ -54,7 +65,10 @@ export async function connectHost(spec: HostSpec): Promise<HostConnection> {
   try {
     await hv.connectOpen();
   } catch (e) {
-    throw new InfraError(`host ${spec.name}: cannot connect to libvirt at ${spec.uri}: ${(e as Error).message}`, 'is libvirtd (and virtlogd) running there, and does the URI name a key that host accepts?');
+    throw new InfraError(
+      `host ${spec.name}: cannot connect to libvirt at ${spec.uri}: ${(e as Error).message}`,
+      'is libvirtd (and virtlogd) running there, and does the URI name a key that host accepts?',
+    );
   }
   let link: HostLink;
   try {
@@ -63,17 +77,30 @@ export async function connectHost(spec: HostSpec): Promise<HostConnection> {
     await hv.connectClose().catch(() => {});
     throw e;
   }
-  return { spec, hv, link, close: async () => { link.close(); await hv.connectClose().catch(() => {}); } };
+  return {
+    spec,
+    hv,
+    link,
+    close: async () => {
+      link.close();
+      await hv.connectClose().catch(() => {});
+    },
+  };
 }
 
 /** The doctor's host probes, run on the host at the other end of the link (the same pure reader). */
 export async function hostCapabilities(link: HostLink): Promise<HostCapabilities> {
   if (link.local) return probeHostCapabilities();
   const script = [
-    'cat /proc/cpuinfo', 'echo @@PMUS', 'ls /sys/bus/event_source/devices 2>/dev/null', 'echo @@MODULE',
-    'for m in kvm_amd kvm_intel; do [ -d /sys/module/$m ] && echo $m; done', 'echo @@PARAMS',
+    'cat /proc/cpuinfo',
+    'echo @@PMUS',
+    'ls /sys/bus/event_source/devices 2>/dev/null',
+    'echo @@MODULE',
+    'for m in kvm_amd kvm_intel; do [ -d /sys/module/$m ] && echo $m; done',
+    'echo @@PARAMS',
     'for m in kvm_amd kvm_intel; do for p in enable_mediated_pmu vnmi vibs; do f=/sys/module/$m/parameters/$p; [ -r $f ] && echo "$p=$(cat $f)"; done; done',
-    'f=/sys/module/kvm/parameters/enable_pmu; [ -r $f ] && echo "enable_pmu=$(cat $f)"', 'true',
+    'f=/sys/module/kvm/parameters/enable_pmu; [ -r $f ] && echo "enable_pmu=$(cat $f)"',
+    'true',
   ].join('; ');
   const r = await link.exec(['sh', '-c', script]);
   const [cpuinfo = '', pmus = '', module = '', params = ''] = r.stdout.split(/^@@(?:PMUS|MODULE|PARAMS)$/m);
@@ -83,7 +110,12 @@ export async function hostCapabilities(link: HostLink): Promise<HostCapabilities
     if (m) kvmParams[m[1]!] = m[2]!;
   }
   const mod = module.trim().split('\n')[0];
-  return readCapabilities(cpuinfo, pmus.trim().split('\n').filter(Boolean).sort(), kvmParams, mod === 'kvm_amd' || mod === 'kvm_intel' ? mod : undefined);
+  return readCapabilities(
+    cpuinfo,
+    pmus.trim().split('\n').filter(Boolean).sort(),
+    kvmParams,
+    mod === 'kvm_amd' || mod === 'kvm_intel' ? mod : undefined,
+  );
 }
 
 /**
@@ -95,7 +127,17 @@ async function probeHostKvm(conn: HostConnection, vmlinuz: string): Promise<{ us
   const { GuestSpecSchema } = await import('../schema/guest.js');
   let guest;
   try {
-    guest = await startLibvirtGuest({ guest: GuestSpecSchema.parse({ name: 'kvm-probe', cpus: 1, memory: 256 }), accel: 'kvm', qemu: '', kernel: vmlinuz, consoleOnly: true, extraCmdline: ['init=/lab-kvm-probe'] }, conn);
+    guest = await startLibvirtGuest(
+      {
+        guest: GuestSpecSchema.parse({ name: 'kvm-probe', cpus: 1, memory: 256 }),
+        accel: 'kvm',
+        qemu: '',
+        kernel: vmlinuz,
+        consoleOnly: true,
+        extraCmdline: ['init=/lab-kvm-probe'],
+      },
+      conn,
+    );
   } catch (e) {
     return { usable: false, reason: `a kvm domain would not start: ${(e as Error).message.split('\n')[0]}` };
   }
@@ -133,7 +175,8 @@ export async function probeHost(conn: HostConnection, cache: string, probeKernel
   if (conn.spec.accel !== 'tcg') {
     const v = await probeHostKvm(conn, probeKernel);
     if (v.usable) [accel, accelReason] = ['kvm', v.reason];
-    else if (conn.spec.accel === 'kvm') throw new InfraError(`host ${conn.spec.name} says accel: kvm, but KVM is unusable there: ${v.reason}`);
+    else if (conn.spec.accel === 'kvm')
+      throw new InfraError(`host ${conn.spec.name} says accel: kvm, but KVM is unusable there: ${v.reason}`);
     else accelReason = `KVM unusable on ${conn.spec.name}: ${v.reason}`;
   }
   const host = { accel, accelReason, capabilities };

@@ -39,7 +39,8 @@ export interface HostLink {
 /** This machine: commands run here, files are used where they are, ports are dialled directly. */
 export function localLink(name: string): HostLink {
   return {
-    name, local: true,
+    name,
+    local: true,
     async exec(argv) {
       const r = await execa(argv[0]!, argv.slice(1), { reject: false });
       return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
@@ -85,7 +86,8 @@ const contentName = (hash: string, localPath: string) => `${hash.slice(0, 16)}-$
  */
 export function privateDirProblem(statLine: string, uid: string): string | undefined {
   const [owner, mode] = statLine.trim().split(/\s+/);
-  if (owner === undefined || mode === undefined || !/^[0-7]{3,4}$/.test(mode)) return `cannot read its owner and mode (${statLine.trim() || 'nothing'})`;
+  if (owner === undefined || mode === undefined || !/^[0-7]{3,4}$/.test(mode))
+    return `cannot read its owner and mode (${statLine.trim() || 'nothing'})`;
   if (owner !== uid.trim()) return `it belongs to uid ${owner}, not to the SSH user (uid ${uid.trim()})`;
   if ((parseInt(mode, 8) & 0o077) !== 0) return `its mode is ${mode}: not closed to other users (want 700)`;
   return undefined;
@@ -97,18 +99,33 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
   const target = uri.ssh!;
   // A key file named by the URI, or the user's ssh-agent (keys with passphrases live there).
   const agent = process.env.SSH_AUTH_SOCK;
-  if (target.keyfile ? !existsSync(target.keyfile) : !agent) throw new InfraError(`host ${name}: its URI needs keyfile= naming a readable private key, or an ssh-agent (SSH_AUTH_SOCK) holding one (${uri.uri})`);
+  if (target.keyfile ? !existsSync(target.keyfile) : !agent)
+    throw new InfraError(
+      `host ${name}: its URI needs keyfile= naming a readable private key, or an ssh-agent (SSH_AUTH_SOCK) holding one (${uri.uri})`,
+    );
   const { Client } = (await import('ssh2')).default;
   const client: ssh2.Client = await new Promise((resolve, reject) => {
     const c = new Client();
     c.once('ready', () => resolve(c));
-    c.once('error', (e) => reject(new InfraError(`host ${name}: SSH to ${target.user}@${target.host}:${target.port} failed: ${e.message}`)));
-    // The host key is checked as ssh would: against known_hosts= of the URI (or ~/.ssh/known_hosts), unless no_verify=1.
+    c.once('error', (e) =>
+      reject(new InfraError(`host ${name}: SSH to ${target.user}@${target.host}:${target.port} failed: ${e.message}`)),
+    );
+    // The host key is checked as ssh would: against known_hosts= of the URI (or ~/.ssh/known_hosts), unless
+    // no_verify=1.
     const knownHosts = target.knownHosts ?? join(homedir(), '.ssh', 'known_hosts');
-    const hostVerifier = (key: Buffer) => target.noVerify === true || (existsSync(knownHosts) && knownHostKey(readFileSync(knownHosts, 'utf8'), target.host, target.port, key.toString('base64')));
+    const hostVerifier = (key: Buffer) =>
+      target.noVerify === true ||
+      (existsSync(knownHosts) &&
+        knownHostKey(readFileSync(knownHosts, 'utf8'), target.host, target.port, key.toString('base64')));
     c.connect({
-      host: target.host, port: target.port, username: target.user, readyTimeout: timeoutMs, keepaliveInterval: 5000, hostVerifier,
-      ...(target.keyfile ? { privateKey: readFileSync(target.keyfile) } : {}), ...(agent ? { agent } : {}),
+      host: target.host,
+      port: target.port,
+      username: target.user,
+      readyTimeout: timeoutMs,
+      keepaliveInterval: 5000,
+      hostVerifier,
+      ...(target.keyfile ? { privateKey: readFileSync(target.keyfile) } : {}),
+      ...(agent ? { agent } : {}),
     });
     c.setNoDelay(true); // small request/answer messages: no Nagle wait on each (see GuestSsh.connect)
   });
@@ -118,20 +135,31 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
         if (err) return reject(new InfraError(`host ${name}: exec failed: ${err.message}`));
         let stdout = '';
         let stderr = '';
-        stream.on('data', (d: Buffer) => { stdout += d.toString(); });
-        stream.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+        stream.on('data', (d: Buffer) => {
+          stdout += d.toString();
+        });
+        stream.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
         stream.on('close', (code: number | null) => resolve({ code: code ?? -1, stdout, stderr }));
       });
     });
   return {
-    name, local: false,
+    name,
+    local: false,
     exec: (argv) => run(argv.map(shq).join(' ')),
     async privateDir(wanted) {
       const dir = wanted ?? `${(await run('printf %s "$HOME"')).stdout.trim() || '/root'}/.cache/damon-lab`;
-      const r = await run(`mkdir -p -m 0700 ${shq(dir)} && chmod 0700 ${shq(dir)} 2>/dev/null; stat -c '%u %a' ${shq(dir)} && id -u`);
+      const r = await run(
+        `mkdir -p -m 0700 ${shq(dir)} && chmod 0700 ${shq(dir)} 2>/dev/null; stat -c '%u %a' ${shq(dir)} && id -u`,
+      );
       const [statLine = '', uid = ''] = r.stdout.trim().split('\n');
       const problem = r.code === 0 ? privateDirProblem(statLine, uid) : `cannot create it: ${r.stderr.trim()}`;
-      if (problem) throw new InfraError(`host ${name}: the lab's folder ${dir} is not safe: ${problem}`, 'give the host a workdir: the SSH user owns alone (lab config hosts[].workdir), or fix its owner and mode');
+      if (problem)
+        throw new InfraError(
+          `host ${name}: the lab's folder ${dir} is not safe: ${problem}`,
+          'give the host a workdir: the SSH user owns alone (lab config hosts[].workdir), or fix its owner and mode',
+        );
       return dir;
     },
     async put(localPath, dir) {
@@ -159,7 +187,8 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
     async follow(remotePath, localPath) {
       const out = createWriteStream(localPath, { flags: 'a' });
       const stream = await new Promise<ssh2.ClientChannel>((resolve, reject) =>
-        client.exec(`exec tail -c +1 -F ${shq(remotePath)} 2>/dev/null`, (err, s) => (err ? reject(err) : resolve(s))));
+        client.exec(`exec tail -c +1 -F ${shq(remotePath)} 2>/dev/null`, (err, s) => (err ? reject(err) : resolve(s))),
+      );
       stream.pipe(out);
       return () => {
         stream.close();
@@ -167,7 +196,9 @@ export async function sshLink(name: string, uri: LibvirtUri, timeoutMs = 15000):
       };
     },
     dial(port) {
-      return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, s) => (err ? reject(err) : resolve(s))));
+      return new Promise((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 0, '127.0.0.1', port, (err, s) => (err ? reject(err) : resolve(s))),
+      );
     },
     close() {
       client.end();

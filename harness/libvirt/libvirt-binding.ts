@@ -8,7 +8,10 @@ const PACKAGE = '@unraid/libvirt';
 
 /** Whether the native binding loads (in a child: a failed ESM import is remembered for the process). */
 async function bindingLoads(): Promise<boolean> {
-  const r = await execa('node', ['--input-type=module', '-e', `await import('${PACKAGE}')`], { cwd: repoRoot(), reject: false });
+  const r = await execa('node', ['--input-type=module', '-e', `await import('${PACKAGE}')`], {
+    cwd: repoRoot(),
+    reject: false,
+  });
   return r.exitCode === 0;
 }
 
@@ -21,7 +24,9 @@ async function bindingLoads(): Promise<boolean> {
 export async function ensureLibvirtBinding(log: (line: string) => void): Promise<string> {
   if (await bindingLoads()) return 'present';
   const root = repoRoot();
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    optionalDependencies?: Record<string, string>;
+  };
   const version = pkg.optionalDependencies?.[PACKAGE];
   if (!version) throw new InfraError(`package.json names no ${PACKAGE} in optionalDependencies`);
   const env = { ...process.env, npm_config_build_from_source: 'true' };
@@ -32,7 +37,10 @@ export async function ensureLibvirtBinding(log: (line: string) => void): Promise
     : ['install', '--no-save', '--no-audit', '--no-fund', '--foreground-scripts', `${PACKAGE}@${version}`];
   const r = await execa('npm', argv, { cwd: root, env, reject: false, all: true });
   if (r.exitCode !== 0 || !(await bindingLoads())) {
-    throw new InfraError(`cannot build ${PACKAGE}@${version}: npm ${argv.join(' ')} exited ${r.exitCode}`, String(r.all).split('\n').slice(-20).join('\n'));
+    throw new InfraError(
+      `cannot build ${PACKAGE}@${version}: npm ${argv.join(' ')} exited ${r.exitCode}`,
+      String(r.all).split('\n').slice(-20).join('\n'),
+    );
   }
   return 'built from source';
 }

@@ -27,10 +27,16 @@ export function parseLibvirtUri(uri: string): LibvirtUri {
   const keyfile = params.get('keyfile') ?? undefined;
   const knownHosts = params.get('known_hosts') ?? undefined;
   return {
-    uri, driver: 'qemu', path: path as LibvirtUri['path'],
+    uri,
+    driver: 'qemu',
+    path: path as LibvirtUri['path'],
     ssh: {
-      user: a[1] ?? 'root', host: a[2]!.replace(/^\[|\]$/g, ''), port: a[3] ? Number(a[3]) : 22,
-      ...(keyfile ? { keyfile } : {}), ...(knownHosts ? { knownHosts } : {}), ...(params.get('no_verify') === '1' ? { noVerify: true } : {}),
+      user: a[1] ?? 'root',
+      host: a[2]!.replace(/^\[|\]$/g, ''),
+      port: a[3] ? Number(a[3]) : 22,
+      ...(keyfile ? { keyfile } : {}),
+      ...(knownHosts ? { knownHosts } : {}),
+      ...(params.get('no_verify') === '1' ? { noVerify: true } : {}),
     },
   };
 }

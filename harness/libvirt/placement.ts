@@ -22,7 +22,15 @@ export type Placement = { host: string } | { skip: string };
 /** Pure: why a host cannot run the cell (one reason per unmet requirement), empty when it can. */
 export function hostUnmet(cell: CellNeeds, host: ProbedHost): string[] {
   return cell.requires
-    .map((r) => unmetReason(r, { accel: host.accel, accelReason: host.accelReason, host: host.capabilities, guestPmu: cell.guest.pmu, guestNumaNodes: cell.guest.numa?.length ?? 1 }))
+    .map((r) =>
+      unmetReason(r, {
+        accel: host.accel,
+        accelReason: host.accelReason,
+        host: host.capabilities,
+        guestPmu: cell.guest.pmu,
+        guestNumaNodes: cell.guest.numa?.length ?? 1,
+      }),
+    )
     .filter((x): x is string => x !== undefined);
 }
 
@@ -38,10 +46,16 @@ export function placeCells(cells: readonly CellNeeds[], hosts: readonly ProbedHo
     const eligible = hosts.filter((h) => hostUnmet(cell, h).length === 0);
     if (!eligible.length) {
       const why = hosts.map((h) => `${h.spec.name}: ${hostUnmet(cell, h).join('; ')}`);
-      out.set(cell.id, { skip: hosts.length ? `no host meets requires: ${cell.requires.join(', ')} (${why.join(' | ')})` : 'no hosts in the lab config' });
+      out.set(cell.id, {
+        skip: hosts.length
+          ? `no host meets requires: ${cell.requires.join(', ')} (${why.join(' | ')})`
+          : 'no hosts in the lab config',
+      });
       continue;
     }
-    const best = eligible.reduce((a, b) => (load.get(b.spec.name)! / b.spec.max_guests < load.get(a.spec.name)! / a.spec.max_guests ? b : a));
+    const best = eligible.reduce((a, b) =>
+      load.get(b.spec.name)! / b.spec.max_guests < load.get(a.spec.name)! / a.spec.max_guests ? b : a,
+    );
     load.set(best.spec.name, load.get(best.spec.name)! + 1);
     out.set(cell.id, { host: best.spec.name });
   }

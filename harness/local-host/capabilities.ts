@@ -14,7 +14,12 @@ export interface HostCapabilities {
 }
 
 /** Pure: the host facts from the text of /proc/cpuinfo and the listed sysfs values. */
-export function readCapabilities(cpuinfo: string, pmus: string[], kvmParams: Record<string, string | undefined>, kvmModule: HostCapabilities['kvm']['module']): HostCapabilities {
+export function readCapabilities(
+  cpuinfo: string,
+  pmus: string[],
+  kvmParams: Record<string, string | undefined>,
+  kvmModule: HostCapabilities['kvm']['module'],
+): HostCapabilities {
   const vendorId = /^vendor_id\s*:\s*(\S+)/m.exec(cpuinfo)?.[1] ?? '';
   const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? '').split(/\s+/));
   const yes = (v: string | undefined) => (v === undefined ? undefined : /^(Y|y|1)$/.test(v.trim()));
@@ -41,9 +46,14 @@ export function probeHostCapabilities(): HostCapabilities {
   const cpuinfo = read('/proc/cpuinfo') ?? '';
   const pmuDir = '/sys/bus/event_source/devices';
   const pmus = existsSync(pmuDir) ? readdirSync(pmuDir).sort() : [];
-  const module = existsSync('/sys/module/kvm_amd') ? 'kvm_amd' : existsSync('/sys/module/kvm_intel') ? 'kvm_intel' : undefined;
+  const module = existsSync('/sys/module/kvm_amd')
+    ? 'kvm_amd'
+    : existsSync('/sys/module/kvm_intel')
+      ? 'kvm_intel'
+      : undefined;
   const params: Record<string, string | undefined> = {};
-  if (module) for (const p of ['enable_mediated_pmu', 'vnmi', 'vibs']) params[p] = read(`/sys/module/${module}/parameters/${p}`);
+  if (module)
+    for (const p of ['enable_mediated_pmu', 'vnmi', 'vibs']) params[p] = read(`/sys/module/${module}/parameters/${p}`);
   params.enable_pmu = read('/sys/module/kvm/parameters/enable_pmu');
   return readCapabilities(cpuinfo, pmus, params, module);
 }
@@ -65,14 +75,16 @@ export function unmetReason(req: Requirement, c: RequirementContext): string | u
     case 'kvm':
       return c.accel === 'kvm' ? undefined : `needs KVM; this run uses TCG (${c.accelReason})`;
     case 'vpmu':
-      if (c.accel !== 'kvm') return `needs a virtual PMU, which only KVM guests have; this run uses TCG (${c.accelReason})`;
+      if (c.accel !== 'kvm')
+        return `needs a virtual PMU, which only KVM guests have; this run uses TCG (${c.accelReason})`;
       if (c.guestPmu === 'none') return 'needs a virtual PMU; the guest spec says pmu: none';
       if (c.host.kvm.enablePmu === false) return 'needs a virtual PMU; the host has kvm.enable_pmu=N';
       return undefined;
     case 'mediated_vpmu':
       if (c.accel !== 'kvm') return `needs KVM's mediated vPMU; this run uses TCG (${c.accelReason})`;
       if (c.guestPmu !== 'mediated') return `needs pmu: mediated in the guest spec (it says ${c.guestPmu})`;
-      if (!c.host.kvm.mediatedPmu) return `needs ${c.host.kvm.module ?? 'kvm_intel/kvm_amd'}.enable_mediated_pmu=Y on the host (a Linux 7.0+ host kernel); ${c.host.kvm.mediatedPmu === false ? 'it is N' : 'the parameter does not exist'}`;
+      if (!c.host.kvm.mediatedPmu)
+        return `needs ${c.host.kvm.module ?? 'kvm_intel/kvm_amd'}.enable_mediated_pmu=Y on the host (a Linux 7.0+ host kernel); ${c.host.kvm.mediatedPmu === false ? 'it is N' : 'the parameter does not exist'}`;
       return undefined;
     case 'amd_ibs':
       if (c.host.vendor !== 'AMD') return `needs an AMD CPU with IBS; the host CPU is ${c.host.vendor}`;
@@ -81,11 +93,14 @@ export function unmetReason(req: Requirement, c: RequirementContext): string | u
     case 'guest_ibs': {
       const host = unmetReason('amd_ibs', c);
       if (host) return host;
-      if (c.accel !== 'kvm') return `needs IBS in the guest, which only KVM can pass through; this run uses TCG (${c.accelReason})`;
+      if (c.accel !== 'kvm')
+        return `needs IBS in the guest, which only KVM can pass through; this run uses TCG (${c.accelReason})`;
       if (!c.host.kvm.vibs) return 'needs kvm_amd.vibs=Y on the host to give guests IBS';
       return undefined;
     }
     case 'numa':
-      return c.guestNumaNodes >= 2 ? undefined : `needs a guest with at least 2 NUMA nodes; this guest has ${c.guestNumaNodes}`;
+      return c.guestNumaNodes >= 2
+        ? undefined
+        : `needs a guest with at least 2 NUMA nodes; this guest has ${c.guestNumaNodes}`;
   }
 }

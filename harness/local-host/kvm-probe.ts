@@ -27,19 +27,50 @@ export function judgeKvmProbe(output: string, timedOut: boolean): { usable: bool
     return { usable: true, reason: 'a test boot of the guest kernel reached userspace hand-off under KVM' };
   }
   if (timedOut) return { usable: false, reason: 'a test boot under KVM printed nothing useful before the timeout' };
-  return { usable: false, reason: `a test boot under KVM ended early: ${output.trim().split('\n').slice(-1)[0] ?? ''}` };
+  return {
+    usable: false,
+    reason: `a test boot under KVM ended early: ${output.trim().split('\n').slice(-1)[0] ?? ''}`,
+  };
 }
 
 /** Boots the given kernel under KVM with no root filesystem and judges the result. */
 export async function probeKvm(qemu: string, vmlinuz: string, timeoutMs = 15000): Promise<KvmVerdict> {
-  if (!existsSync('/dev/kvm')) return { present: false, usable: false, reason: '/dev/kvm does not exist (no KVM module, or not exposed to this machine)' };
+  if (!existsSync('/dev/kvm'))
+    return {
+      present: false,
+      usable: false,
+      reason: '/dev/kvm does not exist (no KVM module, or not exposed to this machine)',
+    };
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
-    return { present: true, usable: false, reason: '/dev/kvm is not readable and writable by this user (add it to group kvm)' };
+    return {
+      present: true,
+      usable: false,
+      reason: '/dev/kvm is not readable and writable by this user (add it to group kvm)',
+    };
   }
-  const argv = ['-accel', 'kvm', '-cpu', 'host', '-m', '256', '-smp', '1', '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-serial', 'stdio', '-kernel', vmlinuz, '-append', 'console=ttyS0 panic=-1 init=/lab-kvm-probe'];
+  const argv = [
+    '-accel',
+    'kvm',
+    '-cpu',
+    'host',
+    '-m',
+    '256',
+    '-smp',
+    '1',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-serial',
+    'stdio',
+    '-kernel',
+    vmlinuz,
+    '-append',
+    'console=ttyS0 panic=-1 init=/lab-kvm-probe',
+  ];
   const [file, ...args] = dieWithParent([qemu, ...argv]);
   const child = execa(file, args, { reject: false, all: true, stdin: 'ignore', timeout: timeoutMs });
   if (child.pid) trackChild(child.pid, 'qemu kvm probe');
@@ -63,8 +94,15 @@ export async function probeKvm(qemu: string, vmlinuz: string, timeoutMs = 15000)
  * The probe boots a kernel, so its answer is cached per host boot (KVM usability changes with the host,
  * not between runs), per QEMU binary version and per probe kernel.
  */
-export async function cachedKvmVerdict(cache: string, qemu: string, qemuVersion: string, vmlinuz: string): Promise<KvmVerdict & { cached: boolean }> {
-  const bootId = existsSync('/proc/sys/kernel/random/boot_id') ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() : 'unknown';
+export async function cachedKvmVerdict(
+  cache: string,
+  qemu: string,
+  qemuVersion: string,
+  vmlinuz: string,
+): Promise<KvmVerdict & { cached: boolean }> {
+  const bootId = existsSync('/proc/sys/kernel/random/boot_id')
+    ? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+    : 'unknown';
   const dir = join(cache, 'probes');
   const file = join(dir, 'kvm.json');
   const key = `${bootId}|${qemuVersion}|${vmlinuz}`;

@@ -12,7 +12,10 @@ export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'xz-utils', why: 'decompresses Debian kernel modules for busybox modprobe' },
   { name: 'zstd', why: 'unpacks the vmlinux from a zstd bzImage for fast PVH boots' },
   { name: 'util-linux', why: 'setpriv: QEMU is started so that it dies with the lab' },
-  { name: 'debian-archive-keyring', why: "the lab's own apt checks the signatures of sid's and experimental's kernels" },
+  {
+    name: 'debian-archive-keyring',
+    why: "the lab's own apt checks the signatures of sid's and experimental's kernels",
+  },
 ];
 
 /** What kernel builds from source need on top of REQUIRED_PACKAGES (installed on the first `lab build`). */
@@ -36,7 +39,10 @@ export const ROOTFS_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'openssh-client', why: 'ssh-keygen makes the image host key' },
 ];
 
-/** The optional libvirt backend (lab setup --libvirt): the daemons, the headers the binding builds against, ssh for remote hosts. */
+/**
+ * The optional libvirt backend (lab setup --libvirt): the daemons, the headers the binding builds against, ssh for
+ * remote hosts.
+ */
 export const LIBVIRT_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'libvirt-daemon-system', why: 'libvirtd and virtlogd, for libvirt hosts (and the tests, which start them)' },
   { name: 'libvirt-dev', why: 'headers and pkg-config for building @unraid/libvirt from source' },
@@ -61,11 +67,17 @@ export async function queryMissing(wanted: readonly string[]): Promise<string[]>
 }
 
 /** Installs what is missing with apt-get (root only); returns what it installed. */
-export async function ensurePackages(wanted: readonly string[], log: (line: string) => void = () => {}): Promise<string[]> {
+export async function ensurePackages(
+  wanted: readonly string[],
+  log: (line: string) => void = () => {},
+): Promise<string[]> {
   const missing = await queryMissing(wanted);
   if (missing.length === 0) return [];
   if (process.getuid?.() !== 0) {
-    throw new InfraError(`missing Debian packages: ${missing.join(' ')}`, `install them as root: apt-get install ${missing.join(' ')}`);
+    throw new InfraError(
+      `missing Debian packages: ${missing.join(' ')}`,
+      `install them as root: apt-get install ${missing.join(' ')}`,
+    );
   }
   log(`installing ${missing.join(' ')} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -76,6 +88,7 @@ export async function ensurePackages(wanted: readonly string[], log: (line: stri
     await run(['apt-get', 'update', '-q'], { env });
     r = await attempt();
   }
-  if (!r.ok) throw new InfraError(`apt-get install ${missing.join(' ')} failed`, r.stderr.split('\n').slice(-10).join('\n'));
+  if (!r.ok)
+    throw new InfraError(`apt-get install ${missing.join(' ')} failed`, r.stderr.split('\n').slice(-10).join('\n'));
   return missing;
 }

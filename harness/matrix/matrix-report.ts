@@ -5,7 +5,16 @@ import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixPlan } from './plan.js';
 import type { CellResult, MatrixSummary } from './matrix-record.js';
 
-const COLOURS: Record<string, string> = { PASS: '#2e7d32', DONE: '#558b2f', SKIP: '#757575', MISS: '#ef6c00', ERROR: '#c62828', FAIL: '#b71c1c', TIMEOUT: '#6a1b9a', 'NOT-RUN': '#bdbdbd' };
+const COLOURS: Record<string, string> = {
+  PASS: '#2e7d32',
+  DONE: '#558b2f',
+  SKIP: '#757575',
+  MISS: '#ef6c00',
+  ERROR: '#c62828',
+  FAIL: '#b71c1c',
+  TIMEOUT: '#6a1b9a',
+  'NOT-RUN': '#bdbdbd',
+};
 
 /** Pure: the cell table, rows kernels, columns guest × suite, each cell coloured by status and linked to its report. */
 export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
@@ -16,12 +25,23 @@ export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
   const rows = plan.kernels
     .map((k) => {
       const kr = s.kernels.find((x) => x.id === k.id);
-      const build = kr ? (kr.ok ? `${kr.release ?? 'stock'}${kr.cached ? ', cached' : kr.seconds ? `, built in ${kr.seconds} s` : ''}` : `<b>build failed</b><pre>${esc((kr.error ?? '').slice(0, 1500))}</pre>`) : 'not built yet';
-      const tds = guests.map((g) => suites.map((x) => cellTd(s.cells.find((c) => c.kernel === k.id && c.guest === g && c.suite === x))).join('')).join('');
+      const build = kr
+        ? kr.ok
+          ? `${kr.release ?? 'stock'}${kr.cached ? ', cached' : kr.seconds ? `, built in ${kr.seconds} s` : ''}`
+          : `<b>build failed</b><pre>${esc((kr.error ?? '').slice(0, 1500))}</pre>`
+        : 'not built yet';
+      const tds = guests
+        .map((g) =>
+          suites.map((x) => cellTd(s.cells.find((c) => c.kernel === k.id && c.guest === g && c.suite === x))).join(''),
+        )
+        .join('');
       return `<tr><th>${esc(k.id)}<br><small>${build}</small></th>${tds}</tr>`;
     })
     .join('\n');
-  const regressions = s.cells.filter((c) => c.newFailures?.length).map((c) => `<h3>${esc(c.id)}</h3><ul>${c.newFailures!.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`).join('\n');
+  const regressions = s.cells
+    .filter((c) => c.newFailures?.length)
+    .map((c) => `<h3>${esc(c.id)}</h3><ul>${c.newFailures!.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>damon-lab matrix ${esc(s.name)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left}
@@ -45,9 +65,16 @@ export function renderAgainstBaseline(s: MatrixSummary): string {
   if (!s.baselineKernel) return '';
   const cells = s.againstBaseline ?? [];
   const rows = cells.flatMap((c) => {
-    const changes = [...c.newFailures.map((x) => `new failure ${x.path}: ${x.before} → ${x.after}`), ...c.fixes.map((x) => `fixed ${x.path}: ${x.before} → ${x.after}`), ...c.otherChanges.map((x) => `${x.path}: ${x.before} → ${x.after}`)];
+    const changes = [
+      ...c.newFailures.map((x) => `new failure ${x.path}: ${x.before} → ${x.after}`),
+      ...c.fixes.map((x) => `fixed ${x.path}: ${x.before} → ${x.after}`),
+      ...c.otherChanges.map((x) => `${x.path}: ${x.before} → ${x.after}`),
+    ];
     const head = `<tr><th colspan="6">${esc(c.id)} <small>against ${esc(c.baselineId)}${changes.length ? `; ${esc(changes.join('; '))}` : '; same statuses'}</small></th></tr>`;
-    const metrics = c.metrics.map((m) => `<tr><td>${esc(m.test)}</td><td>${esc(m.name)}</td><td>${num(m.baseline)} ${esc(m.unit)}</td><td>${num(m.value)} ${esc(m.unit)}</td><td>${m.delta >= 0 ? '+' : ''}${num(m.delta)}</td><td>${m.ratio === undefined ? '' : `×${m.ratio.toFixed(2)}`}</td></tr>`);
+    const metrics = c.metrics.map(
+      (m) =>
+        `<tr><td>${esc(m.test)}</td><td>${esc(m.name)}</td><td>${num(m.baseline)} ${esc(m.unit)}</td><td>${num(m.value)} ${esc(m.unit)}</td><td>${m.delta >= 0 ? '+' : ''}${num(m.delta)}</td><td>${m.ratio === undefined ? '' : `×${m.ratio.toFixed(2)}`}</td></tr>`,
+    );
     return [head, ...metrics];
   });
   return `<h2>Against the baseline kernel ${esc(s.baselineKernel)}</h2>
@@ -57,7 +84,9 @@ ${rows.length ? `<table><tr><th>test</th><th>metric</th><th>${esc(s.baselineKern
 
 function cellTd(c: CellResult | undefined): string {
   if (!c) return '<td></td>';
-  const counts = c.counts ? `${c.counts.PASS} pass${c.counts.FAIL ? `, ${c.counts.FAIL} fail` : ''}${c.counts.SKIP ? `, ${c.counts.SKIP} skip` : ''}` : '';
+  const counts = c.counts
+    ? `${c.counts.PASS} pass${c.counts.FAIL ? `, ${c.counts.FAIL} fail` : ''}${c.counts.SKIP ? `, ${c.counts.SKIP} skip` : ''}`
+    : '';
   const label = c.report ? `<a href="${esc(c.report)}/report.html">${esc(c.status)}</a>` : esc(c.status);
   const title = c.reason ? ` title="${esc(c.reason)}"` : '';
   const regress = c.newFailures?.length ? `<br><small>${c.newFailures.length} new failure(s)</small>` : '';
@@ -79,16 +108,33 @@ export interface KernelDamon {
 /** Pure: per kernel, what the probes of its cells found (the union over its cells). */
 export function damonByKernel(cells: ReadonlyArray<{ kernel: string; summary: RunSummary }>): KernelDamon[] {
   const by = new Map<string, KernelDamon>();
-  const add = (list: string[], more: readonly string[]) => { for (const x of more) if (!list.includes(x)) list.push(x); };
+  const add = (list: string[], more: readonly string[]) => {
+    for (const x of more) if (!list.includes(x)) list.push(x);
+  };
   for (const { kernel, summary } of cells) {
     const d = summary.damon;
     if (!d) continue;
-    const k = by.get(kernel) ?? { kernel, goalMetrics: [], features: [], goalTuners: [], probeFilterTypes: [], inKernelUsers: [] };
+    const k = by.get(kernel) ?? {
+      kernel,
+      goalMetrics: [],
+      features: [],
+      goalTuners: [],
+      probeFilterTypes: [],
+      inKernelUsers: [],
+    };
     if (summary.kernel?.release) k.release = summary.kernel.release;
-    add(k.inKernelUsers, d.inKernelUsers.map((u) => `${u.name}${u.enabledAtBoot ? ' (on at boot)' : ''}`));
+    add(
+      k.inKernelUsers,
+      d.inKernelUsers.map((u) => `${u.name}${u.enabledAtBoot ? ' (on at boot)' : ''}`),
+    );
     if (d.probe) {
       add(k.goalMetrics, d.probe.goalMetrics);
-      add(k.features, Object.entries(d.probe.features).filter(([, v]) => v).map(([f]) => f));
+      add(
+        k.features,
+        Object.entries(d.probe.features)
+          .filter(([, v]) => v)
+          .map(([f]) => f),
+      );
       add(k.goalTuners, d.probe.goalTuners);
       add(k.probeFilterTypes, d.probe.probeFilterTypes);
     }
@@ -110,10 +156,15 @@ ${rows.map((k) => `<tr><th>${esc(k.kernel)}${k.release ? `<br><small>${esc(k.rel
 export function writeMatrixReport(dir: string, s: MatrixSummary, plan: MatrixPlan): void {
   const runs = s.cells.flatMap((c) => {
     const f = c.report ? join(dir, c.report, 'summary.json') : undefined;
-    return f && existsSync(f) ? [{ name: c.id, kernel: c.kernel, summary: JSON.parse(readFileSync(f, 'utf8')) as RunSummary }] : [];
+    return f && existsSync(f)
+      ? [{ name: c.id, kernel: c.kernel, summary: JSON.parse(readFileSync(f, 'utf8')) as RunSummary }]
+      : [];
   });
   const damon = damonByKernel(runs);
   writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, damonByKernel: damon }, null, 2) + '\n');
   writeFileSync(join(dir, 'junit.xml'), renderJunitSuites(runs));
-  writeFileSync(join(dir, 'index.html'), renderMatrixHtml(s, plan).replace('</body>', `${renderDamonTable(damon)}\n</body>`));
+  writeFileSync(
+    join(dir, 'index.html'),
+    renderMatrixHtml(s, plan).replace('</body>', `${renderDamonTable(damon)}\n</body>`),
+  );
 }

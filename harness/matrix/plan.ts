@@ -33,7 +33,9 @@ export function kernelId(k: KernelAxisSpec): string {
 
 type Match = { kernel?: string | undefined; guest?: string | undefined; suite?: string | undefined };
 const matches = (m: Match, c: { kernel: string; guest: string; suite: string }) =>
-  (m.kernel === undefined || m.kernel === c.kernel) && (m.guest === undefined || m.guest === c.guest) && (m.suite === undefined || m.suite === c.suite);
+  (m.kernel === undefined || m.kernel === c.kernel) &&
+  (m.guest === undefined || m.guest === c.guest) &&
+  (m.suite === undefined || m.suite === c.suite);
 
 /**
  * Pure: the cells of a matrix, in a stable order (kernels, then guests, then suites, as written; included
@@ -45,23 +47,37 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
   for (const k of spec.kernels) {
     const id = kernelId(k);
     if (kernels.has(id)) throw new Error(`kernels: '${id}' is listed twice`);
-    kernels.set(id, typeof k === 'string' ? { id, debian: k, configs: [] } : { id, series: k.series, configs: k.configs });
+    kernels.set(
+      id,
+      typeof k === 'string' ? { id, debian: k, configs: [] } : { id, series: k.series, configs: k.configs },
+    );
   }
-  if (spec.baseline !== undefined && !kernels.has(spec.baseline)) throw new Error(`baseline: '${spec.baseline}' is not one of the matrix's kernels (${[...kernels.keys()].join(', ')})`);
+  if (spec.baseline !== undefined && !kernels.has(spec.baseline))
+    throw new Error(
+      `baseline: '${spec.baseline}' is not one of the matrix's kernels (${[...kernels.keys()].join(', ')})`,
+    );
   const known = { kernel: new Set(kernels.keys()), guest: new Set(spec.guests), suite: new Set(spec.suites) };
   for (const [i, rule] of spec.exclude.entries()) {
     for (const axis of ['kernel', 'guest', 'suite'] as const) {
       const v = rule[axis];
-      if (v !== undefined && !known[axis].has(v)) throw new Error(`exclude[${i}].${axis}: '${v}' is not one of the matrix's ${axis}s (${[...known[axis]].join(', ')})`);
+      if (v !== undefined && !known[axis].has(v))
+        throw new Error(
+          `exclude[${i}].${axis}: '${v}' is not one of the matrix's ${axis}s (${[...known[axis]].join(', ')})`,
+        );
     }
   }
   for (const [i, inc] of spec.include.entries()) {
-    if (!kernels.has(inc.kernel)) throw new Error(`include[${i}].kernel: '${inc.kernel}' is not one of the matrix's kernels (${[...kernels.keys()].join(', ')})`);
+    if (!kernels.has(inc.kernel))
+      throw new Error(
+        `include[${i}].kernel: '${inc.kernel}' is not one of the matrix's kernels (${[...kernels.keys()].join(', ')})`,
+      );
   }
   const raw: Array<{ kernel: string; guest: string; suite: string }> = [];
-  for (const kernel of kernels.keys()) for (const guest of spec.guests) for (const suite of spec.suites) raw.push({ kernel, guest, suite });
+  for (const kernel of kernels.keys())
+    for (const guest of spec.guests) for (const suite of spec.suites) raw.push({ kernel, guest, suite });
   const kept = raw.filter((c) => !spec.exclude.some((rule) => matches(rule, c)));
-  for (const inc of spec.include) if (!kept.some((c) => c.kernel === inc.kernel && c.guest === inc.guest && c.suite === inc.suite)) kept.push(inc);
+  for (const inc of spec.include)
+    if (!kept.some((c) => c.kernel === inc.kernel && c.guest === inc.guest && c.suite === inc.suite)) kept.push(inc);
   const cells = kept.map((c): PlannedCell => {
     let timeout = spec.timeout;
     let retries = spec.retries;
@@ -78,12 +94,20 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
 
 /** Pure: the plan as the text `lab matrix plan` prints. */
 export function formatPlan(name: string, plan: MatrixPlan, hosts: readonly string[] = []): string {
-  const lines = [`matrix ${name}: ${plan.kernels.length} kernel(s) to build, ${plan.cells.length} cell(s) to boot and run`];
-  lines.push(hosts.length ? `runs on libvirt hosts ${hosts.join(', ')}: each cell on one that meets its suite's requires: (probed at run time)` : 'runs on the local QEMU pool');
+  const lines = [
+    `matrix ${name}: ${plan.kernels.length} kernel(s) to build, ${plan.cells.length} cell(s) to boot and run`,
+  ];
+  lines.push(
+    hosts.length
+      ? `runs on libvirt hosts ${hosts.join(', ')}: each cell on one that meets its suite's requires: (probed at run time)`
+      : 'runs on the local QEMU pool',
+  );
   lines.push('', 'builds:');
   for (const k of plan.kernels) {
     const n = plan.cells.filter((c) => c.kernel === k.id).length;
-    lines.push(`  ${k.id.padEnd(32)} ${k.series ? `series ${k.series}${k.configs.length ? ` + ${k.configs.join(' + ')}` : ''}` : 'stock Debian kernel (no build)'}; shared by ${n} cell(s)`);
+    lines.push(
+      `  ${k.id.padEnd(32)} ${k.series ? `series ${k.series}${k.configs.length ? ` + ${k.configs.join(' + ')}` : ''}` : 'stock Debian kernel (no build)'}; shared by ${n} cell(s)`,
+    );
   }
   lines.push('', 'cells:');
   for (const c of plan.cells) lines.push(`  ${c.id.padEnd(56)} timeout ${c.timeout} s, retries ${c.retries}`);
@@ -94,7 +118,13 @@ export function formatPlan(name: string, plan: MatrixPlan, hosts: readonly strin
  * Pure: how many guests may run at once. Under TCG each guest keeps about one host core busy (single-
  * threaded TCG), so cores bound it; memory bounds it too, with a reserve for the host and the builds.
  */
-export function poolLimit(o: { cores: number; freeMiB: number; guestMiB: number; reserveMiB?: number; override?: number }): number {
+export function poolLimit(o: {
+  cores: number;
+  freeMiB: number;
+  guestMiB: number;
+  reserveMiB?: number;
+  override?: number;
+}): number {
   if (o.override !== undefined) return Math.max(1, Math.floor(o.override));
   const byMemory = Math.floor((o.freeMiB - (o.reserveMiB ?? 1024)) / Math.max(1, o.guestMiB + 256));
   return Math.max(1, Math.min(o.cores, byMemory));

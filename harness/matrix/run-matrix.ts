@@ -32,7 +32,10 @@ export interface MatrixRunOptions {
   file: string;
   /** Guests at once; default from cores and free memory. */
   jobs?: number;
-  /** A kernel of the matrix to compare the others with, or a previous matrix run id (or folder) to compare each cell with. */
+  /**
+   * A kernel of the matrix to compare the others with, or a previous matrix run id (or folder) to compare each cell
+   * with.
+   */
   baseline?: string;
   tree?: string;
   /** Run only the cells of this kernel (a CI job per kernel). */
@@ -60,7 +63,12 @@ export interface CellAttempt {
  */
 export interface MatrixOps {
   prepareKernel(k: PlannedKernel, o: MatrixRunOptions, dir: string): Promise<KernelResult>;
-  runCell(cell: PlannedCell, kernel: KernelResult | undefined, attempt: number, ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec }): Promise<CellAttempt>;
+  runCell(
+    cell: PlannedCell,
+    kernel: KernelResult | undefined,
+    attempt: number,
+    ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec },
+  ): Promise<CellAttempt>;
 }
 
 const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
@@ -71,11 +79,22 @@ const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
  * fails or times out never stops the others; Ctrl-C stops every child (each stops its QEMU) and the
  * partial aggregate report is still written.
  */
-export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixSummary; dir: string; outcome: Outcome }> {
+export async function runMatrix(
+  o: MatrixRunOptions,
+): Promise<{ summary: MatrixSummary; dir: string; outcome: Outcome }> {
   const ops = o.ops ?? labMatrixOps(o);
   const full = planMatrix(o.spec);
-  const plan = o.kernel === undefined ? full : { kernels: full.kernels.filter((k) => k.id === o.kernel), cells: full.cells.filter((c) => c.kernel === o.kernel) };
-  if (!plan.cells.length) throw new UsageError(`--kernel ${o.kernel}: not a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')})`);
+  const plan =
+    o.kernel === undefined
+      ? full
+      : {
+          kernels: full.kernels.filter((k) => k.id === o.kernel),
+          cells: full.cells.filter((c) => c.kernel === o.kernel),
+        };
+  if (!plan.cells.length)
+    throw new UsageError(
+      `--kernel ${o.kernel}: not a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')})`,
+    );
   // Every name resolves before anything builds: a typo is exit 2, not a cell ERROR an hour later.
   for (const c of plan.cells) {
     loadSuite(c.suite);
@@ -88,10 +107,17 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   }
 
   // --baseline names a kernel of this matrix (compared within the run) or an earlier matrix run.
-  const baselineKernel = o.baseline !== undefined && full.kernels.some((k) => k.id === o.baseline) ? o.baseline : o.spec.baseline;
+  const baselineKernel =
+    o.baseline !== undefined && full.kernels.some((k) => k.id === o.baseline) ? o.baseline : o.spec.baseline;
   const baselineRun = o.baseline !== undefined && o.baseline !== baselineKernel ? o.baseline : undefined;
-  if (baselineRun !== undefined && !existsSync(join(baselineRun, 'summary.json')) && !existsSync(join(reportsRoot(), baselineRun, 'summary.json'))) {
-    throw new UsageError(`--baseline ${baselineRun}: neither a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')}) nor a matrix run under ${reportsRoot()}`);
+  if (
+    baselineRun !== undefined &&
+    !existsSync(join(baselineRun, 'summary.json')) &&
+    !existsSync(join(reportsRoot(), baselineRun, 'summary.json'))
+  ) {
+    throw new UsageError(
+      `--baseline ${baselineRun}: neither a kernel of matrix ${o.spec.name} (${full.kernels.map((k) => k.id).join(', ')}) nor a matrix run under ${reportsRoot()}`,
+    );
   }
 
   const id = newRunId(`matrix-${o.spec.name}`);
@@ -99,11 +125,35 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   const cellsDir = join(dir, 'cells');
   mkdirSync(cellsDir, { recursive: true });
   const guestMiB = Math.max(...plan.cells.map((c) => loadGuest(c.guest).memory));
-  const limit = poolLimit({ cores: availableParallelism(), freeMiB: Math.floor(freemem() / 1048576), guestMiB, ...(o.jobs !== undefined ? { override: o.jobs } : {}) });
+  const limit = poolLimit({
+    cores: availableParallelism(),
+    freeMiB: Math.floor(freemem() / 1048576),
+    guestMiB,
+    ...(o.jobs !== undefined ? { override: o.jobs } : {}),
+  });
   const summary: MatrixSummary = {
-    matrixRunId: id, name: o.spec.name, file: o.file, startedAt: new Date().toISOString(), finishedAt: '',
-    pool: { limit, reason: o.jobs !== undefined ? '--jobs' : `${availableParallelism()} cores, ${Math.floor(freemem() / 1048576)} MiB free, guests up to ${guestMiB} MiB` },
-    kernels: [], cells: plan.cells.map((c) => ({ id: c.id, kernel: c.kernel, guest: c.guest, suite: c.suite, status: 'NOT-RUN', attempts: 0, seconds: 0 })),
+    matrixRunId: id,
+    name: o.spec.name,
+    file: o.file,
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    pool: {
+      limit,
+      reason:
+        o.jobs !== undefined
+          ? '--jobs'
+          : `${availableParallelism()} cores, ${Math.floor(freemem() / 1048576)} MiB free, guests up to ${guestMiB} MiB`,
+    },
+    kernels: [],
+    cells: plan.cells.map((c) => ({
+      id: c.id,
+      kernel: c.kernel,
+      guest: c.guest,
+      suite: c.suite,
+      status: 'NOT-RUN',
+      attempts: 0,
+      seconds: 0,
+    })),
     ...(baselineRun ? { baseline: baselineRun } : {}),
     ...(baselineKernel ? { baselineKernel } : {}),
   };
@@ -112,7 +162,9 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     writeMatrixReport(dir, summary, plan);
   };
   save();
-  o.log(`matrix ${o.spec.name}: ${plan.kernels.length} kernel(s), ${plan.cells.length} cell(s), ${limit} guest(s) at once; report: ${dir}`);
+  o.log(
+    `matrix ${o.spec.name}: ${plan.kernels.length} kernel(s), ${plan.cells.length} cell(s), ${limit} guest(s) at once; report: ${dir}`,
+  );
 
   // Builds, one at a time, each once.
   for (const k of plan.kernels) {
@@ -126,7 +178,11 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   const queue = plan.cells.filter((c) => {
     const k = kernelOf.get(c.kernel);
     if (k?.ok) return true;
-    Object.assign(summary.cells.find((x) => x.id === c.id)!, { status: 'ERROR', outcome: 'build-failed', reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}` });
+    Object.assign(summary.cells.find((x) => x.id === c.id)!, {
+      status: 'ERROR',
+      outcome: 'build-failed',
+      reason: `kernel ${c.kernel} did not build: ${k?.error?.split('\n')[0] ?? 'not built'}`,
+    });
     return false;
   });
   // On libvirt hosts: each cell on a host that meets its requires:, each host with its own guest limit.
@@ -135,9 +191,20 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
     const placed = await placeOnHosts(queue, o, summary, kernelOf);
     for (const [cellId, p] of placed.placement) {
       // Unmet requires: on every host is SKIP; with a host unreachable the cell could not be judged: ERROR.
-      if ('skip' in p) Object.assign(summary.cells.find((x) => x.id === cellId)!, placed.unreachable ? { status: 'ERROR', outcome: 'infrastructure', reason: p.skip } : { status: 'SKIP', outcome: 'ok', reason: p.skip });
+      if ('skip' in p)
+        Object.assign(
+          summary.cells.find((x) => x.id === cellId)!,
+          placed.unreachable
+            ? { status: 'ERROR', outcome: 'infrastructure', reason: p.skip }
+            : { status: 'SKIP', outcome: 'ok', reason: p.skip },
+        );
     }
-    for (const h of placed.hosts) lanes.push({ host: h, cells: queue.filter((c) => (placed.placement.get(c.id) as { host?: string } | undefined)?.host === h.name), limit: h.max_guests });
+    for (const h of placed.hosts)
+      lanes.push({
+        host: h,
+        cells: queue.filter((c) => (placed.placement.get(c.id) as { host?: string } | undefined)?.host === h.name),
+        limit: h.max_guests,
+      });
     save();
   } else {
     lanes.push({ cells: queue, limit });
@@ -148,13 +215,27 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   };
   labAbort.addEventListener('abort', stopAll, { once: true });
   try {
-    await Promise.all(lanes.map((lane) => pool(lane.cells, lane.limit, async (cell) => {
-      if (labAbort.aborted) return;
-      const result = summary.cells.find((x) => x.id === cell.id)!;
-      Object.assign(result, await runCell(ops, cell, kernelOf.get(cell.kernel), { cellsDir, running, ...(lane.host ? { host: lane.host } : {}) }), lane.host ? { host: lane.host.name } : {});
-      o.log(`  ${result.status.padEnd(7)} ${cell.id}${lane.host ? ` on ${lane.host.name}` : ''} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`);
-      save();
-    })));
+    await Promise.all(
+      lanes.map((lane) =>
+        pool(lane.cells, lane.limit, async (cell) => {
+          if (labAbort.aborted) return;
+          const result = summary.cells.find((x) => x.id === cell.id)!;
+          Object.assign(
+            result,
+            await runCell(ops, cell, kernelOf.get(cell.kernel), {
+              cellsDir,
+              running,
+              ...(lane.host ? { host: lane.host } : {}),
+            }),
+            lane.host ? { host: lane.host.name } : {},
+          );
+          o.log(
+            `  ${result.status.padEnd(7)} ${cell.id}${lane.host ? ` on ${lane.host.name}` : ''} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`,
+          );
+          save();
+        }),
+      ),
+    );
   } finally {
     labAbort.removeEventListener('abort', stopAll);
   }
@@ -162,7 +243,9 @@ export async function runMatrix(o: MatrixRunOptions): Promise<{ summary: MatrixS
   if (baselineRun) addBaseline(summary, baselineRun, dir);
   if (baselineKernel) addKernelBaseline(summary, baselineKernel, dir);
   save();
-  const bad = summary.cells.some((c) => c.status !== 'PASS' && c.status !== 'SKIP' && c.status !== 'DONE') || summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0);
+  const bad =
+    summary.cells.some((c) => c.status !== 'PASS' && c.status !== 'SKIP' && c.status !== 'DONE') ||
+    summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0);
   return { summary, dir, outcome: summary.interrupted ? 'interrupted' : bad ? 'test-failed' : 'ok' };
 }
 
@@ -186,7 +269,12 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
       return { id: k.id, ok: true, seconds: round((performance.now() - t0) / 1000), release: a.release };
     } catch (e) {
       if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
-      return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
+      return {
+        id: k.id,
+        ok: false,
+        seconds: round((performance.now() - t0) / 1000),
+        error: `${e.message}${e.details ? `\n${e.details}` : ''}`,
+      };
     }
   }
   if (!k.series) return { id: k.id, ok: true, seconds: 0 };
@@ -198,20 +286,50 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
     // Extra fragments are named from kernel/configs/ or relative to the matrix file.
     const derived = {
       ...base.spec,
-      name: `${base.spec.name}.${k.configs.map((c) => c.replace(/^.*\//, '').replace(/\.config$/, '').replace(/[^a-z0-9]/g, '')).join('.')}`,
+      name: `${base.spec.name}.${k.configs
+        .map((c) =>
+          c
+            .replace(/^.*\//, '')
+            .replace(/\.config$/, '')
+            .replace(/[^a-z0-9]/g, ''),
+        )
+        .join('.')}`,
       configs: [...absoluteConfigs(base.spec.configs, base.file), ...absoluteConfigs(k.configs, o.file)],
       ...(base.spec.patches ? { patches: absolutePatches(base.spec.patches, base.file) } : {}),
     };
-    writeFileSync(seriesFile, `# ${k.id}: series ${k.series} plus ${k.configs.join(', ')}, written by lab matrix run\n${yaml.dump(derived)}`);
+    writeFileSync(
+      seriesFile,
+      `# ${k.id}: series ${k.series} plus ${k.configs.join(', ')}, written by lab matrix run\n${yaml.dump(derived)}`,
+    );
   }
   o.log(`build ${k.id}`);
   try {
     const { spec, file } = loadSeries(seriesFile);
-    const b = await buildKernel({ series: spec, seriesFile: file, ...(o.tree ? { tree: o.tree } : {}), cache: o.cache, log: (l) => o.log(`    ${l}`) });
-    return { id: k.id, ok: true, cached: b.cached, seconds: round((performance.now() - t0) / 1000), release: b.artifact.release, seriesFile, artifactDir: b.artifactDir };
+    const b = await buildKernel({
+      series: spec,
+      seriesFile: file,
+      ...(o.tree ? { tree: o.tree } : {}),
+      cache: o.cache,
+      log: (l) => o.log(`    ${l}`),
+    });
+    return {
+      id: k.id,
+      ok: true,
+      cached: b.cached,
+      seconds: round((performance.now() - t0) / 1000),
+      release: b.artifact.release,
+      seriesFile,
+      artifactDir: b.artifactDir,
+    };
   } catch (e) {
     if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
-    return { id: k.id, ok: false, seconds: round((performance.now() - t0) / 1000), seriesFile, error: `${e.message}${e.details ? `\n${e.details}` : ''}` };
+    return {
+      id: k.id,
+      ok: false,
+      seconds: round((performance.now() - t0) / 1000),
+      seriesFile,
+      error: `${e.message}${e.details ? `\n${e.details}` : ''}`,
+    };
   }
 }
 
@@ -220,7 +338,12 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
  * host boot), places the cells by their suites' requires:, and puts each placed kernel on its host
  * once, before any cell starts (the cells' own runs then find them there).
  */
-async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, summary: MatrixSummary, kernelOf: ReadonlyMap<string, KernelResult>): Promise<{ hosts: HostSpec[]; placement: Map<string, Placement>; unreachable: boolean }> {
+async function placeOnHosts(
+  queue: readonly PlannedCell[],
+  o: MatrixRunOptions,
+  summary: MatrixSummary,
+  kernelOf: ReadonlyMap<string, KernelResult>,
+): Promise<{ hosts: HostSpec[]; placement: Map<string, Placement>; unreachable: boolean }> {
   const { config, file } = loadLabConfig(o.labConfig);
   const specs = o.spec.hosts.map((n) => findHost(config, n, file));
   const probeKernel = (await debianDefaultKernel(o.cache)).vmlinuz;
@@ -233,7 +356,13 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
       conns.set(spec.name, conn);
       const p = await probeHost(conn, o.cache, probeKernel);
       probed.push(p);
-      summary.hosts.push({ name: spec.name, uri: spec.uri, accel: p.accel, accelReason: p.accelReason, vendor: p.capabilities.vendor });
+      summary.hosts.push({
+        name: spec.name,
+        uri: spec.uri,
+        accel: p.accel,
+        accelReason: p.accelReason,
+        vendor: p.capabilities.vendor,
+      });
       o.log(`host ${spec.name}: ${p.accel} (${p.accelReason}), ${p.capabilities.vendor}`);
     } catch (e) {
       if (!(e instanceof LabError)) throw e;
@@ -244,15 +373,21 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
   // With no host reachable there is nothing to place on; the reason names what went wrong with each.
   const unreachable = summary.hosts.filter((h) => h.error).map((h) => `${h.name}: ${h.error}`);
   const placement = probed.length
-    ? placeCells(queue.map((c) => ({ id: c.id, requires: loadSuite(c.suite).requires, guest: loadGuest(c.guest) })), probed)
+    ? placeCells(
+        queue.map((c) => ({ id: c.id, requires: loadSuite(c.suite).requires, guest: loadGuest(c.guest) })),
+        probed,
+      )
     : new Map<string, Placement>(queue.map((c) => [c.id, { skip: `no host reachable (${unreachable.join(' | ')})` }]));
   if (probed.length && unreachable.length) {
-    for (const [id, p] of placement) if ('skip' in p) placement.set(id, { skip: `${p.skip}; unreachable: ${unreachable.join(' | ')}` });
+    for (const [id, p] of placement)
+      if ('skip' in p) placement.set(id, { skip: `${p.skip}; unreachable: ${unreachable.join(' | ')}` });
   }
   try {
     for (const h of probed) {
       const conn = conns.get(h.spec.name)!;
-      const kernels = new Set(queue.filter((c) => (placement.get(c.id) as { host?: string }).host === h.spec.name).map((c) => c.kernel));
+      const kernels = new Set(
+        queue.filter((c) => (placement.get(c.id) as { host?: string }).host === h.spec.name).map((c) => c.kernel),
+      );
       for (const k of kernels) {
         const built = kernelOf.get(k);
         const artifact = built?.artifactDir ? artifactFromDir(built.artifactDir) : await debianKernel(o.cache, k);
@@ -268,7 +403,12 @@ async function placeOnHosts(queue: readonly PlannedCell[], o: MatrixRunOptions, 
 }
 
 /** A cell's attempts: again after an infrastructure failure (or no result), up to its retries. */
-async function runCell(ops: MatrixOps, cell: PlannedCell, kernel: KernelResult | undefined, ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec }): Promise<Partial<CellResult>> {
+async function runCell(
+  ops: MatrixOps,
+  cell: PlannedCell,
+  kernel: KernelResult | undefined,
+  ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec },
+): Promise<Partial<CellResult>> {
   const t0 = performance.now();
   let out: Partial<CellResult> = {};
   for (let attempt = 1; attempt <= cell.retries + 1; attempt++) {
@@ -285,7 +425,12 @@ export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
     prepareKernel: buildOne,
     async runCell(cell, kernel, attempt, { cellsDir, running, host }) {
       const args = [
-        labBin(), 'run', cell.suite, '--guest', cell.guest, '--quiet',
+        labBin(),
+        'run',
+        cell.suite,
+        '--guest',
+        cell.guest,
+        '--quiet',
         ...(debianKernelSpec(cell.kernel) ? ['--kernel', requireDebianKernel(cell.kernel).id] : []),
         ...(kernel?.seriesFile ? ['--series', kernel.seriesFile, ...(o.tree ? ['--tree', o.tree] : [])] : []),
         ...(host ? ['--host', host.name, ...(o.labConfig ? ['--lab-config', o.labConfig] : [])] : []),
@@ -293,7 +438,12 @@ export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
       // The child hands back its result through a file it is told of, never through its console text.
       const resultFile = join(cellsDir, `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.result.json`);
       const child = execa('node', [...args, '--result-file', resultFile], {
-        reject: false, all: true, env: { LAB_REPORTS: cellsDir }, timeout: cell.timeout * 1000, killSignal: 'SIGTERM', forceKillAfterDelay: 15000,
+        reject: false,
+        all: true,
+        env: { LAB_REPORTS: cellsDir },
+        timeout: cell.timeout * 1000,
+        killSignal: 'SIGTERM',
+        forceKillAfterDelay: 15000,
       });
       running.add(child);
       const r = await child;
@@ -310,11 +460,15 @@ export function cellFromResult(
   child: { timedOut: boolean; timeout: number; output: string },
 ): Partial<CellResult> {
   const s = result?.summary;
-  const reason = child.timedOut ? `timed out after ${child.timeout} s`
-    : s?.error ? s.error.message.split('\n')[0]
-    : result?.error ? result.error.split('\n')[0]
-    : !result ? `the cell's run gave no result: ${child.output.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`
-    : undefined;
+  const reason = child.timedOut
+    ? `timed out after ${child.timeout} s`
+    : s?.error
+      ? s.error.message.split('\n')[0]
+      : result?.error
+        ? result.error.split('\n')[0]
+        : !result
+          ? `the cell's run gave no result: ${child.output.trim().split('\n').slice(-2).join(' | ').slice(0, 300)}`
+          : undefined;
   return {
     attempts,
     status: child.timedOut ? 'TIMEOUT' : (s?.status ?? 'ERROR'),
@@ -325,7 +479,10 @@ export function cellFromResult(
   };
 }
 
-const cellSummary = (root: string, c: CellResult | undefined) => (c?.report && existsSync(join(root, c.report, 'summary.json')) ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary) : undefined);
+const cellSummary = (root: string, c: CellResult | undefined) =>
+  c?.report && existsSync(join(root, c.report, 'summary.json'))
+    ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary)
+    : undefined;
 
 /** Each other kernel's cells against the baseline kernel's: new failures join the cell's, metrics side by side. */
 function addKernelBaseline(summary: MatrixSummary, kernel: string, dir: string): void {
@@ -336,7 +493,10 @@ function addKernelBaseline(summary: MatrixSummary, kernel: string, dir: string):
     if (!now || !then) continue;
     const c = compareWithBaseline({ id: cell.id, baselineId: baseline.id }, then.tests, now.tests);
     summary.againstBaseline.push(c);
-    cell.newFailures = [...(cell.newFailures ?? []), ...c.newFailures.map((r) => `${r.path}: ${r.before} on ${kernel} → ${r.after}`)];
+    cell.newFailures = [
+      ...(cell.newFailures ?? []),
+      ...c.newFailures.map((r) => `${r.path}: ${r.before} on ${kernel} → ${r.after}`),
+    ];
   }
 }
 
@@ -346,11 +506,16 @@ function addBaseline(summary: MatrixSummary, baseline: string, dir: string): voi
   const base = JSON.parse(readFileSync(join(bdir, 'summary.json'), 'utf8')) as MatrixSummary;
   for (const c of summary.cells) {
     const now = cellSummary(dir, c);
-    const then = cellSummary(bdir, base.cells.find((x) => x.id === c.id));
+    const then = cellSummary(
+      bdir,
+      base.cells.find((x) => x.id === c.id),
+    );
     if (!now || !then) continue;
-    c.newFailures = [...(c.newFailures ?? []), ...compareRuns(then.tests, now.tests).regressions.map((r) => `${r.path}: ${r.before} → ${r.after}`)];
+    c.newFailures = [
+      ...(c.newFailures ?? []),
+      ...compareRuns(then.tests, now.tests).regressions.map((r) => `${r.path}: ${r.before} → ${r.after}`),
+    ];
   }
 }
 
 const round = (s: number) => Math.round(s * 10) / 10;
-

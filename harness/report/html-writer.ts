@@ -1,7 +1,14 @@
 import type { RunSummary } from '../run/run-summary.js';
 import { xmlEscape as esc } from './junit-writer.js';
 
-const COLOURS: Record<string, string> = { PASS: '#2e7d32', DONE: '#558b2f', SKIP: '#757575', MISS: '#ef6c00', ERROR: '#c62828', FAIL: '#b71c1c' };
+const COLOURS: Record<string, string> = {
+  PASS: '#2e7d32',
+  DONE: '#558b2f',
+  SKIP: '#757575',
+  MISS: '#ef6c00',
+  ERROR: '#c62828',
+  FAIL: '#b71c1c',
+};
 
 /** Pure: a self-contained report page (no scripts, no external assets). */
 export function renderHtml(s: RunSummary): string {
@@ -13,10 +20,22 @@ export function renderHtml(s: RunSummary): string {
       return `<tr><td>${badge(t.status)}</td><td>${esc(t.path)}</td><td class="n">${(t.durationMs / 1000).toFixed(2)} s</td><td>${esc(t.reason ?? '')}${log}</td><td>${metrics}</td></tr>`;
     })
     .join('\n');
-  const stages = s.stages.map((st) => `<tr><td>${esc(st.stage)}</td><td class="n">${st.seconds.toFixed(2)} s</td><td>${esc(st.note ?? '')}</td></tr>`).join('\n');
-  const findings = s.console.findings.map((f) => `<h3>${esc(f.kind)} at console line ${f.line}</h3><pre>${esc(f.excerpt)}</pre>`).join('\n');
-  const error = s.error ? `<h2>Run error</h2><p>${esc(s.error.message)}</p>${s.error.details ? `<pre>${esc(s.error.details)}</pre>` : ''}` : '';
-  const counts = Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${badge(k)} ${n}`).join(' ');
+  const stages = s.stages
+    .map(
+      (st) =>
+        `<tr><td>${esc(st.stage)}</td><td class="n">${st.seconds.toFixed(2)} s</td><td>${esc(st.note ?? '')}</td></tr>`,
+    )
+    .join('\n');
+  const findings = s.console.findings
+    .map((f) => `<h3>${esc(f.kind)} at console line ${f.line}</h3><pre>${esc(f.excerpt)}</pre>`)
+    .join('\n');
+  const error = s.error
+    ? `<h2>Run error</h2><p>${esc(s.error.message)}</p>${s.error.details ? `<pre>${esc(s.error.details)}</pre>` : ''}`
+    : '';
+  const counts = Object.entries(s.counts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${badge(k)} ${n}`)
+    .join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>damon-lab ${esc(s.suite)} ${esc(s.runId)}</title>
 <style>
@@ -54,6 +73,13 @@ function damonLine(s: RunSummary): string {
   if (!d) return '';
   const users = d.inKernelUsers.map((u) => `${u.name}${u.enabledAtBoot ? ' (on at boot)' : ''}`).join(', ');
   const kept = d.keptOff.length ? `; kept off for this suite: <code>${esc(d.keptOff.join(' '))}</code>` : '';
-  const probe = d.probe ? ` DAMON sysfs: goal metrics ${esc(d.probe.goalMetrics.join(', ') || 'none')}; features ${esc(Object.entries(d.probe.features).filter(([, v]) => v).map(([k]) => k).join(', ') || 'none')}.` : '';
+  const probe = d.probe
+    ? ` DAMON sysfs: goal metrics ${esc(d.probe.goalMetrics.join(', ') || 'none')}; features ${esc(
+        Object.entries(d.probe.features)
+          .filter(([, v]) => v)
+          .map(([k]) => k)
+          .join(', ') || 'none',
+      )}.`
+    : '';
   return `<p>In-kernel DAMON users: ${esc(users || 'none')}${kept}.${probe}</p>`;
 }

@@ -24,7 +24,11 @@ function heat(x: number): string {
  * axis is the monitored space with the unmonitored gaps between regions cut out, so the few hundred MiB
  * that matter in a 128 TiB virtual address space are not squashed to a line.
  */
-export function regionHeatmapSvg(snaps: readonly RegionSnapshot[], title: string, truth: ReadonlyArray<[bigint, bigint]> = []): string {
+export function regionHeatmapSvg(
+  snaps: readonly RegionSnapshot[],
+  title: string,
+  truth: ReadonlyArray<[bigint, bigint]> = [],
+): string {
   const spans = new Map<string, [bigint, bigint]>();
   for (const s of snaps) for (const r of s.regions) spans.set(`${r.start}`, [r.start, r.end]);
   // Merge every region of every snapshot into the monitored extent, then give each byte of it a y.
@@ -57,10 +61,15 @@ export function regionHeatmapSvg(snaps: readonly RegionSnapshot[], title: string
     for (const r of s.regions) {
       const top = y(r.end);
       const h = Math.max(0.5, y(r.start) - top);
-      rects.push(`<rect x="${x0.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0.5, x1 - x0).toFixed(1)}" height="${h.toFixed(1)}" fill="${heat(r.nrAccesses / maxAcc)}"/>`);
+      rects.push(
+        `<rect x="${x0.toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(0.5, x1 - x0).toFixed(1)}" height="${h.toFixed(1)}" fill="${heat(r.nrAccesses / maxAcc)}"/>`,
+      );
     }
   });
-  const truthMarks = truth.map(([s, e]) => `<rect x="${PAD.left - 8}" y="${y(e).toFixed(1)}" width="5" height="${Math.max(1, y(s) - y(e)).toFixed(1)}" fill="#1565c0"><title>known hot range</title></rect>`);
+  const truthMarks = truth.map(
+    ([s, e]) =>
+      `<rect x="${PAD.left - 8}" y="${y(e).toFixed(1)}" width="5" height="${Math.max(1, y(s) - y(e)).toFixed(1)}" fill="#1565c0"><title>known hot range</title></rect>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">
 <text x="${PAD.left}" y="14" font-size="13">${esc(title)}</text>
 <rect x="${PAD.left}" y="${PAD.top}" width="${plotW}" height="${plotH}" fill="#fff" stroke="#999"/>
@@ -73,7 +82,13 @@ ${truthMarks.join('\n')}
 }
 
 /** Pure: a line chart of a series over time with a shaded target band (e.g. DRAM share ±2 points). */
-export function lineWithBandSvg(points: ReadonlyArray<[number, number]>, title: string, band: { low: number; high: number; target: number }, yLabel: string, yRange: [number, number]): string {
+export function lineWithBandSvg(
+  points: ReadonlyArray<[number, number]>,
+  title: string,
+  band: { low: number; high: number; target: number },
+  yLabel: string,
+  yRange: [number, number],
+): string {
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const tMax = Math.max(...points.map((p) => p[0]), 0.001);

@@ -20,7 +20,13 @@ export function renderTap(suite: string, tests: readonly TestRecord[]): string {
     const diag: string[] = [`  duration_ms: ${t.durationMs}`, `  status: ${t.status}`];
     if (t.reason && t.status !== 'SKIP') diag.push(`  message: ${yamlScalar(t.reason)}`);
     for (const m of t.metrics ?? []) diag.push(`  ${m.name}: ${m.value} # ${m.unit}`);
-    if (t.log && !ok) diag.push('  log: |-', ...escapeControls(t.log).split('\n').map((l) => `    ${l}`));
+    if (t.log && !ok)
+      diag.push(
+        '  log: |-',
+        ...escapeControls(t.log)
+          .split('\n')
+          .map((l) => `    ${l}`),
+      );
     out.push('  ---', ...diag, '  ...');
   });
   return out.join('\n') + '\n';

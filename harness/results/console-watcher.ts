@@ -3,7 +3,17 @@
  * and RCU stalls. Pure: feed it text, ask for findings. Each finding keeps an excerpt: the report from its
  * first line to the kernel's "end trace" marker (or a bounded number of lines).
  */
-export type FindingKind = 'panic' | 'oops' | 'bug' | 'warning' | 'kasan' | 'hung-task' | 'rcu-stall' | 'soft-lockup' | 'gpf' | 'flood';
+export type FindingKind =
+  | 'panic'
+  | 'oops'
+  | 'bug'
+  | 'warning'
+  | 'kasan'
+  | 'hung-task'
+  | 'rcu-stall'
+  | 'soft-lockup'
+  | 'gpf'
+  | 'flood';
 
 export interface ConsoleFinding {
   kind: FindingKind;
@@ -43,7 +53,10 @@ const PATTERNS: ReadonlyArray<[FindingKind, RegExp | ((s: string) => boolean)]> 
   ['gpf', /general protection fault/],
   ['warning', /WARNING: CPU: \d+ PID: \d+ at /],
   ['warning', (s) => inOrder(s, 'WARNING: ', ' at ', '+0x')],
-  ['hung-task', (s) => inOrder(s, 'INFO: task ', ' blocked for more than ') && /blocked for more than \d{1,12} seconds/.test(s)],
+  [
+    'hung-task',
+    (s) => inOrder(s, 'INFO: task ', ' blocked for more than ') && /blocked for more than \d{1,12} seconds/.test(s),
+  ],
   ['rcu-stall', /INFO: rcu_\w{1,32} (?:self-)?detected stalls?/],
 ];
 

@@ -11,7 +11,17 @@ export type KtapToken =
   | { kind: 'version'; col: number; line: number; ts?: number }
   | { kind: 'plan'; col: number; count: number; line: number; ts?: number }
   | { kind: 'subtest'; col: number; name: string; line: number; ts?: number }
-  | { kind: 'result'; col: number; ok: boolean; num: number; name: string; directive?: Directive; reason?: string; line: number; ts?: number }
+  | {
+      kind: 'result';
+      col: number;
+      ok: boolean;
+      num: number;
+      name: string;
+      directive?: Directive;
+      reason?: string;
+      line: number;
+      ts?: number;
+    }
   | { kind: 'bailout'; col: number; reason: string; line: number; ts?: number }
   /** Starts like a result or a plan line and is neither: fail-closed, it counts as an error where it stands. */
   | { kind: 'malformed'; col: number; text: string; line: number; ts?: number }
@@ -64,7 +74,8 @@ function isTapLine(s: string): boolean {
 export const MAX_TAP_LINE = 64 * 1024;
 
 export function tokenizeLine(raw: string, line: number): KtapToken {
-  if (raw.length > MAX_TAP_LINE) return { kind: 'other', text: `${raw.slice(0, 200)}… (a line of ${raw.length} characters, cut)`, line };
+  if (raw.length > MAX_TAP_LINE)
+    return { kind: 'other', text: `${raw.slice(0, 200)}… (a line of ${raw.length} characters, cut)`, line };
   const { text, ts } = stripKernelPrefix(raw.replace(/\r$/, ''));
   const stamp = ts !== undefined ? { ts } : {};
   const expanded = text.replace(/\t/g, '    ');
@@ -90,7 +101,9 @@ export function tokenizeLine(raw: string, line: number): KtapToken {
   if (VERSION.test(rest)) return { kind: 'version', col, line, ...stamp };
   if ((m = PLAN.exec(rest))) {
     const count = Number(m[1]);
-    return Number.isSafeInteger(count) ? { kind: 'plan', col, count, line, ...stamp } : { kind: 'malformed', col, text: rest, line, ...stamp };
+    return Number.isSafeInteger(count)
+      ? { kind: 'plan', col, count, line, ...stamp }
+      : { kind: 'malformed', col, text: rest, line, ...stamp };
   }
   if ((m = SUBTEST.exec(rest))) return { kind: 'subtest', col, name: m[1]!.trim(), line, ...stamp };
   const r = parseResult(rest);

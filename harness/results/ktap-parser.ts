@@ -99,7 +99,15 @@ export function parseKtap(text: string): KtapTest {
     const t: KtapTest = { name, status: 'ERROR', children: [], log: [...parent.pending] };
     parent.pending = [];
     parent.test.children.push(t);
-    stack.push({ test: t, depth, col, pending: [], ...(ts !== undefined ? { lastTs: ts, startTs: ts } : {}), segmentStart: 0, maxNum: 0 });
+    stack.push({
+      test: t,
+      depth,
+      col,
+      pending: [],
+      ...(ts !== undefined ? { lastTs: ts, startTs: ts } : {}),
+      segmentStart: 0,
+      maxNum: 0,
+    });
   };
   /** Closes the container on top; without a result line it is a crash. */
   const close = (result?: Extract<KtapToken, { kind: 'result' }>) => {
@@ -112,11 +120,17 @@ export function parseKtap(text: string): KtapTest {
       if (!o.test.name) o.test.name = result.name;
       // A suite's own verdict never hides a child's failure: a suite "ok … # SKIP" whose case failed is
       // a FAIL (found by the property test). TODO/XFAIL (DONE) excuse theirs; ERROR stays ERROR.
-      o.test.status = s.status === 'PASS' || s.status === 'FAIL' ? worst(s.status, o.test.children) : s.status === 'SKIP' ? skippedUnlessFailed(o.test.children) : s.status;
+      o.test.status =
+        s.status === 'PASS' || s.status === 'FAIL'
+          ? worst(s.status, o.test.children)
+          : s.status === 'SKIP'
+            ? skippedUnlessFailed(o.test.children)
+            : s.status;
       if (s.reason) o.test.reason = s.reason;
       if (result.directive) o.test.directive = result.directive;
       o.test.line = result.line;
-      if (result.ts !== undefined && o.startTs !== undefined) o.test.durationMs = Math.round((result.ts - o.startTs) * 1000);
+      if (result.ts !== undefined && o.startTs !== undefined)
+        o.test.durationMs = Math.round((result.ts - o.startTs) * 1000);
       noteNum(top(), o.test.num);
     } else {
       // It stands in its parent's plan where its result line would have been.
@@ -145,7 +159,12 @@ export function parseKtap(text: string): KtapTest {
     }
     const depth = tok.kind === 'other' ? 0 : levelOf(tok.col);
     if (depth > MAX_KTAP_DEPTH && tok.kind !== 'other' && tok.kind !== 'diag') {
-      if (!tooDeep) errorHere(`line ${tok.line}`, `output nested more than ${MAX_KTAP_DEPTH} levels deep from here on: not read as results`, tok.line);
+      if (!tooDeep)
+        errorHere(
+          `line ${tok.line}`,
+          `output nested more than ${MAX_KTAP_DEPTH} levels deep from here on: not read as results`,
+          tok.line,
+        );
       tooDeep = true;
       return;
     }
@@ -187,9 +206,17 @@ export function parseKtap(text: string): KtapTest {
         const c = top();
         const s = statusOf(tok);
         const leaf: KtapTest = {
-          name: tok.name, num: tok.num, status: s.status, children: [], log: c.pending, line: tok.line,
-          ...(s.reason ? { reason: s.reason } : {}), ...(tok.directive ? { directive: tok.directive } : {}),
-          ...(tok.ts !== undefined && c.lastTs !== undefined ? { durationMs: Math.round((tok.ts - c.lastTs) * 1000) } : {}),
+          name: tok.name,
+          num: tok.num,
+          status: s.status,
+          children: [],
+          log: c.pending,
+          line: tok.line,
+          ...(s.reason ? { reason: s.reason } : {}),
+          ...(tok.directive ? { directive: tok.directive } : {}),
+          ...(tok.ts !== undefined && c.lastTs !== undefined
+            ? { durationMs: Math.round((tok.ts - c.lastTs) * 1000) }
+            : {}),
         };
         c.pending = [];
         c.test.children.push(leaf);
@@ -242,12 +269,25 @@ function finishPlan(o: Open): void {
   let n = 1;
   for (; n <= plan && listed < MAX_MISS_LISTED; n++) {
     if (seen.has(n)) continue;
-    o.test.children.push({ name: `#${n}`, num: n, status: 'MISS', reason: `planned as test ${n} of ${plan}, never reported`, children: [], log: [] });
+    o.test.children.push({
+      name: `#${n}`,
+      num: n,
+      status: 'MISS',
+      reason: `planned as test ${n} of ${plan}, never reported`,
+      children: [],
+      log: [],
+    });
     listed++;
   }
   if (n <= plan) {
     const later = [...seen].filter((x) => x !== undefined && x >= n).length;
-    o.test.children.push({ name: `#${n}..#${plan}`, status: 'MISS', reason: `${plan - n + 1 - later} more tests planned (of ${plan}), never reported`, children: [], log: [] });
+    o.test.children.push({
+      name: `#${n}..#${plan}`,
+      status: 'MISS',
+      reason: `${plan - n + 1 - later} more tests planned (of ${plan}), never reported`,
+      children: [],
+      log: [],
+    });
   }
 }
 

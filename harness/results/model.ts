@@ -2,7 +2,14 @@
 export type TestStatus = 'FAIL' | 'ERROR' | 'MISS' | 'PASS' | 'DONE' | 'SKIP';
 
 /** Roll-up order: the worst status of the children is the parent's. */
-export const STATUS_RANK: Readonly<Record<TestStatus, number>> = { FAIL: 5, ERROR: 4, MISS: 3, PASS: 2, DONE: 1, SKIP: 0 };
+export const STATUS_RANK: Readonly<Record<TestStatus, number>> = {
+  FAIL: 5,
+  ERROR: 4,
+  MISS: 3,
+  PASS: 2,
+  DONE: 1,
+  SKIP: 0,
+};
 
 export function rollUp(statuses: readonly TestStatus[]): TestStatus {
   let worst: TestStatus = 'SKIP';

@@ -16,14 +16,30 @@ export interface NotJudgedRule {
   reason: string;
 }
 
-/** Pure: the records with every FAIL a rule matches turned into SKIP, naming the rule's reason and what the test printed last. */
-export function applyNotJudged(records: readonly TestRecord[], rules: readonly NotJudgedRule[], accel: string): TestRecord[] {
+/**
+ * Pure: the records with every FAIL a rule matches turned into SKIP, naming the rule's reason and what the test printed
+ * last.
+ */
+export function applyNotJudged(
+  records: readonly TestRecord[],
+  rules: readonly NotJudgedRule[],
+  accel: string,
+): TestRecord[] {
   return records.map((r) => {
     if (r.status !== 'FAIL') return r;
-    const rule = rules.find((x) => nameMatches(r.name, x.test) && (x.accel === undefined || x.accel === accel) && (x.output === undefined || (r.log ?? '').includes(x.output)));
+    const rule = rules.find(
+      (x) =>
+        nameMatches(r.name, x.test) &&
+        (x.accel === undefined || x.accel === accel) &&
+        (x.output === undefined || (r.log ?? '').includes(x.output)),
+    );
     if (!rule) return r;
     const said = lastLine(r.log ?? '');
-    return { ...r, status: 'SKIP', reason: `not judged here: ${rule.reason}${rule.accel ? ` (under ${rule.accel})` : ''}; it failed${said ? `: ${said}` : ''}` };
+    return {
+      ...r,
+      status: 'SKIP',
+      reason: `not judged here: ${rule.reason}${rule.accel ? ` (under ${rule.accel})` : ''}; it failed${said ? `: ${said}` : ''}`,
+    };
   });
 }
 
@@ -31,6 +47,10 @@ export function applyNotJudged(records: readonly TestRecord[], rules: readonly N
 const nameMatches = (name: string, test: string) => name === test || name.endsWith(`: ${test}`);
 
 function lastLine(log: string): string {
-  const lines = log.trim().split('\n').map((l) => l.trim()).filter((l) => l && !/^(overriding timeout|selftests: )/.test(l));
+  const lines = log
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(overriding timeout|selftests: )/.test(l));
   return (lines.pop() ?? '').slice(0, 200);
 }

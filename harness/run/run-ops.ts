@@ -58,7 +58,11 @@ export interface RunOps {
 /** The real operations: this machine's packages, caches, builds and QEMU (or a libvirt host). */
 export function localRunOps(cache: string, log: (line: string) => void): RunOps {
   return {
-    ensurePackages: (which) => ensurePackages((which === 'run' ? REQUIRED_PACKAGES : BUILD_PACKAGES).map((p) => p.name), log),
+    ensurePackages: (which) =>
+      ensurePackages(
+        (which === 'run' ? REQUIRED_PACKAGES : BUILD_PACKAGES).map((p) => p.name),
+        log,
+      ),
     async kernel(plan) {
       const choice = plan.kernel;
       if (choice.kind === 'prebuilt') return prebuiltKernel(choice.path, choice.modules, choice.kconfig);
@@ -66,7 +70,13 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
       if (plan.series) {
         await this.ensurePackages('build');
         const tree = choice.kind === 'series' ? choice.tree : undefined;
-        const b = await buildKernel({ series: plan.series.spec, seriesFile: plan.series.file, ...(tree ? { tree } : {}), cache, log });
+        const b = await buildKernel({
+          series: plan.series.spec,
+          seriesFile: plan.series.file,
+          ...(tree ? { tree } : {}),
+          cache,
+          log,
+        });
         return b.artifact;
       }
       const id = (choice.kind === 'debian' ? choice.id : undefined) ?? plan.guest.kernel ?? DEFAULT_DEBIAN_KERNEL;
@@ -75,9 +85,13 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
     async machineHost(plan, kernel) {
       // KVM usability is the host's, not the kernel's: probed with the one stock kernel, so the verdict
       // is cached once per host boot rather than once per kernel built.
-      const probeKernel = plan.kernel.kind === 'debian'
-        ? kernel.vmlinuz
-        : await debianDefaultKernel(cache, { log }).then((k) => k.vmlinuz, () => kernel.vmlinuz);
+      const probeKernel =
+        plan.kernel.kind === 'debian'
+          ? kernel.vmlinuz
+          : await debianDefaultKernel(cache, { log }).then(
+              (k) => k.vmlinuz,
+              () => kernel.vmlinuz,
+            );
       const spec = plan.host;
       if (spec) {
         const conn = await connectHost(spec);
@@ -85,7 +99,11 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
           const probed = await probeHost(conn, cache, probeKernel);
           const a = hostAccel(plan.guest.accel, probed);
           return {
-            accel: a.accel, accelReason: a.reason, capabilities: probed.capabilities, name: spec.name, uri: spec.uri,
+            accel: a.accel,
+            accelReason: a.reason,
+            capabilities: probed.capabilities,
+            name: spec.name,
+            uri: spec.uri,
             boot: (req) => startLibvirtGuest({ ...req, qemu: QEMU_BINARY }, conn),
             close: () => conn.close(),
           };
@@ -96,9 +114,16 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
       }
       const qv = await qemuVersion(QEMU_BINARY);
       if (!qv) throw new InfraError(`${QEMU_BINARY} not found`, 'run `lab setup`');
-      const a = await resolveAccel(plan.guest.accel, { cache, qemu: QEMU_BINARY, qemuVersion: qv, vmlinuz: probeKernel });
+      const a = await resolveAccel(plan.guest.accel, {
+        cache,
+        qemu: QEMU_BINARY,
+        qemuVersion: qv,
+        vmlinuz: probeKernel,
+      });
       return {
-        accel: a.accel, accelReason: a.reason, capabilities: probeHostCapabilities(),
+        accel: a.accel,
+        accelReason: a.reason,
+        capabilities: probeHostCapabilities(),
         boot: (req) => startGuest({ ...req, qemu: QEMU_BINARY }),
         close: async () => {},
       };

@@ -55,12 +55,18 @@ export interface KernelFit {
 export function kernelFit(config: KernelConfig, suite: SuiteSpec, scenario: Pick<Scenario, 'console'>): KernelFit {
   const consoleReason = sshUnreachableReason(config);
   const damonUsers = inKernelDamonUsers(config);
-  const rootfsNeeds = suite.image === 'initramfs' ? [] : unmetRequirements(config, ROOTFS_KERNEL_CONFIG).map(
-    (u) => `${u} (built in, for the ${suite.image} root disk: add the rootfs fragment to the series' configs)`,
-  );
-  const sshNeeded = consoleReason && !scenario.console
-    ? [`${consoleReason}, and suite ${suite.name} needs SSH (on such a kernel only console suites run, e.g. damon-kunit)`]
-    : [];
+  const rootfsNeeds =
+    suite.image === 'initramfs'
+      ? []
+      : unmetRequirements(config, ROOTFS_KERNEL_CONFIG).map(
+          (u) => `${u} (built in, for the ${suite.image} root disk: add the rootfs fragment to the series' configs)`,
+        );
+  const sshNeeded =
+    consoleReason && !scenario.console
+      ? [
+          `${consoleReason}, and suite ${suite.name} needs SSH (on such a kernel only console suites run, e.g. damon-kunit)`,
+        ]
+      : [];
   return {
     mode: consoleReason ? 'console' : 'ssh',
     ...(consoleReason ? { consoleReason } : {}),

@@ -30,7 +30,8 @@ export function readRunResult(file: string): (RunResultFile & { summary?: RunSum
   }
   if (!r || !OUTCOMES.includes(r.outcome as Outcome)) return undefined;
   const summaryPath = typeof r.reportDir === 'string' ? join(r.reportDir, 'summary.json') : undefined;
-  const summary = summaryPath && existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary) : undefined;
+  const summary =
+    summaryPath && existsSync(summaryPath) ? (JSON.parse(readFileSync(summaryPath, 'utf8')) as RunSummary) : undefined;
   return {
     outcome: r.outcome as Outcome,
     ...(typeof r.reportDir === 'string' ? { reportDir: r.reportDir } : {}),

@@ -28,13 +28,20 @@ export function collectResults(o: {
   for (const name of o.planned) {
     if (reported.has(name)) continue;
     tests.push({
-      path: `${o.suite}.${name}`, name, status: runError ? 'ERROR' : 'MISS', durationMs: 0,
+      path: `${o.suite}.${name}`,
+      name,
+      status: runError ? 'ERROR' : 'MISS',
+      durationMs: 0,
       reason: runError ? `not run: ${firstLine}` : 'never reported',
     });
   }
   if (o.findings) tests.push(consoleClean(o.suite, o.findings, runError));
   const status = runError && tests.length === 0 ? 'ERROR' : rollUp(tests.map((t) => t.status));
-  const outcome: Outcome = runError ? runError.outcome : ['FAIL', 'ERROR', 'MISS'].includes(status) ? 'test-failed' : 'ok';
+  const outcome: Outcome = runError
+    ? runError.outcome
+    : ['FAIL', 'ERROR', 'MISS'].includes(status)
+      ? 'test-failed'
+      : 'ok';
   return { tests, status, outcome };
 }
 
@@ -42,13 +49,18 @@ function consoleClean(suite: string, findings: readonly ConsoleFinding[], runErr
   const base = { path: `${suite}.console_clean`, name: 'console_clean', durationMs: 0 };
   if (findings.length) {
     return {
-      ...base, status: 'FAIL',
-      reason: findings.map((f) => `${f.kind}: ${f.title}`).join('; ').slice(0, 500),
+      ...base,
+      status: 'FAIL',
+      reason: findings
+        .map((f) => `${f.kind}: ${f.title}`)
+        .join('; ')
+        .slice(0, 500),
       log: clipExcerpt(findings.map((f) => f.excerpt).join('\n\n')),
     };
   }
   // A console cut short by the host's fault was not watched to its end: no verdict either way.
   const cutShort = runError && isInfrastructure(runError.outcome);
-  if (cutShort) return { ...base, status: 'ERROR', reason: `not judged: the run ended early (${runError.message.split('\n')[0]})` };
+  if (cutShort)
+    return { ...base, status: 'ERROR', reason: `not judged: the run ended early (${runError.message.split('\n')[0]})` };
   return { ...base, status: 'PASS' };
 }

@@ -19,7 +19,14 @@ import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
 import { collectResults } from './run-results.js';
-import { consoleRunSeconds, kernelFit, runCmdline, type KernelChoice, type KernelFit, type RunPlan } from './run-plan.js';
+import {
+  consoleRunSeconds,
+  kernelFit,
+  runCmdline,
+  type KernelChoice,
+  type KernelFit,
+  type RunPlan,
+} from './run-plan.js';
 import { localRunOps, type MachineHost, type RunOps } from './run-ops.js';
 
 export type { KernelChoice } from './run-plan.js';
@@ -48,19 +55,31 @@ export interface RunOutcome {
 /** Thrown before boot when the host lacks what the suite requires: every check becomes SKIP. */
 class RequirementsUnmet extends Error {}
 
-/** Reads the files a run names (suite, guest, scenario, series, lab config): a bad one is an error before anything starts. */
+/**
+ * Reads the files a run names (suite, guest, scenario, series, lab config): a bad one is an error before anything
+ * starts.
+ */
 export async function resolveRun(opts: RunOptions): Promise<RunPlan> {
   const suite = loadSuite(opts.suite);
   const guest = loadGuest(opts.guest ?? suite.guest);
   const scenario = await loadScenario(suite);
   const kernel = opts.kernel ?? { kind: 'debian' };
   const series = kernel.kind === 'series' || kernel.kind === 'built' ? loadSeries(kernel.series) : undefined;
-  const host = opts.host ? (({ config, file }) => findHost(config, opts.host!, file))(loadLabConfig(opts.labConfig)) : undefined;
+  const host = opts.host
+    ? (({ config, file }) => findHost(config, opts.host!, file))(loadLabConfig(opts.labConfig))
+    : undefined;
   const runId = newRunId(suite.name);
   return {
-    runId, reportDir: join(reportsRoot(), runId), suite, guest, scenario, kernel,
-    ...(series ? { series } : {}), ...(host ? { host } : {}),
-    quickStop: opts.quickStop === true, keep: opts.keep === true,
+    runId,
+    reportDir: join(reportsRoot(), runId),
+    suite,
+    guest,
+    scenario,
+    kernel,
+    ...(series ? { series } : {}),
+    ...(host ? { host } : {}),
+    quickStop: opts.quickStop === true,
+    keep: opts.keep === true,
   };
 }
 
@@ -80,11 +99,23 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string) => void): Promise<RunOutcome> {
   const { suite, scenario } = plan;
   const startedAt = new Date().toISOString();
-  const clock = new StageClock((t) => log(`  ${t.stage.padEnd(10)} ${t.seconds.toFixed(2).padStart(7)} s${t.note ? `  ${t.note}` : ''}`));
-  const checks = new CheckRecorder(suite.name, (r) => log(`  ${r.status.padEnd(5)} ${r.name}${r.reason ? ` — ${r.reason}` : ''}`));
+  const clock = new StageClock((t) =>
+    log(`  ${t.stage.padEnd(10)} ${t.seconds.toFixed(2).padStart(7)} s${t.note ? `  ${t.note}` : ''}`),
+  );
+  const checks = new CheckRecorder(suite.name, (r) =>
+    log(`  ${r.status.padEnd(5)} ${r.name}${r.reason ? ` — ${r.reason}` : ''}`),
+  );
   const summary: RunSummary = {
-    runId: plan.runId, suite: suite.name, status: 'ERROR', outcome: 'infrastructure', startedAt, finishedAt: startedAt,
-    stages: clock.stages, tests: [], counts: countStatuses([]), console: { findings: [], log: 'console.log' },
+    runId: plan.runId,
+    suite: suite.name,
+    status: 'ERROR',
+    outcome: 'infrastructure',
+    startedAt,
+    finishedAt: startedAt,
+    stages: clock.stages,
+    tests: [],
+    counts: countStatuses([]),
+    console: { findings: [], log: 'console.log' },
   };
   let guest: GuestHandle | undefined;
   let machine: MachineHost | undefined;
@@ -92,8 +123,16 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
   log(`${suite.name}: run ${plan.runId}`);
 
   try {
-    await clock.time('setup', () => ops.ensurePackages('run'), (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined));
-    const kernel = await clock.time('kernel', () => ops.kernel(plan), (k) => k.release);
+    await clock.time(
+      'setup',
+      () => ops.ensurePackages('run'),
+      (installed) => (installed.length ? `installed ${installed.join(' ')}` : undefined),
+    );
+    const kernel = await clock.time(
+      'kernel',
+      () => ops.kernel(plan),
+      (k) => k.release,
+    );
     summary.kernel = kernelFacts(kernel);
     const fit = kernelFit(kernel.config, suite, scenario);
     // DAMON's in-kernel users (damon_stat starts at boot on Debian 7.2) hold DAMON: a suite that needs it
@@ -104,12 +143,29 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
       checks.skipAll(scenario.checks, fit.unmet.join('; '));
     } else {
       // Accelerator and requirements first: a suite that cannot run here is SKIP before anything is built.
-      machine = await clock.time('accel', () => ops.machineHost(plan, kernel), (m) => `${m.accel}${m.uri ? ` on ${m.uri}` : ''}`);
-      summary.guest = { name: plan.guest.name, accel: machine.accel, accelReason: machine.accelReason, ...(machine.name ? { host: machine.name } : {}) };
+      machine = await clock.time(
+        'accel',
+        () => ops.machineHost(plan, kernel),
+        (m) => `${m.accel}${m.uri ? ` on ${m.uri}` : ''}`,
+      );
+      summary.guest = {
+        name: plan.guest.name,
+        accel: machine.accel,
+        accelReason: machine.accelReason,
+        ...(machine.name ? { host: machine.name } : {}),
+      };
       summary.host = machine.capabilities;
       const unmetCaps = unmetHostRequirements(plan, machine);
       if (unmetCaps.length) throw new RequirementsUnmet(unmetCaps.join('; '));
-      const booted = await bootStage(plan, ops, machine, kernel, fit, { clock, checks, summary, log, onGuest: (g) => { guest = g; } });
+      const booted = await bootStage(plan, ops, machine, kernel, fit, {
+        clock,
+        checks,
+        summary,
+        log,
+        onGuest: (g) => {
+          guest = g;
+        },
+      });
       await clock.time('suite', () => scenarioStage(plan, kernel, fit, booted, { clock, checks, summary, log }));
     }
   } catch (e) {
@@ -121,15 +177,21 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
   } finally {
     if (guest) {
       const g = guest;
-      const stop = () => (runError?.outcome === 'interrupted' ? g.kill().then(() => 'killed' as const) : g.shutdown({ quick: plan.quickStop }));
+      const stop = () =>
+        runError?.outcome === 'interrupted'
+          ? g.kill().then(() => 'killed' as const)
+          : g.shutdown({ quick: plan.quickStop });
       summary.guest!.shutdown = await clock.time('shutdown', stop, (h) => h);
     }
     await machine?.close();
   }
 
   const results = collectResults({
-    suite: suite.name, planned: scenario.checks, recorded: checks.records,
-    ...(runError ? { runError } : {}), ...(guest ? { findings: guest.watcher.findings } : {}),
+    suite: suite.name,
+    planned: scenario.checks,
+    recorded: checks.records,
+    ...(runError ? { runError } : {}),
+    ...(guest ? { findings: guest.watcher.findings } : {}),
   });
   if (guest) summary.console.findings = [...guest.watcher.findings];
   summary.tests = results.tests;
@@ -146,17 +208,24 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
 /** The kernel as summary.json names it. */
 function kernelFacts(kernel: KernelArtifact): NonNullable<RunSummary['kernel']> {
   return {
-    release: kernel.release, source: kernel.source, vmlinuz: kernel.vmlinuz, configPath: kernel.configPath,
+    release: kernel.release,
+    source: kernel.source,
+    vmlinuz: kernel.vmlinuz,
+    configPath: kernel.configPath,
     configSha: hashParts([['config', readFileSync(kernel.configPath)]]).slice(0, 16),
-    ...(kernel.buildId ? { buildId: kernel.buildId } : {}), ...(kernel.series ? { series: kernel.series } : {}),
+    ...(kernel.buildId ? { buildId: kernel.buildId } : {}),
+    ...(kernel.series ? { series: kernel.series } : {}),
   };
 }
 
 /** What the suite requires of the host (KVM, a vPMU, IBS, NUMA) that this machine host and guest lack. */
 function unmetHostRequirements(plan: RunPlan, m: MachineHost): string[] {
   const ctx = {
-    accel: m.accel, accelReason: m.accelReason, host: m.capabilities,
-    guestPmu: plan.guest.pmu, guestNumaNodes: plan.guest.numa?.length ?? 1,
+    accel: m.accel,
+    accelReason: m.accelReason,
+    host: m.capabilities,
+    guestPmu: plan.guest.pmu,
+    guestNumaNodes: plan.guest.numa?.length ?? 1,
   };
   return plan.suite.requires.map((r) => unmetReason(r, ctx)).filter((x): x is string => x !== undefined);
 }
@@ -184,7 +253,12 @@ interface Booted {
  * has no init: its kernel runs the KUnit suites and ends itself, and the boot stage lasts until then.
  */
 async function bootStage(
-  plan: RunPlan, ops: RunOps, machine: MachineHost, kernel: KernelArtifact, fit: KernelFit, run: RunState & {
+  plan: RunPlan,
+  ops: RunOps,
+  machine: MachineHost,
+  kernel: KernelArtifact,
+  fit: KernelFit,
+  run: RunState & {
     /** Told of the guest as soon as it exists: whatever fails after, the run must stop it and read its console. */
     onGuest: (g: GuestHandle) => void;
   },
@@ -194,80 +268,157 @@ async function bootStage(
   let files: { initrd?: string; rootDisk?: string; keys?: Awaited<ReturnType<RunOps['keys']>>; hostKey?: string } = {};
   const bootScript = fit.mode === 'ssh' ? scenario.atBoot?.({ suite, kernel }) : undefined;
   if (fit.mode === 'ssh') {
-    const workloads = await clock.time('workloads', () => ops.workloads([...new Set([...suite.workloads, 'tlb-churn'])]));
+    const workloads = await clock.time('workloads', () =>
+      ops.workloads([...new Set([...suite.workloads, 'tlb-churn'])]),
+    );
     const keys = await ops.keys();
     const image = await clock.time(
       'image',
-      () => ops.initramfs({
-        kernel, keys, modules: suite.modules, workloads, allModules: plan.kernel.kind !== 'debian',
-        ...(kernel.kselftestDir ? { kselftestDir: kernel.kselftestDir } : {}), ...(bootScript !== undefined ? { bootScript } : {}),
-      }),
+      () =>
+        ops.initramfs({
+          kernel,
+          keys,
+          modules: suite.modules,
+          workloads,
+          allModules: plan.kernel.kind !== 'debian',
+          ...(kernel.kselftestDir ? { kselftestDir: kernel.kselftestDir } : {}),
+          ...(bootScript !== undefined ? { bootScript } : {}),
+        }),
       (i) => (i.cached ? 'cached' : i.damaged ? 'built again: the cached copy was damaged (hash mismatch)' : 'built'),
     );
-    const rootfs = suite.image === 'initramfs' ? undefined : await clock.time('rootfs', () => ops.rootfs(suite.image, keys), (r) => (r.cached ? 'cached' : 'built'));
-    summary.image = { ...image, ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}) };
+    const rootfs =
+      suite.image === 'initramfs'
+        ? undefined
+        : await clock.time(
+            'rootfs',
+            () => ops.rootfs(suite.image, keys),
+            (r) => (r.cached ? 'cached' : 'built'),
+          );
+    summary.image = {
+      ...image,
+      ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}),
+    };
     files = { initrd: image.path, keys, ...(rootfs ? { rootDisk: rootfs.path, hostKey: rootfs.hostPublicKey } : {}) };
   }
-  const bootKernel = await clock.time('vmlinux', () => ops.bootable(kernel), (b) => (b.pvh ? 'PVH entry' : 'bzImage'));
+  const bootKernel = await clock.time(
+    'vmlinux',
+    () => ops.bootable(kernel),
+    (b) => (b.pvh ? 'PVH entry' : 'bzImage'),
+  );
   let booted: Booted | undefined;
-  const note = fit.mode === 'console' ? 'console only, until kunit_shutdown' : bootScript !== undefined ? 'until the boot script starts' : undefined;
-  await clock.time('boot', async () => {
-    const guest = await machine.boot({
-      guest: guestSpec, accel: machine.accel, kernel: bootKernel.path, extraCmdline: runCmdline(suite, fit, machine.accel),
-      ...(fit.mode === 'console' ? { consoleOnly: true } : {}), ...(files.initrd ? { initrd: files.initrd } : {}), ...(files.rootDisk ? { rootDisk: files.rootDisk } : {}),
-      onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
-    });
-    booted = { guest };
-    run.onGuest(guest);
-    summary.guest = { ...summary.guest!, cmdline: guest.plan.cmdline, ...(guest.plan.argv ? { argv: guest.plan.argv } : {}), ...(guest.plan.domainXml ? { domainXml: guest.plan.domainXml } : {}) };
-    if (fit.mode === 'console') {
-      const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);
-      booted.ended = ended;
-      const lost = ended ? await guest.infrastructureLoss() : undefined;
-      if (lost) throw lost;
-      const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
-      if (release !== kernel.release) throw guest.bootFailure(release ? `guest ran kernel ${release}, expected ${kernel.release}` : 'the kernel printed nothing on the console');
-      return;
-    }
-    checks.watchGuest(() => guest.infrastructureLoss());
-    const release = await raceAbort(guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'));
-    if (release !== kernel.release) throw new InfraError(`guest runs kernel ${release}, expected ${kernel.release}`, undefined, 'boot-failed');
-    // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
-    const notLoaded = modprobeFailures(guest.consoleTail(400));
-    if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
-  }, () => note);
+  const note =
+    fit.mode === 'console'
+      ? 'console only, until kunit_shutdown'
+      : bootScript !== undefined
+        ? 'until the boot script starts'
+        : undefined;
+  await clock.time(
+    'boot',
+    async () => {
+      const guest = await machine.boot({
+        guest: guestSpec,
+        accel: machine.accel,
+        kernel: bootKernel.path,
+        extraCmdline: runCmdline(suite, fit, machine.accel),
+        ...(fit.mode === 'console' ? { consoleOnly: true } : {}),
+        ...(files.initrd ? { initrd: files.initrd } : {}),
+        ...(files.rootDisk ? { rootDisk: files.rootDisk } : {}),
+        onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
+      });
+      booted = { guest };
+      run.onGuest(guest);
+      summary.guest = {
+        ...summary.guest!,
+        cmdline: guest.plan.cmdline,
+        ...(guest.plan.argv ? { argv: guest.plan.argv } : {}),
+        ...(guest.plan.domainXml ? { domainXml: guest.plan.domainXml } : {}),
+      };
+      if (fit.mode === 'console') {
+        const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);
+        booted.ended = ended;
+        const lost = ended ? await guest.infrastructureLoss() : undefined;
+        if (lost) throw lost;
+        const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
+        if (release !== kernel.release)
+          throw guest.bootFailure(
+            release
+              ? `guest ran kernel ${release}, expected ${kernel.release}`
+              : 'the kernel printed nothing on the console',
+          );
+        return;
+      }
+      checks.watchGuest(() => guest.infrastructureLoss());
+      const release = await raceAbort(
+        guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'),
+      );
+      if (release !== kernel.release)
+        throw new InfraError(`guest runs kernel ${release}, expected ${kernel.release}`, undefined, 'boot-failed');
+      // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
+      const notLoaded = modprobeFailures(guest.consoleTail(400));
+      if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
+    },
+    () => note,
+  );
   if (fit.mode === 'console') return booted!;
   const connect = () => booted!.guest.connectSsh(files.keys!, 15000, files.hostKey);
-  const onDemand = bootScript !== undefined ? sshOnDemand(() => raceAbort(booted!.guest.waitReady(guestSpec.boot_timeout * 1000)).then(connect)) : undefined;
+  const onDemand =
+    bootScript !== undefined
+      ? sshOnDemand(() => raceAbort(booted!.guest.waitReady(guestSpec.boot_timeout * 1000)).then(connect))
+      : undefined;
   const connected = onDemand ? undefined : await clock.time('ssh', connect);
   booted!.ssh = { ...(connected ? { connected } : {}), ...(onDemand ? { onDemand } : {}) };
   return booted!;
 }
 
 /** The scenario with its context, within the suite's timeout (a console run's time was the boot's). */
-async function scenarioStage(plan: RunPlan, kernel: KernelArtifact, fit: KernelFit, booted: Booted, run: RunState): Promise<void> {
+async function scenarioStage(
+  plan: RunPlan,
+  kernel: KernelArtifact,
+  fit: KernelFit,
+  booted: Booted,
+  run: RunState,
+): Promise<void> {
   const { suite, scenario } = plan;
   const { checks, summary, log } = run;
   const { guest } = booted;
   const context = (ssh: GuestSsh, consoleOnly?: string): ScenarioContext => ({
-    suite, kernel, ...(plan.series ? { series: plan.series.spec } : {}), ssh, ...(consoleOnly ? { consoleOnly } : {}),
-    checks, accel: summary.guest?.accel ?? 'unknown', log: (l: string) => log(`    ${l}`), console: () => guest.consoleText(),
+    suite,
+    kernel,
+    ...(plan.series ? { series: plan.series.spec } : {}),
+    ssh,
+    ...(consoleOnly ? { consoleOnly } : {}),
+    checks,
+    accel: summary.guest?.accel ?? 'unknown',
+    log: (l: string) => log(`    ${l}`),
+    console: () => guest.consoleText(),
     saveArtifact: (name: string, content: string) => {
       mkdirSync(plan.reportDir, { recursive: true });
       writeFileSync(join(plan.reportDir, name.replace(/[^A-Za-z0-9._-]/g, '_')), content);
     },
-    addPlot: (title: string, svg: string) => { (summary.plots ??= []).push({ title, svg }); },
-    damonSysfs: () => new DamonSysfs(ssh, undefined, (p) => {
-      const { features, goalMetrics, goalTuners, probeFilterTypes, availOperations, inKernelUsers } = p;
-      const probe = { availOperations, features, goalMetrics, goalTuners, probeFilterTypes, activeInKernelUsers: inKernelUsers };
-      summary.damon = { inKernelUsers: [], keptOff: [], ...summary.damon, probe };
-    }),
+    addPlot: (title: string, svg: string) => {
+      (summary.plots ??= []).push({ title, svg });
+    },
+    damonSysfs: () =>
+      new DamonSysfs(ssh, undefined, (p) => {
+        const { features, goalMetrics, goalTuners, probeFilterTypes, availOperations, inKernelUsers } = p;
+        const probe = {
+          availOperations,
+          features,
+          goalMetrics,
+          goalTuners,
+          probeFilterTypes,
+          activeInKernelUsers: inKernelUsers,
+        };
+        summary.damon = { inKernelUsers: [], keptOff: [], ...summary.damon, probe };
+      }),
   });
 
   if (fit.mode === 'console') {
     await scenario.run(context(sshUnavailable(fit.consoleReason!), fit.consoleReason));
     if (!booted.ended) {
-      throw new SuiteTimeoutError(`the console-only guest did not end within boot_timeout + the suite's timeout (${consoleRunSeconds(plan.guest, suite)} s); tests that never reported are MISS`);
+      throw new SuiteTimeoutError(
+        `the console-only guest did not end within boot_timeout + the suite's timeout (${consoleRunSeconds(plan.guest, suite)} s); tests that never reported are MISS`,
+      );
     }
     return;
   }
@@ -285,7 +436,9 @@ async function scenarioStage(plan: RunPlan, kernel: KernelArtifact, fit: KernelF
       const done = await guest.waitBootScript();
       const lost = done ? undefined : await guest.infrastructureLoss();
       if (lost) throw lost;
-      ssh = done ? onDemand.ssh : sshUnavailable(`the guest ended while its boot script ran (${guest.plan.consoleLog})`);
+      ssh = done
+        ? onDemand.ssh
+        : sshUnavailable(`the guest ended while its boot script ran (${guest.plan.consoleLog})`);
     }
     await scenario.run(context(ssh));
   };
@@ -303,12 +456,18 @@ async function scenarioStage(plan: RunPlan, kernel: KernelArtifact, fit: KernelF
  * cause whatever a scenario threw; requirements the host lacks make every check SKIP (no error); anything
  * that is not a LabError is the lab's own bug.
  */
-async function runErrorOf(e: unknown, guest: GuestHandle | undefined, planned: readonly string[], checks: CheckRecorder): Promise<LabError | undefined> {
+async function runErrorOf(
+  e: unknown,
+  guest: GuestHandle | undefined,
+  planned: readonly string[],
+  checks: CheckRecorder,
+): Promise<LabError | undefined> {
   if (e instanceof RequirementsUnmet) {
     checks.skipAll(planned, e.message);
     return undefined;
   }
-  const lost = guest && !(e instanceof LabError && e.outcome === 'interrupted') ? await guest.infrastructureLoss() : undefined;
+  const lost =
+    guest && !(e instanceof LabError && e.outcome === 'interrupted') ? await guest.infrastructureLoss() : undefined;
   if (lost) return lost;
   if (!(e instanceof LabError)) return new InfraError(`internal error: ${(e as Error).stack ?? String(e)}`);
   return e;

@@ -20,15 +20,39 @@ export interface RunSummary {
   finishedAt: string;
   /** A run-level error (boot failure, missing tool), when the run did not get to finish its tests. */
   error?: { message: string; details?: string };
-  kernel?: { release: string; source: string; vmlinuz: string; configPath: string; configSha: string; buildId?: string; series?: string };
-  guest?: { name: string; accel?: string; accelReason?: string; argv?: string[]; domainXml?: string; host?: string; cmdline?: string; shutdown?: string };
+  kernel?: {
+    release: string;
+    source: string;
+    vmlinuz: string;
+    configPath: string;
+    configSha: string;
+    buildId?: string;
+    series?: string;
+  };
+  guest?: {
+    name: string;
+    accel?: string;
+    accelReason?: string;
+    argv?: string[];
+    domainXml?: string;
+    host?: string;
+    cmdline?: string;
+    shutdown?: string;
+  };
   image?: { path: string; key: string; cached: boolean; rootfs?: { path: string; key: string; cached: boolean } };
   /** DAMON's in-kernel users the kernel has, and those the run kept off for the suite (damon_exclusive). */
   damon?: {
     inKernelUsers: Array<{ name: string; built: string; enabledAtBoot: boolean }>;
     keptOff: string[];
     /** What the kernel's DAMON sysfs offered, when the suite probed it. */
-    probe?: { availOperations: string[]; features: Record<string, boolean>; goalMetrics: string[]; goalTuners: string[]; probeFilterTypes: string[]; activeInKernelUsers: string[] };
+    probe?: {
+      availOperations: string[];
+      features: Record<string, boolean>;
+      goalMetrics: string[];
+      goalTuners: string[];
+      probeFilterTypes: string[];
+      activeInKernelUsers: string[];
+    };
   };
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
   host?: HostCapabilities;

@@ -10,7 +10,12 @@ export const HostSpecSchema = z
   .object({
     name,
     /** A libvirt URI: qemu:///system on this machine, qemu+ssh://user@host[:port]/system?keyfile=... elsewhere. */
-    uri: z.string().regex(/^qemu(\+ssh)?:\/\/[^\s]*\/(system|session)(\?[^\s]*)?$/, "a libvirt URI such as 'qemu:///system' or 'qemu+ssh://root@host/system?keyfile=/path/key'"),
+    uri: z
+      .string()
+      .regex(
+        /^qemu(\+ssh)?:\/\/[^\s]*\/(system|session)(\?[^\s]*)?$/,
+        "a libvirt URI such as 'qemu:///system' or 'qemu+ssh://root@host/system?keyfile=/path/key'",
+      ),
     /** Guests the host runs at once (cells placed on it wait beyond that). */
     max_guests: z.number().int().positive().max(64).default(2),
     /**
@@ -18,7 +23,10 @@ export const HostSpecSchema = z
      * Default: ~/.cache/damon-lab of the SSH user. It must be the SSH user's own and no one else's (0700):
      * another user able to write there could plant the kernel a root QEMU boots.
      */
-    workdir: z.string().regex(/^\/[^\s'"\\]*$/, 'an absolute path on the host, without spaces or quotes').optional(),
+    workdir: z
+      .string()
+      .regex(/^\/[^\s'"\\]*$/, 'an absolute path on the host, without spaces or quotes')
+      .optional(),
     /** auto: KVM where a probe boot through this host's libvirt reaches userspace, TCG otherwise. */
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
   })

@@ -10,7 +10,10 @@ function describeIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; text: st
   const where = path.length ? `'${path.join('.')}'` : 'document';
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
-    return { path: [...path, keys[0] ?? ''], text: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${[...path, k].join('.')}'`).join(', ')}` };
+    return {
+      path: [...path, keys[0] ?? ''],
+      text: `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `'${[...path, k].join('.')}'`).join(', ')}`,
+    };
   }
   return { path, text: `${where}: ${issue.message}` };
 }
@@ -28,7 +31,12 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
       throw new InputFileError(file, e.mark ? e.mark.line + 1 : undefined, `YAML syntax error: ${e.reason}`);
     }
     // js-yaml parses nesting by recursion: a document nested deep enough runs out of stack.
-    if (e instanceof RangeError) throw new InputFileError(file, undefined, `nested too deeply to be a lab file (more than ${MAX_YAML_DEPTH} levels)`);
+    if (e instanceof RangeError)
+      throw new InputFileError(
+        file,
+        undefined,
+        `nested too deeply to be a lab file (more than ${MAX_YAML_DEPTH} levels)`,
+      );
     throw e;
   }
   const shape = yamlShapeProblem(doc);
@@ -36,12 +44,20 @@ export function parseYaml<S extends z.ZodType>(text: string, file: string, schem
   const result = schema.safeParse(doc ?? {});
   if (result.success) return result.data;
   // A misspelt key also shows up as a missing one; the unknown key is the cause, so it comes first.
-  const sorted = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  const sorted = [...result.error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
   const issues = sorted.map(describeIssue);
   const first = issues[0]!;
-  const line = locateYamlPath(text, first.path.filter((p): p is string | number => typeof p !== 'symbol'));
+  const line = locateYamlPath(
+    text,
+    first.path.filter((p): p is string | number => typeof p !== 'symbol'),
+  );
   const more = issues.slice(1).map((i) => {
-    const l = locateYamlPath(text, i.path.filter((p): p is string | number => typeof p !== 'symbol'));
+    const l = locateYamlPath(
+      text,
+      i.path.filter((p): p is string | number => typeof p !== 'symbol'),
+    );
     return `\n${file}${l ? `:${l}` : ''}: ${i.text}`;
   });
   throw new InputFileError(file, line, first.text + more.join(''));
@@ -62,7 +78,8 @@ export function yamlShapeProblem(doc: unknown): string | undefined {
   let nodes = 0;
   while (stack.length) {
     const [v, depth] = stack.pop()!;
-    if (++nodes > MAX_YAML_NODES) return `more than ${MAX_YAML_NODES} values (aliases counted each time they are used): not a lab file`;
+    if (++nodes > MAX_YAML_NODES)
+      return `more than ${MAX_YAML_NODES} values (aliases counted each time they are used): not a lab file`;
     if (depth > MAX_YAML_DEPTH) return `nested more than ${MAX_YAML_DEPTH} levels deep: not a lab file`;
     if (v && typeof v === 'object') for (const c of Object.values(v as object)) stack.push([c, depth + 1]);
   }
@@ -75,7 +92,12 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S): z.ou
     // Checked before it is read: a FIFO would block for ever, /dev/zero never end.
     const st = statSync(file);
     if (!st.isFile()) throw new InputFileError(file, undefined, 'not a regular file');
-    if (st.size > MAX_YAML_BYTES) throw new InputFileError(file, undefined, `${st.size} bytes: more than the ${MAX_YAML_BYTES} a lab file may have`);
+    if (st.size > MAX_YAML_BYTES)
+      throw new InputFileError(
+        file,
+        undefined,
+        `${st.size} bytes: more than the ${MAX_YAML_BYTES} a lab file may have`,
+      );
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof InputFileError) throw e;

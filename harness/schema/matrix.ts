@@ -9,11 +9,18 @@ const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/);
 const KernelAxis = z.union([
   z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'debian, debian-6.12, debian-7.2, debian-7.3 or {series: ...}'),
   // Names and paths only: they end up in generated CI files and file names.
-  z.object({ series: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a series name or path'), configs: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a fragment name or path')).default([]) }).strict(),
+  z
+    .object({
+      series: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a series name or path'),
+      configs: z.array(z.string().regex(/^[A-Za-z0-9._/-]+$/, 'a fragment name or path')).default([]),
+    })
+    .strict(),
 ]);
 
 /** A partial cell: include adds it (every field needed), exclude drops every cell it matches. */
-const CellMatch = z.object({ kernel: z.string().optional(), guest: z.string().optional(), suite: z.string().optional() }).strict();
+const CellMatch = z
+  .object({ kernel: z.string().optional(), guest: z.string().optional(), suite: z.string().optional() })
+  .strict();
 
 /** matrix.yaml: kernels × guests × suites, with include/exclude rules, per-cell timeouts and retries. */
 export const MatrixSpecSchema = z
@@ -41,7 +48,14 @@ export const MatrixSpecSchema = z
      */
     baseline: z.string().optional(),
     /** Per-cell overrides, matched like exclude rules. */
-    overrides: z.array(CellMatch.extend({ timeout: z.number().positive().max(86400).optional(), retries: z.number().int().min(0).max(5).optional() }).strict()).default([]),
+    overrides: z
+      .array(
+        CellMatch.extend({
+          timeout: z.number().positive().max(86400).optional(),
+          retries: z.number().int().min(0).max(5).optional(),
+        }).strict(),
+      )
+      .default([]),
   })
   .strict();
 

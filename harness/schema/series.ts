@@ -7,7 +7,13 @@ const PatchSource = z.union([
   z.object({ mbox: z.string().min(1) }).strict(),
   z.object({ dir: z.string().min(1) }).strict(),
   // Never an option: a range that started with '-' reached git as one (--output=FILE emptied a file).
-  z.object({ range: z.string().regex(/^[^\s-][^\s]*\.\.[^\s]+$/, "a git range such as 'v6.12..my-branch' (not starting with '-')") }).strict(),
+  z
+    .object({
+      range: z
+        .string()
+        .regex(/^[^\s-][^\s]*\.\.[^\s]+$/, "a git range such as 'v6.12..my-branch' (not starting with '-')"),
+    })
+    .strict(),
 ]);
 
 /** kernel/series/*.yaml: a kernel to build, from a base plus patches plus config fragments. */
@@ -21,7 +27,10 @@ export const SeriesSpecSchema = z
      * The Debian source a commit `base` lives in, without --tree (debian-6.12, debian-7.2, ...): what the
      * series that bisect and patchcheck write for their steps say, their base being a commit of it.
      */
-    source: z.string().regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'a Debian source id such as debian-7.2').optional(),
+    source: z
+      .string()
+      .regex(/^debian(-[0-9]+\.[0-9]+)?$/, 'a Debian source id such as debian-7.2')
+      .optional(),
     patches: PatchSource.optional(),
     /**
      * Base config: "lab" (allnoconfig + kernel/configs/lab-base.config, small and quick, SSH over
@@ -33,7 +42,9 @@ export const SeriesSpecSchema = z
     configs: z.array(z.string().min(1)).default(['damon']),
     /** Single symbols on top of the fragments. */
     // A line break in a value would add .config lines of its own (a CONFIG_KASAN nobody asked for).
-    config: z.record(configSymbol, z.string().regex(/^[^\r\n\0]*$/, 'a value on one line (no CR, LF or NUL)')).default({}),
+    config: z
+      .record(configSymbol, z.string().regex(/^[^\r\n\0]*$/, 'a value on one line (no CR, LF or NUL)'))
+      .default({}),
     /**
      * A requested symbol that no Kconfig of the tree defines: "error" (exit 2, the default), or "ignore"
      * for builds of commits from before the symbol existed (patchcheck's prefixes, bisect steps).
@@ -49,15 +60,21 @@ export const SeriesSpecSchema = z
       .strict()
       .default({ modules: [], selftests: ['damon'] }),
     /** A loadable DAMON operations module the series adds (used by the damon-ops-module suite). */
-    ops_module: z.object({
-      module: z.string().regex(/^[A-Za-z0-9_-]+$/),
-      ops: z.string().regex(/^[A-Za-z0-9_-]+$/),
-      /**
-       * The /proc/cpuinfo flag the module needs (damon_ibs: ibs). Where the guest CPU lacks it, the module
-       * refuses to load (ENODEV): the suite records that and SKIPs what needs the hardware, saying why.
-       */
-      cpu_flag: z.string().regex(/^[a-z0-9_]+$/).optional(),
-    }).strict().optional(),
+    ops_module: z
+      .object({
+        module: z.string().regex(/^[A-Za-z0-9_-]+$/),
+        ops: z.string().regex(/^[A-Za-z0-9_-]+$/),
+        /**
+         * The /proc/cpuinfo flag the module needs (damon_ibs: ibs). Where the guest CPU lacks it, the module
+         * refuses to load (ENODEV): the suite records that and SKIPs what needs the hardware, saying why.
+         */
+        cpu_flag: z
+          .string()
+          .regex(/^[a-z0-9_]+$/)
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -1,6 +1,7 @@
 /** Parses a memory size such as "1G", "512M", "1536MiB" or a bare number of MiB; returns MiB. */
 export function parseSizeMiB(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 && value <= 16 * 1024 * 1024 ? value : undefined;
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value > 0 && value <= 16 * 1024 * 1024 ? value : undefined;
   const m = /^\s*(\d+)\s*([KMGT]?)(i?B)?\s*$/i.exec(value);
   if (!m) return undefined;
   const n = Number(m[1]);

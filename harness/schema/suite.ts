@@ -9,9 +9,14 @@ export const SuiteSpecSchema = z
     scenario: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/),
     guest: z.string().default('default'),
     /** initramfs (busybox, seconds to build), or a rootfs recipe from images/ (e.g. debian) booted as the root disk. */
-    image: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).default('initramfs'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/)
+      .default('initramfs'),
     /** Kernel config the suite needs, e.g. CONFIG_DAMON_SYSFS: y. Unmet: the suite is SKIP with the reason. */
-    kernel_config: z.record(z.string().regex(/^CONFIG_[A-Z0-9_]+$/), z.union([z.enum(['y', 'm', 'n']), z.string()])).default({}),
+    kernel_config: z
+      .record(z.string().regex(/^CONFIG_[A-Z0-9_]+$/), z.union([z.enum(['y', 'm', 'n']), z.string()]))
+      .default({}),
     /** Kernel command line words the suite needs (e.g. kunit.filter_glob=damon*). */
     cmdline: z.array(z.string()).default([]),
     /** Modules loaded by the guest's init before SSH comes up. */

@@ -32,7 +32,11 @@ export function parseApplyCheck(output: string): FailedHunk[] {
     }
     const failed = /^error: patch failed: (.+):(\d+)$/.exec(line);
     if (failed) {
-      hunks.push({ file: failed[1]!, line: Number(failed[2]), searched: (searched ?? []).filter((l) => l.trim() !== '') });
+      hunks.push({
+        file: failed[1]!,
+        line: Number(failed[2]),
+        searched: (searched ?? []).filter((l) => l.trim() !== ''),
+      });
       searched = undefined;
       continue;
     }
@@ -41,7 +45,46 @@ export function parseApplyCheck(output: string): FailedHunk[] {
   return hunks;
 }
 
-const C_WORDS = new Set(['struct', 'return', 'static', 'const', 'unsigned', 'signed', 'long', 'void', 'while', 'sizeof', 'break', 'continue', 'default', 'switch', 'case', 'else', 'goto', 'inline', 'extern', 'bool', 'true', 'false', 'NULL', 'int', 'char', 'for', 'if', 'u64', 'u32', 'u8', 'u16', 'size_t', 'enum', 'union', 'typedef', 'list_for_each_entry', 'mutex_lock', 'mutex_unlock']);
+const C_WORDS = new Set([
+  'struct',
+  'return',
+  'static',
+  'const',
+  'unsigned',
+  'signed',
+  'long',
+  'void',
+  'while',
+  'sizeof',
+  'break',
+  'continue',
+  'default',
+  'switch',
+  'case',
+  'else',
+  'goto',
+  'inline',
+  'extern',
+  'bool',
+  'true',
+  'false',
+  'NULL',
+  'int',
+  'char',
+  'for',
+  'if',
+  'u64',
+  'u32',
+  'u8',
+  'u16',
+  'size_t',
+  'enum',
+  'union',
+  'typedef',
+  'list_for_each_entry',
+  'mutex_lock',
+  'mutex_unlock',
+]);
 
 /**
  * Pure: identifiers worth looking up from context lines: fields (after `->`/`.`), functions and macros
@@ -87,17 +130,31 @@ export async function diagnosePatch(worktree: string, patchFile: string): Promis
 
 /** Pure: the diagnosis as lines of the error message, with what to do. */
 export function diagnosisLines(d: ApplyDiagnosis, baseCommit?: string): string[] {
-  if (d.alreadyApplied) return ['  the tree already has this change: the patch applies in reverse (drop it from the series, or use an older base)'];
+  if (d.alreadyApplied)
+    return [
+      '  the tree already has this change: the patch applies in reverse (drop it from the series, or use an older base)',
+    ];
   const lines: string[] = [];
   for (const h of d.hunks.slice(0, 4)) {
     lines.push(`  hunk at ${h.file}:${h.line}: its context is not in the tree; git searched for:`);
-    lines.push(...h.searched.slice(0, 6).map((l) => `    | ${l}`), ...(h.searched.length > 6 ? [`    | ... (${h.searched.length - 6} more)`] : []));
+    lines.push(
+      ...h.searched.slice(0, 6).map((l) => `    | ${l}`),
+      ...(h.searched.length > 6 ? [`    | ... (${h.searched.length - 6} more)`] : []),
+    );
   }
   const nowhere = d.missing.filter((m) => m.nowhere);
   const notInFile = d.missing.filter((m) => !m.nowhere);
-  if (nowhere.length) lines.push(`  its context uses ${nowhere.map((m) => m.identifier).join(', ')}, which the tree has nowhere (mm/, include/): the series is based on another tree`);
-  if (notInFile.length) lines.push(`  and ${notInFile.map((m) => `${m.identifier}`).join(', ')}, which ${notInFile[0]!.file} does not have`);
+  if (nowhere.length)
+    lines.push(
+      `  its context uses ${nowhere.map((m) => m.identifier).join(', ')}, which the tree has nowhere (mm/, include/): the series is based on another tree`,
+    );
+  if (notInFile.length)
+    lines.push(
+      `  and ${notInFile.map((m) => `${m.identifier}`).join(', ')}, which ${notInFile[0]!.file} does not have`,
+    );
   if (baseCommit) lines.push(`  the series says base-commit: ${baseCommit}; this tree does not have that commit`);
-  lines.push(`  to build it: --tree PATH with a checkout that has ${baseCommit ? `commit ${baseCommit}` : 'the series\' base'} (and base: that commit), or a port of the series to this tree`);
+  lines.push(
+    `  to build it: --tree PATH with a checkout that has ${baseCommit ? `commit ${baseCommit}` : "the series' base"} (and base: that commit), or a port of the series to this tree`,
+  );
   return lines;
 }

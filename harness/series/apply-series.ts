@@ -8,7 +8,13 @@ import type { Patch } from './patch-list.js';
 
 /** A patch that does not apply: names the patch, its subject and the files. Exit 2, like other bad input. */
 export class PatchApplyError extends LabError {
-  constructor(readonly patch: Patch, readonly files: string[], output: string, readonly diagnosis?: ApplyDiagnosis, baseCommit?: string) {
+  constructor(
+    readonly patch: Patch,
+    readonly files: string[],
+    output: string,
+    readonly diagnosis?: ApplyDiagnosis,
+    baseCommit?: string,
+  ) {
     super(
       [
         diagnosis?.alreadyApplied ? `patch already applied: ${patch.origin}` : `patch does not apply: ${patch.origin}`,
@@ -34,7 +40,13 @@ function failedList(files: readonly string[], diagnosis?: ApplyDiagnosis): strin
  * patches always give the same commit id. On failure the am is aborted and the worktree reset: nothing
  * half-applied stays in the cache.
  */
-export async function applySeries(repo: string, worktree: string, base: string, patches: readonly Patch[], opts: { baseCommit?: string } = {}): Promise<string> {
+export async function applySeries(
+  repo: string,
+  worktree: string,
+  base: string,
+  patches: readonly Patch[],
+  opts: { baseCommit?: string } = {},
+): Promise<string> {
   await ensureWorktree(repo, worktree, base);
   await gitProbe(worktree, ['am', '--abort']);
   await git(worktree, ['checkout', '-q', '-f', '--detach', base]);
@@ -47,7 +59,15 @@ export async function applySeries(repo: string, worktree: string, base: string, 
       writeFileSync(file, p.data);
       // --keep-cr: CRs that reach here are the patch's own (transport CRLF was removed when it was read);
       // --quoted-cr=strip: a base64/QP body in MIME's CRLF form decodes to LF lines, as the reader saw it.
-      const r = await gitProbe(worktree, ['am', '-3', '--keep-cr', '--quoted-cr=strip', ...(p.mboxrd ? ['--patch-format=mboxrd'] : []), '--committer-date-is-author-date', file]);
+      const r = await gitProbe(worktree, [
+        'am',
+        '-3',
+        '--keep-cr',
+        '--quoted-cr=strip',
+        ...(p.mboxrd ? ['--patch-format=mboxrd'] : []),
+        '--committer-date-is-author-date',
+        file,
+      ]);
       if (!r.ok) {
         const output = `${r.stdout}\n${r.stderr}`;
         // Diagnosed before the abort: HEAD is the base plus the patches before this one.

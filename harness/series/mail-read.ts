@@ -15,7 +15,10 @@ export interface MailMessage {
   data: Buffer;
   /** Subject as mailinfo decodes it, [PATCH …] prefix kept (-k). */
   subject: string;
-  /** The message carries a diff: git patch-id finds one in what mailinfo took as the patch part (a cover letter's "---" line alone is none). */
+  /**
+   * The message carries a diff: git patch-id finds one in what mailinfo took as the patch part (a cover letter's "---"
+   * line alone is none).
+   */
   hasDiff: boolean;
   /** The `base-commit:` that b4 and format-patch --base write, from the decoded text. */
   baseCommit?: string;
@@ -27,7 +30,13 @@ export interface MailMessage {
 
 /** git for reading mail: no repository, no user or system config, never a prompt. */
 async function gitMail(args: string[], input?: Buffer): Promise<{ ok: boolean; stdout: string; stderr: string }> {
-  const r = await execa('git', args, { reject: false, ...(input ? { input } : {}), env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: '/nonexistent', LC_ALL: 'C' }, extendEnv: true, stripFinalNewline: false });
+  const r = await execa('git', args, {
+    reject: false,
+    ...(input ? { input } : {}),
+    env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', HOME: '/nonexistent', LC_ALL: 'C' },
+    extendEnv: true,
+    stripFinalNewline: false,
+  });
   return { ok: r.exitCode === 0, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
@@ -60,7 +69,9 @@ export async function splitMailbox(file: string): Promise<Buffer[]> {
   try {
     const r = await gitMail(['mailsplit', '--keep-cr', `-o${out}`, '--', file]);
     if (!r.ok) throw new Error(`git mailsplit: ${r.stderr.trim() || 'failed'}`);
-    return readdirSync(out).sort().map((f) => readFileSync(join(out, f)));
+    return readdirSync(out)
+      .sort()
+      .map((f) => readFileSync(join(out, f)));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -87,7 +98,14 @@ export async function readMessage(raw: Buffer): Promise<MailMessage> {
       const id = await gitMail(['patch-id', '--stable'], diff);
       patchId = id.ok ? id.stdout.split(' ')[0] || undefined : undefined;
     }
-    return { data, subject, diff, hasDiff: patchId !== undefined, ...(base ? { baseCommit: base } : {}), ...(patchId ? { patchId } : {}) };
+    return {
+      data,
+      subject,
+      diff,
+      hasDiff: patchId !== undefined,
+      ...(base ? { baseCommit: base } : {}),
+      ...(patchId ? { patchId } : {}),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

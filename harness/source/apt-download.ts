@@ -5,7 +5,8 @@ import { InfraError } from '../util/errors.js';
 
 /**
  * A Debian package's .deb in the cache ($LAB_CACHE/debs), fetched with `apt-get download` through the
- * lab's own apt (lab-apt.ts: bookworm, sid and experimental, the host's apt untouched) the first time. It downloads into a scratch folder, so a half-downloaded file never looks cached.
+ * lab's own apt (lab-apt.ts: bookworm, sid and experimental, the host's apt untouched) the first time. It downloads
+ * into a scratch folder, so a half-downloaded file never looks cached.
  */
 export async function cachedDeb(cache: string, pkg: string, log: (s: string) => void): Promise<string> {
   const debs = join(cache, 'debs');

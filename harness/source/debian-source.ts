@@ -28,9 +28,17 @@ export function debianSourceId(base: string): string | undefined {
  * lab's own apt), unpacked once and committed, so `git am`, worktrees and bisect work on it. The commit
  * is made with a fixed identity and date, so every machine gets the same commit id for the same version.
  */
-export async function debianSourceRepo(cache: string, id: string = DEFAULT_DEBIAN_SOURCE, log: (s: string) => void = () => {}): Promise<{ repo: string; base: string; version: string }> {
+export async function debianSourceRepo(
+  cache: string,
+  id: string = DEFAULT_DEBIAN_SOURCE,
+  log: (s: string) => void = () => {},
+): Promise<{ repo: string; base: string; version: string }> {
   const pkg = DEBIAN_SOURCES[id];
-  if (!pkg) throw new UsageError(`no Debian kernel source '${id}'`, `known: ${Object.keys(DEBIAN_SOURCES).join(', ')} (debian = ${DEFAULT_DEBIAN_SOURCE})`);
+  if (!pkg)
+    throw new UsageError(
+      `no Debian kernel source '${id}'`,
+      `known: ${Object.keys(DEBIAN_SOURCES).join(', ')} (debian = ${DEFAULT_DEBIAN_SOURCE})`,
+    );
   const dir = join(cache, 'sources', `debian-linux-${pkg.replace(/^linux-source-/, '')}`);
   const done = join(dir, '.lab-ready');
   if (!existsSync(done)) await createRepo(cache, pkg, dir, log);

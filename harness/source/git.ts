@@ -20,7 +20,18 @@ export const GIT_ENV = {
  * through git: no hooks, no fsmonitor command from its config.
  */
 export function gitArgv(repo: string, args: readonly string[]): string[] {
-  return ['git', '-c', `safe.directory=${resolve(repo)}`, '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-C', repo, ...args];
+  return [
+    'git',
+    '-c',
+    `safe.directory=${resolve(repo)}`,
+    '-c',
+    'core.hooksPath=/dev/null',
+    '-c',
+    'core.fsmonitor=false',
+    '-C',
+    repo,
+    ...args,
+  ];
 }
 
 export function git(repo: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<string> {

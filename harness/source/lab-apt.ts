@@ -20,9 +20,17 @@ export type Mirrors = typeof DEFAULT_MIRRORS;
  * The host's Debian mirrors (their URLs only: mirrors the machine is known to reach), else Debian's CDN.
  * bookworm's 6.12 cloud kernel is published through bookworm-security, hence both.
  */
-export function hostMirrors(sourcesFiles: readonly string[] = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']): Mirrors {
-  const text = sourcesFiles.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('\n');
-  return { main: mirrorIn(text, 'main') ?? DEFAULT_MIRRORS.main, security: mirrorIn(text, 'security') ?? DEFAULT_MIRRORS.security };
+export function hostMirrors(
+  sourcesFiles: readonly string[] = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'],
+): Mirrors {
+  const text = sourcesFiles
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+  return {
+    main: mirrorIn(text, 'main') ?? DEFAULT_MIRRORS.main,
+    security: mirrorIn(text, 'security') ?? DEFAULT_MIRRORS.security,
+  };
 }
 
 /** Pure: the first main-archive (or security) URL in a deb822 .sources or one-line sources.list text. */
@@ -30,14 +38,17 @@ export function mirrorIn(text: string, which: 'main' | 'security' = 'main'): str
   for (const line of text.split('\n')) {
     const m = /^\s*URIs:\s*(\S+)/i.exec(line) ?? /^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+/.exec(line);
     const url = m?.[1];
-    if (url && /^https?:\/\//.test(url) && /security/.test(url) === (which === 'security')) return url.replace(/\/+$/, '');
+    if (url && /^https?:\/\//.test(url) && /security/.test(url) === (which === 'security'))
+      return url.replace(/\/+$/, '');
   }
   return undefined;
 }
 
 /** Pure: the lab's sources.list. */
 export function labSourcesList(mirrors: Mirrors, keyring = ARCHIVE_KEYRING): string {
-  return LAB_SUITES.map((s) => `deb [signed-by=${keyring}] ${s.endsWith('-security') ? mirrors.security : mirrors.main} ${s} main\n`).join('');
+  return LAB_SUITES.map(
+    (s) => `deb [signed-by=${keyring}] ${s.endsWith('-security') ? mirrors.security : mirrors.main} ${s} main\n`,
+  ).join('');
 }
 
 export interface LabApt {
@@ -69,8 +80,13 @@ export function labAptPlan(cache: string): LabApt {
 
 /** Lays out the lab's apt (idempotent); its lists are fetched by labAptUpdate. */
 function ensureLayout(apt: LabApt): void {
-  for (const d of ['sources.list.d', 'preferences.d', 'lists/partial', 'cache', 'archives/partial']) mkdirSync(join(apt.dir, d), { recursive: true });
-  if (!existsSync(ARCHIVE_KEYRING)) throw new InfraError(`${ARCHIVE_KEYRING} is missing: the lab checks Debian's signatures with it`, 'apt-get install debian-archive-keyring');
+  for (const d of ['sources.list.d', 'preferences.d', 'lists/partial', 'cache', 'archives/partial'])
+    mkdirSync(join(apt.dir, d), { recursive: true });
+  if (!existsSync(ARCHIVE_KEYRING))
+    throw new InfraError(
+      `${ARCHIVE_KEYRING} is missing: the lab checks Debian's signatures with it`,
+      'apt-get install debian-archive-keyring',
+    );
   writeFileSync(join(apt.dir, 'sources.list'), labSourcesList(hostMirrors()));
   if (!existsSync(join(apt.dir, 'status'))) writeFileSync(join(apt.dir, 'status'), '');
 }
@@ -92,8 +108,11 @@ export async function labAptUpdate(cache: string, log: (s: string) => void, refr
 
 /** Package names in the lab's lists matching an apt regex (`apt-cache search --names-only`). */
 export async function labAptSearch(cache: string, regex: string, log: (s: string) => void): Promise<string[]> {
-  const search = async (apt: LabApt) => (await probe(['apt-cache', ...apt.options, 'search', '--names-only', regex])).stdout
-    .split('\n').map((l) => l.split(' - ')[0]!.trim()).filter(Boolean);
+  const search = async (apt: LabApt) =>
+    (await probe(['apt-cache', ...apt.options, 'search', '--names-only', regex])).stdout
+      .split('\n')
+      .map((l) => l.split(' - ')[0]!.trim())
+      .filter(Boolean);
   const found = await search(await labAptUpdate(cache, log));
   return found.length ? found : search(await labAptUpdate(cache, log, true));
 }
@@ -115,5 +134,9 @@ export async function labAptDownload(cache: string, pkg: string, cwd: string, lo
     await labAptUpdate(cache, log, true);
     r = await attempt();
   }
-  if (!r.ok) throw new InfraError(`apt-get download ${pkg} failed (the lab's apt, ${apt.dir})`, r.stderr.split('\n').slice(-8).join('\n'));
+  if (!r.ok)
+    throw new InfraError(
+      `apt-get download ${pkg} failed (the lab's apt, ${apt.dir})`,
+      r.stderr.split('\n').slice(-8).join('\n'),
+    );
 }

@@ -8,9 +8,14 @@ const fetched = new Set<string>();
 
 /**
  * A user's tree, never modified: the lab works in a `git clone --shared` of it in the cache (objects are
- * borrowed through alternates, nothing is written to the user's repository), fetched again by each lab process that builds from it.
+ * borrowed through alternates, nothing is written to the user's repository), fetched again by each lab process that
+ * builds from it.
  */
-export async function userTreeClone(cache: string, tree: string, log: (s: string) => void = () => {}): Promise<{ repo: string; base: string }> {
+export async function userTreeClone(
+  cache: string,
+  tree: string,
+  log: (s: string) => void = () => {},
+): Promise<{ repo: string; base: string }> {
   const path = resolve(tree);
   // Every way a --tree can be wrong is a sentence and exit 2, never git's error as an infrastructure fault.
   let st;
@@ -19,7 +24,8 @@ export async function userTreeClone(cache: string, tree: string, log: (s: string
   } catch {
     throw new UsageError(`--tree ${tree}: no such folder`);
   }
-  if (!st.isDirectory()) throw new UsageError(`--tree ${tree}: a file, not a git tree (name the folder of a checkout or a bare repository)`);
+  if (!st.isDirectory())
+    throw new UsageError(`--tree ${tree}: a file, not a git tree (name the folder of a checkout or a bare repository)`);
   const top = await gitProbe(path, ['rev-parse', '--show-toplevel']);
   // A bare repository has no top level: the repository itself is the tree to clone.
   const bare = top.ok ? false : (await gitProbe(path, ['rev-parse', '--is-bare-repository'])).stdout.trim() === 'true';

@@ -6,7 +6,10 @@ export class SkipCheck extends Error {}
 
 /** Thrown inside a check that measured something and failed its thresholds: FAIL, with the measurement's metrics. */
 export class CheckFailure extends Error {
-  constructor(message: string, readonly metrics: Metric[]) {
+  constructor(
+    message: string,
+    readonly metrics: Metric[],
+  ) {
     super(message);
   }
 }
@@ -22,7 +25,10 @@ export class CheckRecorder {
   private guestLoss: (() => Promise<LabError | undefined>) | undefined;
   private lost: LabError | undefined;
 
-  constructor(private readonly suite: string, private readonly onRecord: (r: TestRecord) => void = () => {}) {}
+  constructor(
+    private readonly suite: string,
+    private readonly onRecord: (r: TestRecord) => void = () => {},
+  ) {}
 
   /**
    * Asked whenever a check fails: the guest's loss to the infrastructure (QEMU killed, SSH dropped), if
@@ -71,7 +77,12 @@ export class CheckRecorder {
     return this.broken !== undefined;
   }
 
-  private async attempt<T>(name: string, fn: () => Promise<T>, metrics: ((v: T) => Metric[]) | undefined, chained: boolean): Promise<T | undefined> {
+  private async attempt<T>(
+    name: string,
+    fn: () => Promise<T>,
+    metrics: ((v: T) => Metric[]) | undefined,
+    chained: boolean,
+  ): Promise<T | undefined> {
     const t0 = performance.now();
     try {
       const v = await fn();
@@ -89,17 +100,37 @@ export class CheckRecorder {
       const loss = await this.guestLoss?.();
       if (loss) {
         this.lost = loss;
-        this.add(name, 'ERROR', ms, loss.message, [loss.message, loss.details, `(the check saw: ${err.message})`].filter(Boolean).join('\n'));
+        this.add(
+          name,
+          'ERROR',
+          ms,
+          loss.message,
+          [loss.message, loss.details, `(the check saw: ${err.message})`].filter(Boolean).join('\n'),
+        );
         throw loss;
       }
       const infra = err.name === 'InfraError';
-      this.add(name, infra ? 'ERROR' : 'FAIL', ms, err.message.split('\n')[0], err.message, e instanceof CheckFailure ? e.metrics : undefined);
+      this.add(
+        name,
+        infra ? 'ERROR' : 'FAIL',
+        ms,
+        err.message.split('\n')[0],
+        err.message,
+        e instanceof CheckFailure ? e.metrics : undefined,
+      );
       if (chained) this.broken = name;
       return undefined;
     }
   }
 
-  private add(name: string, status: TestStatus, durationMs: number, reason?: string, log?: string, metrics?: Metric[]): void {
+  private add(
+    name: string,
+    status: TestStatus,
+    durationMs: number,
+    reason?: string,
+    log?: string,
+    metrics?: Metric[],
+  ): void {
     const rec: TestRecord = {
       path: `${this.suite}.${name}`,
       name,

@@ -3,9 +3,21 @@ import { z } from 'zod';
 /** Suite parameters shared by the DAMON scenarios: the hotcold workload's shape ... */
 export const hotcoldParams = {
   // Bounded like every number from input: a guest's memory at most (1 TiB), an interval at most an hour.
-  region_mib: z.number().int().positive().max(1024 * 1024),
-  hot_mib: z.number().int().positive().max(1024 * 1024),
-  hot_offset_mib: z.number().int().min(0).max(1024 * 1024),
+  region_mib: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024),
+  hot_mib: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024),
+  hot_offset_mib: z
+    .number()
+    .int()
+    .min(0)
+    .max(1024 * 1024),
 };
 
 /** ... and DAMON's monitoring intervals. */

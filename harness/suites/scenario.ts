@@ -64,11 +64,25 @@ export function sshOnDemand(connect: () => Promise<GuestSsh>): { ssh: GuestSsh; 
   let failed: Error | undefined;
   const ssh = new Proxy({} as GuestSsh, {
     get: (_target, prop) => {
-      if (prop === 'close') return () => { void connecting?.then((s) => s.close(), () => {}); };
+      if (prop === 'close')
+        return () => {
+          void connecting?.then(
+            (s) => s.close(),
+            () => {},
+          );
+        };
       // Not 'then' (it is no promise), not symbols or fields (inspecting it must not connect).
-      if (typeof prop !== 'string' || prop === 'constructor' || typeof (GuestSsh.prototype as unknown as Record<string, unknown>)[prop] !== 'function') return undefined;
+      if (
+        typeof prop !== 'string' ||
+        prop === 'constructor' ||
+        typeof (GuestSsh.prototype as unknown as Record<string, unknown>)[prop] !== 'function'
+      )
+        return undefined;
       return (...args: unknown[]) => {
-        connecting ??= connect().catch((e: Error) => { failed = e; throw e; });
+        connecting ??= connect().catch((e: Error) => {
+          failed = e;
+          throw e;
+        });
         return connecting.then((s) => (s[prop as keyof GuestSsh] as (...a: unknown[]) => unknown).apply(s, args));
       };
     },
@@ -79,6 +93,11 @@ export function sshOnDemand(connect: () => Promise<GuestSsh>): { ssh: GuestSsh; 
 /** The ssh of a console-only run: any use is an infrastructure error that says why there is none. */
 export function sshUnavailable(reason: string): GuestSsh {
   return new Proxy({} as GuestSsh, {
-    get: (_target, prop) => (prop === 'then' ? undefined : () => { throw new InfraError(`no SSH to this guest: ${reason}`); }),
+    get: (_target, prop) =>
+      prop === 'then'
+        ? undefined
+        : () => {
+            throw new InfraError(`no SSH to this guest: ${reason}`);
+          },
   });
 }

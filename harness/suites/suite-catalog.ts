@@ -11,7 +11,10 @@ import type { Scenario } from './scenario.js';
 
 function namesIn(dir: string, ext: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length)).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(ext))
+    .map((f) => f.slice(0, -ext.length))
+    .sort();
 }
 
 export function knownSuites(): string[] {
@@ -30,7 +33,8 @@ export function loadSuite(nameOrPath: string): SuiteSpec {
     throw new UsageError(`unknown suite '${nameOrPath}'`, `known suites: ${knownSuites().join(', ') || '(none)'}`);
   }
   const spec = loadYamlFile(file, SuiteSpecSchema);
-  if (!isPath && spec.name !== nameOrPath) throw new UsageError(`${file}: name '${spec.name}' does not match the file name '${nameOrPath}'`);
+  if (!isPath && spec.name !== nameOrPath)
+    throw new UsageError(`${file}: name '${spec.name}' does not match the file name '${nameOrPath}'`);
   return spec;
 }
 
@@ -38,18 +42,25 @@ export function loadSuite(nameOrPath: string): SuiteSpec {
 export function loadGuest(nameOrPath: string): GuestSpec {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml');
   const file = isPath ? nameOrPath : join(repoRoot(), 'guests', `${nameOrPath}.yaml`);
-  if (!existsSync(file)) throw new UsageError(`unknown guest '${nameOrPath}'`, `known guests: ${knownGuests().join(', ') || '(none)'}`);
+  if (!existsSync(file))
+    throw new UsageError(`unknown guest '${nameOrPath}'`, `known guests: ${knownGuests().join(', ') || '(none)'}`);
   return loadYamlFile(file, GuestSpecSchema);
 }
 
 /** Imports suites/<scenario>.js (compiled next to the harness in dist/). */
 export async function loadScenario(spec: SuiteSpec): Promise<Scenario> {
   // From dist/ the compiled .js sits beside; from source (tests under tsx) the .ts itself.
-  const candidates = ['js', 'ts'].map((ext) => new URL(`../../suites/${spec.scenario}.${ext}`, import.meta.url).pathname);
+  const candidates = ['js', 'ts'].map(
+    (ext) => new URL(`../../suites/${spec.scenario}.${ext}`, import.meta.url).pathname,
+  );
   const file = candidates.find((f) => existsSync(f));
-  if (!file) throw new UsageError(`suite '${spec.name}': scenario '${spec.scenario}' not found (expected suites/${spec.scenario}.ts)`);
+  if (!file)
+    throw new UsageError(
+      `suite '${spec.name}': scenario '${spec.scenario}' not found (expected suites/${spec.scenario}.ts)`,
+    );
   const mod = (await import(pathToFileURL(file).href)) as { default?: Scenario };
-  if (!mod.default || typeof mod.default.run !== 'function') throw new UsageError(`suites/${spec.scenario}.ts has no default export of a Scenario`);
+  if (!mod.default || typeof mod.default.run !== 'function')
+    throw new UsageError(`suites/${spec.scenario}.ts has no default export of a Scenario`);
   return mod.default;
 }
 
@@ -61,6 +72,7 @@ export function knownSeries(): string[] {
 export function loadSeries(nameOrPath: string): { spec: SeriesSpec; file: string } {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml');
   const file = isPath ? nameOrPath : join(repoRoot(), 'kernel', 'series', `${nameOrPath}.yaml`);
-  if (!existsSync(file)) throw new UsageError(`unknown series '${nameOrPath}'`, `known series: ${knownSeries().join(', ') || '(none)'}`);
+  if (!existsSync(file))
+    throw new UsageError(`unknown series '${nameOrPath}'`, `known series: ${knownSeries().join(', ') || '(none)'}`);
   return { spec: loadYamlFile(file, SeriesSpecSchema), file };
 }

@@ -27,8 +27,14 @@ export function raceAbort<T>(p: Promise<T>): Promise<T> {
     const onAbort = () => reject(labAbort.reason);
     labAbort.addEventListener('abort', onAbort, { once: true });
     p.then(
-      (v) => { labAbort.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { labAbort.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        labAbort.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        labAbort.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
   });
 }
@@ -43,7 +49,8 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A wait that Ctrl-C does not cut short: for watchers and cleanup, which must run to their end. */
 export function delay(ms: number): Promise<void> {
   // A wait from input that a timer cannot hold is a mistake to say, never a wait that ends at once.
-  if (!(ms >= 0 && ms <= MAX_TIMER_MS)) return Promise.reject(new RangeError(`a wait of ${ms} ms: more than a timer holds (${MAX_TIMER_MS} ms)`));
+  if (!(ms >= 0 && ms <= MAX_TIMER_MS))
+    return Promise.reject(new RangeError(`a wait of ${ms} ms: more than a timer holds (${MAX_TIMER_MS} ms)`));
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -54,7 +61,12 @@ export function delay(ms: number): Promise<void> {
 export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), ms); })]);
+    return await Promise.race([
+      p,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -18,20 +18,33 @@ function readAt(fd: number, start: number, length: number): Buffer {
 }
 
 /** The file's text, whole when it is at most head + tail bytes, else its head, a cut marker and its tail. */
-export function readBounded(path: string, head = CONSOLE_HEAD, tail = CONSOLE_TAIL): { text: string; size: number; cut: number } {
+export function readBounded(
+  path: string,
+  head = CONSOLE_HEAD,
+  tail = CONSOLE_TAIL,
+): { text: string; size: number; cut: number } {
   const size = statSync(path).size;
   const fd = openSync(path, 'r');
   try {
     if (size <= head + tail) return { text: readAt(fd, 0, size).toString('utf8'), size, cut: 0 };
     const cut = size - head - tail;
-    return { text: readAt(fd, 0, head).toString('utf8') + cutMarker(cut) + readAt(fd, size - tail, tail).toString('utf8'), size, cut };
+    return {
+      text: readAt(fd, 0, head).toString('utf8') + cutMarker(cut) + readAt(fd, size - tail, tail).toString('utf8'),
+      size,
+      cut,
+    };
   } finally {
     closeSync(fd);
   }
 }
 
 /** Copies a file the way readBounded reads it; returns its full size and the bytes cut. */
-export function copyBounded(from: string, to: string, head = CONSOLE_HEAD, tail = CONSOLE_TAIL): { size: number; cut: number } {
+export function copyBounded(
+  from: string,
+  to: string,
+  head = CONSOLE_HEAD,
+  tail = CONSOLE_TAIL,
+): { size: number; cut: number } {
   const r = readBounded(from, head, tail);
   writeFileSync(to, r.text);
   return { size: r.size, cut: r.cut };
@@ -48,7 +61,13 @@ export const MAX_RESULTS_BYTES = 1024 * 1024 * 1024;
 export function readInputBounded(path: string | 0, max = MAX_RESULTS_BYTES): { text: string } | { refused: string } {
   const st = statSync(path === 0 ? '/dev/stdin' : path);
   if (!(st.isFile() || st.isFIFO() || st.isSocket() || (path === 0 && st.isCharacterDevice()))) {
-    return { refused: st.isDirectory() ? 'a folder' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device, not a file' : 'not a regular file or a stream' };
+    return {
+      refused: st.isDirectory()
+        ? 'a folder'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device, not a file'
+          : 'not a regular file or a stream',
+    };
   }
   if (st.isFile() && st.size > max) return { refused: `${st.size} bytes: more than the ${max} the lab reads` };
   const fd = path === 0 ? 0 : openSync(path, 'r');

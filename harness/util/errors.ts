@@ -42,7 +42,11 @@ export class InputFileError extends LabError {
  * ('guest-lost'). Never a test's failure.
  */
 export class InfraError extends LabError {
-  constructor(message: string, details?: string, outcome: 'infrastructure' | 'boot-failed' | 'guest-lost' = 'infrastructure') {
+  constructor(
+    message: string,
+    details?: string,
+    outcome: 'infrastructure' | 'boot-failed' | 'guest-lost' = 'infrastructure',
+  ) {
     super(message, outcome, details);
   }
 }

@@ -15,5 +15,8 @@ export function requireFreeSpace(dir: string, bytes: number, what: string): void
   const free = s.bavail * s.bsize;
   if (free >= bytes) return;
   const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
-  throw new InfraError(`not enough space for ${what}: ${dir} has ${mib(free)} free, and it needs about ${mib(bytes)} (No space left on device, before starting)`, 'free some space, or point LAB_CACHE at a larger filesystem');
+  throw new InfraError(
+    `not enough space for ${what}: ${dir} has ${mib(free)} free, and it needs about ${mib(bytes)} (No space left on device, before starting)`,
+    'free some space, or point LAB_CACHE at a larger filesystem',
+  );
 }

@@ -28,7 +28,10 @@ export function acquireLock(path: string, what: string): () => void {
       if (held === undefined) continue; // released meanwhile: try again
       const holder = parseIdentity(held);
       if (holder && holder.pid !== process.pid && stillRunning(holder)) {
-        throw new UsageError(`${what} is in use by another lab process (pid ${holder.pid}); wait for it or stop it`, `lock: ${path}`);
+        throw new UsageError(
+          `${what} is in use by another lab process (pid ${holder.pid}); wait for it or stop it`,
+          `lock: ${path}`,
+        );
       }
       takeOverStale(path, held);
     }
@@ -74,14 +77,20 @@ function readOrUndefined(path: string): string | undefined {
  * Like acquireLock, but waits while another live process holds the lock (saying so once), up to
  * `timeoutMs`: for work that must take turns rather than fail, such as two builds in one source tree.
  */
-export async function waitForLock(path: string, what: string, log: (line: string) => void, timeoutMs = 6 * 3600_000): Promise<() => void> {
+export async function waitForLock(
+  path: string,
+  what: string,
+  log: (line: string) => void,
+  timeoutMs = 6 * 3600_000,
+): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   let said = false;
   for (;;) {
     try {
       return acquireLock(path, what);
     } catch (e) {
-      if (!(e instanceof UsageError) || !/in use by another lab process/.test(e.message) || Date.now() > deadline) throw e;
+      if (!(e instanceof UsageError) || !/in use by another lab process/.test(e.message) || Date.now() > deadline)
+        throw e;
       if (!said) log(`waiting: ${e.message.replace(/; wait for it or stop it$/, '')}`);
       said = true;
       await sleep(500);

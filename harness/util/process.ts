@@ -17,7 +17,10 @@ export async function run(argv: readonly string[], options: Options = {}): Promi
 }
 
 /** Like run(), but a non-zero exit is an answer, not an error. */
-export async function probe(argv: readonly string[], options: Options = {}): Promise<{ ok: boolean; stdout: string; stderr: string; exitCode: number | undefined }> {
+export async function probe(
+  argv: readonly string[],
+  options: Options = {},
+): Promise<{ ok: boolean; stdout: string; stderr: string; exitCode: number | undefined }> {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   const r = await execa(file, args, { reject: false, stripFinalNewline: true, ...options });

@@ -39,16 +39,27 @@ export interface BootRequest {
 }
 
 /** Console findings that make a lost guest the kernel's fault rather than the host's. */
-const KERNEL_FAULTS: ReadonlySet<ConsoleFinding['kind']> = new Set(['panic', 'oops', 'bug', 'gpf', 'soft-lockup', 'hung-task', 'rcu-stall', 'kasan', 'flood']);
+const KERNEL_FAULTS: ReadonlySet<ConsoleFinding['kind']> = new Set([
+  'panic',
+  'oops',
+  'bug',
+  'gpf',
+  'soft-lockup',
+  'hung-task',
+  'rcu-stall',
+  'kasan',
+  'flood',
+]);
 
 const fmtMiB = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 0)} MiB`;
 
-/** Console output a guest may write before the lab stops it: $LAB_CONSOLE_LIMIT_MIB (fractions too), default 512 MiB. */
+/**
+ * Console output a guest may write before the lab stops it: $LAB_CONSOLE_LIMIT_MIB (fractions too), default 512 MiB.
+ */
 function consoleLimitBytes(): number {
   const mib = Number(process.env.LAB_CONSOLE_LIMIT_MIB ?? 512);
   return (Number.isFinite(mib) && mib > 0 ? mib : 512) * 1024 * 1024;
 }
-
 
 /** What a guest runs on: a QEMU process here, or a libvirt domain on this or another host. */
 export interface GuestMachine {
@@ -83,14 +94,26 @@ export class RunningGuest implements GuestHandle {
   readonly bootStarted = Date.now();
   bootSeconds = 0;
 
-  constructor(readonly plan: GuestPlan, readonly accel: Accel, readonly runDir: string, private readonly machine: GuestMachine, onFinding?: (f: ConsoleFinding) => void, private readonly dial?: Dialer) {
+  constructor(
+    readonly plan: GuestPlan,
+    readonly accel: Accel,
+    readonly runDir: string,
+    private readonly machine: GuestMachine,
+    onFinding?: (f: ConsoleFinding) => void,
+    private readonly dial?: Dialer,
+  ) {
     this.follower = new FileFollower(plan.consoleLog, (text) => {
       for (const f of this.watcher.push(text)) onFinding?.(f);
       // A guest that floods its console is stopped: its output would fill the disk the log is on. That
       // is the guest's doing (a finding, so console_clean fails), not the host's.
       if (!this.flooded && this.follower.bytes > consoleLimitBytes()) {
         this.flooded = true;
-        onFinding?.(this.watcher.note('flood', `console flood: more than ${fmtMiB(consoleLimitBytes())} of console output; the lab stopped the guest`));
+        onFinding?.(
+          this.watcher.note(
+            'flood',
+            `console flood: more than ${fmtMiB(consoleLimitBytes())} of console output; the lab stopped the guest`,
+          ),
+        );
         void this.machine.kill().catch(() => {});
       }
     });
@@ -135,14 +158,18 @@ export class RunningGuest implements GuestHandle {
       if (m) return m[1]!;
       // The initramfs init says so when the root disk does not mount (no virtio-blk or ext4 in the kernel).
       const rootfs = ROOTFS_FAILED.exec(this.watcher.tail(200));
-      if (rootfs) throw this.bootFailure(`the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`);
+      if (rootfs)
+        throw this.bootFailure(
+          `the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`,
+        );
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
       const flood = this.watcher.findings.find((f) => f.kind === 'flood');
       if (flood) throw this.bootFailure(`the guest flooded its console during boot: ${flood.title}`);
       if (this.exited) throw this.bootFailure(`QEMU ended during boot (${this.exitInfo})`);
       this.throwOnKvmError();
-      if (Date.now() > deadline) throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
+      if (Date.now() > deadline)
+        throw this.bootFailure(`guest did not come up within ${timeoutMs / 1000} s (boot_timeout)`);
       await sleep(20);
     }
   }
@@ -178,13 +205,18 @@ export class RunningGuest implements GuestHandle {
 
   /** QEMU says "KVM internal error" (nested hosts): the guest will never come up under KVM here. */
   private throwOnKvmError(): void {
-    if (/KVM internal error/.test(this.machine.stderr())) throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
+    if (/KVM internal error/.test(this.machine.stderr()))
+      throw this.bootFailure('KVM internal error: this host cannot run the guest under KVM (use accel: tcg or auto)');
   }
 
   bootFailure(what: string): InfraError {
     const err = this.machine.stderr().trim();
     const stderr = err ? `\n--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}` : '';
-    return new InfraError(what, `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`, 'boot-failed');
+    return new InfraError(
+      what,
+      `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(40)}${stderr}`,
+      'boot-failed',
+    );
   }
 
   /**
@@ -204,13 +236,19 @@ export class RunningGuest implements GuestHandle {
     if (this.exited) {
       if (this.machine.endedByGuest()) return undefined;
       const err = this.machine.stderr().trim();
-      return new InfraError(`QEMU exited: ${this.exitInfo}${err ? ` (${err.split('\n').slice(-1)[0]})` : ''}`,
-        `${err ? `--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}\n` : ''}--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`, 'guest-lost');
+      return new InfraError(
+        `QEMU exited: ${this.exitInfo}${err ? ` (${err.split('\n').slice(-1)[0]})` : ''}`,
+        `${err ? `--- qemu stderr ---\n${err.split('\n').slice(-10).join('\n')}\n` : ''}--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`,
+        'guest-lost',
+      );
     }
     // A guest that stopped answering (keepalive timeout) with QEMU still running has hung: the kernel's.
     if (/keepalive|timed out/i.test(dropped ?? '')) return undefined;
-    return new InfraError(`the SSH connection to the guest dropped while QEMU still runs (${dropped}); the console shows no kernel fault`,
-      `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`, 'guest-lost');
+    return new InfraError(
+      `the SSH connection to the guest dropped while QEMU still runs (${dropped}); the console shows no kernel fault`,
+      `--- console tail (${this.plan.consoleLog}) ---\n${this.consoleTail(20)}`,
+      'guest-lost',
+    );
   }
 
   /** hostPublicKey: the key the guest serves (the lab's dropbear key, or a rootfs image's own). */
@@ -223,7 +261,15 @@ export class RunningGuest implements GuestHandle {
       if (this.exited) throw this.bootFailure(`QEMU ended before SSH answered (${this.exitInfo})`);
       try {
         const sock = this.dial ? await raceAbort(this.dial(port)) : undefined;
-        this.ssh = await raceAbort(GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey, timeoutMs: Math.max(1000, deadline - Date.now()), ...(sock ? { sock } : {}) }));
+        this.ssh = await raceAbort(
+          GuestSsh.connect({
+            port,
+            privateKey: keys.clientPrivateKey,
+            hostPublicKey,
+            timeoutMs: Math.max(1000, deadline - Date.now()),
+            ...(sock ? { sock } : {}),
+          }),
+        );
         return this.ssh;
       } catch (e) {
         if ((e as Error).name === 'InterruptedError') throw e;
@@ -231,7 +277,9 @@ export class RunningGuest implements GuestHandle {
         await sleep(200);
       }
     }
-    throw this.bootFailure(`SSH on 127.0.0.1:${port} did not answer: ${(last as Error | undefined)?.message ?? 'timeout'}`);
+    throw this.bootFailure(
+      `SSH on 127.0.0.1:${port} did not answer: ${(last as Error | undefined)?.message ?? 'timeout'}`,
+    );
   }
 
   /**
@@ -249,12 +297,17 @@ export class RunningGuest implements GuestHandle {
     if (this.ssh && !opts.quick) {
       // The connection drops as the guest powers off; that is the expected answer.
       // busybox has poweroff -f; a Debian minbase rootfs has no poweroff at all, but every kernel has sysrq.
-      this.ssh.exec('sync; poweroff -f 2>/dev/null || echo o > /proc/sysrq-trigger', { timeoutMs: 3000 }).catch(() => {});
+      this.ssh
+        .exec('sync; poweroff -f 2>/dev/null || echo o > /proc/sysrq-trigger', { timeoutMs: 3000 })
+        .catch(() => {});
       if (await this.waitExit(8000)) how = 'poweroff';
     }
     this.ssh?.close();
     if (!this.exited) {
-      await withTimeout(this.machine.quit().catch(() => {}), 1000);
+      await withTimeout(
+        this.machine.quit().catch(() => {}),
+        1000,
+      );
       if (await this.waitExit(3000)) how = 'qmp-quit';
     }
     if (!this.exited) {
@@ -299,7 +352,9 @@ export class RunningGuest implements GuestHandle {
 /** A QEMU process as a guest machine: QMP quit to ask, SIGKILL to force. */
 function qemuMachine(child: ResultPromise, qmpSocket: string): GuestMachine {
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   let byGuest = false;
   const ended = child.then((r) => {
     if (child.pid) untrackChild(child.pid);
@@ -312,7 +367,10 @@ function qemuMachine(child: ResultPromise, qmpSocket: string): GuestMachine {
     stderr: () => stderr,
     async quit() {
       const qmp = await QmpClient.connect(qmpSocket, 1000);
-      await withTimeout(qmp.execute('quit').catch(() => {}), 1000);
+      await withTimeout(
+        qmp.execute('quit').catch(() => {}),
+        1000,
+      );
       qmp.close();
     },
     async kill() {
@@ -330,20 +388,48 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     const sshPort = req.consoleOnly ? undefined : await freeLoopbackPort();
     const tcgThreads = process.env.LAB_TCG_THREAD === 'multi' ? 'multi' : 'single';
     const plan = buildQemuArgv({
-      guest: req.guest, accel: req.accel, qemu: req.qemu, kernel: req.kernel, runDir, extraCmdline: req.extraCmdline ?? [], tcgThreads,
-      ...(req.initrd ? { initrd: req.initrd } : {}), ...(sshPort === undefined ? {} : { sshPort }), ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}),
+      guest: req.guest,
+      accel: req.accel,
+      qemu: req.qemu,
+      kernel: req.kernel,
+      runDir,
+      extraCmdline: req.extraCmdline ?? [],
+      tcgThreads,
+      ...(req.initrd ? { initrd: req.initrd } : {}),
+      ...(sshPort === undefined ? {} : { sshPort }),
+      ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}),
     });
     const [file, ...args] = dieWithParent(plan.argv);
-    const child = execa(file, args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', cleanup: true });
+    const child = execa(file, args, {
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      cleanup: true,
+    });
     if (!child.pid) {
       const r = await child;
       rmSync(runDir, { recursive: true, force: true });
-      throw new InfraError(`cannot start ${plan.argv[0]}: ${r.shortMessage ?? 'unknown error'}`, 'run `lab setup` to install qemu-system-x86');
+      throw new InfraError(
+        `cannot start ${plan.argv[0]}: ${r.shortMessage ?? 'unknown error'}`,
+        'run `lab setup` to install qemu-system-x86',
+      );
     }
     trackChild(child.pid, 'qemu guest');
     recordQemu(runDir, child.pid);
     void GuestSsh.preload();
-    const guest = new RunningGuest({ consoleLog: plan.consoleLog, cmdline: plan.cmdline, argv: plan.argv, ...(sshPort === undefined ? {} : { sshPort }) }, req.accel, runDir, qemuMachine(child, plan.qmpSocket), req.onFinding);
+    const guest = new RunningGuest(
+      {
+        consoleLog: plan.consoleLog,
+        cmdline: plan.cmdline,
+        argv: plan.argv,
+        ...(sshPort === undefined ? {} : { sshPort }),
+      },
+      req.accel,
+      runDir,
+      qemuMachine(child, plan.qmpSocket),
+      req.onFinding,
+    );
     // Not cut short by Ctrl-C: the caller must get the guest to stop it. (Interrupted here, it used to live
     // on, and its open stderr pipe kept the lab process from exiting until something SIGKILLed it.)
     await delay(100);

@@ -10,7 +10,10 @@ export class FileFollower {
   private offset = 0;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly path: string, private readonly onText: (text: string) => void) {}
+  constructor(
+    private readonly path: string,
+    private readonly onText: (text: string) => void,
+  ) {}
 
   start(intervalMs = 50): void {
     this.timer = setInterval(() => this.poll(), intervalMs);

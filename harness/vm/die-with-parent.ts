@@ -16,5 +16,15 @@ export function dieWithParent(argv: readonly string[]): [string, ...string[]] {
  * is the command's.
  */
 export function groupDiesWithParent(argv: readonly string[]): [string, ...string[]] {
-  return ['setpriv', '--pdeathsig', 'TERM', '--', 'sh', '-c', 'trap "trap - TERM; kill -KILL 0" TERM; "$@" & wait $!', 'sh', ...argv];
+  return [
+    'setpriv',
+    '--pdeathsig',
+    'TERM',
+    '--',
+    'sh',
+    '-c',
+    'trap "trap - TERM; kill -KILL 0" TERM; "$@" & wait $!',
+    'sh',
+    ...argv,
+  ];
 }

@@ -13,7 +13,8 @@ export interface DomainPlan {
   consoleLog: string;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /**
  * Pure: the guest spec as libvirt domain XML, the same machine the QEMU backend starts: direct kernel
@@ -31,7 +32,11 @@ export function buildDomainXml(inp: DomainPlanInputs): DomainPlan {
 /** Pure: a machine plan as libvirt domain XML (see buildDomainXml). */
 export function domainXml(m: MachinePlan, where: { name: string; consoleLog: string }): DomainPlan {
   const model = 'model' in m.cpu ? `<model fallback='forbid'>${esc(m.cpu.model)}</model>` : '';
-  const cpu = model ? `<cpu mode='custom' match='exact'>${model}` : m.accel === 'kvm' ? "<cpu mode='host-passthrough'>" : "<cpu mode='maximum'>";
+  const cpu = model
+    ? `<cpu mode='custom' match='exact'>${model}`
+    : m.accel === 'kvm'
+      ? "<cpu mode='host-passthrough'>"
+      : "<cpu mode='maximum'>";
   const cells = m.numa.map((node, i) => {
     const cpus = node.cpus ? ` cpus='${node.cpus.first}-${node.cpus.last}'` : '';
     return `        <cell id='${i}'${cpus} memory='${node.memoryMiB}' unit='MiB'/>`;
@@ -58,23 +63,31 @@ export function domainXml(m: MachinePlan, where: { name: string; consoleLog: str
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
-  <devices>${m.rootDisk ? `
+  <devices>${
+    m.rootDisk
+      ? `
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw'/>
       <source file='${esc(m.rootDisk)}'/>
       <target dev='vda' bus='virtio'/>
       <transient/>
-    </disk>` : ''}
+    </disk>`
+      : ''
+  }
     <serial type='file'>
       <source path='${esc(where.consoleLog)}'/>
       <target port='0'/>
     </serial>
     <controller type='usb' model='none'/>
     <memballoon model='none'/>
-  </devices>${qemuArgs.length ? `
+  </devices>${
+    qemuArgs.length
+      ? `
   <qemu:commandline>
 ${qemuArgs.map((a) => `    <qemu:arg value='${esc(a)}'/>`).join('\n')}
-  </qemu:commandline>` : ''}
+  </qemu:commandline>`
+      : ''
+  }
 </domain>
 `;
   return { xml, cmdline: m.cmdline, consoleLog: where.consoleLog };

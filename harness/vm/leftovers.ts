@@ -2,7 +2,13 @@ import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { writeFileAtomic } from '../util/state-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatIdentity, parseIdentity, processIdentity, stillRunning, type ProcessIdentity } from '../util/process-identity.js';
+import {
+  formatIdentity,
+  parseIdentity,
+  processIdentity,
+  stillRunning,
+  type ProcessIdentity,
+} from '../util/process-identity.js';
 import { destroyDomainNow } from './reaper.js';
 
 /**
@@ -52,7 +58,11 @@ export interface SweepResult {
 export type DomainDestroyer = (uri: string, name: string) => boolean;
 
 /** Removes the run dirs and staging entries of lab processes that are gone, killing their QEMUs first. */
-export function sweepLeftovers(cache: string, tmp = tmpdir(), destroy: DomainDestroyer = destroyDomainNow): SweepResult {
+export function sweepLeftovers(
+  cache: string,
+  tmp = tmpdir(),
+  destroy: DomainDestroyer = destroyDomainNow,
+): SweepResult {
   const result: SweepResult = { killed: [], removed: [], destroyed: [] };
   for (const name of safeReaddir(tmp)) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
@@ -133,5 +143,7 @@ function readDomain(file: string): { uri: string; name: string } | undefined {
   if (!existsSync(file)) return undefined;
   const [uri, name] = readFileSync(file, 'utf8').split('\n');
   // Names the lab gives its domains only: the sweep never destroys anything it did not create.
-  return uri && name && /^damon-lab-[A-Za-z0-9-]+$/.test(name) && /^qemu(\+ssh)?:\/\//.test(uri) ? { uri, name } : undefined;
+  return uri && name && /^damon-lab-[A-Za-z0-9-]+$/.test(name) && /^qemu(\+ssh)?:\/\//.test(uri)
+    ? { uri, name }
+    : undefined;
 }

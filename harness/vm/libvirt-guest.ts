@@ -20,7 +20,12 @@ const domainName = () => `damon-lab-${process.pid}-${Date.now().toString(36)}-${
  * the domain's state: a transient domain that powered off, rebooted or crashed (all "destroy") is gone.
  * The QEMU log libvirt keeps for the domain stands in for QEMU's stderr.
  */
-function libvirtMachine(conn: HostConnection, dom: { getInfo(): Promise<{ state: number }>; destroy(): Promise<void> }, name: string, onEnd: () => Promise<void>): GuestMachine {
+function libvirtMachine(
+  conn: HostConnection,
+  dom: { getInfo(): Promise<{ state: number }>; destroy(): Promise<void> },
+  name: string,
+  onEnd: () => Promise<void>,
+): GuestMachine {
   let stderr = '';
   let byGuest = true;
   const ended = (async () => {
@@ -79,10 +84,21 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
     const hostRunDir = conn.link.local ? runDir : `${workdir}/runs/${name}`;
     if (!conn.link.local) await conn.link.exec(['mkdir', '-p', hostRunDir]);
     // A free port here is known; on a remote host a random one is tried, and another if it was taken.
-    const sshPort = req.consoleOnly ? undefined : conn.link.local ? await freeLoopbackPort() : 20000 + Math.floor(Math.random() * 40000);
+    const sshPort = req.consoleOnly
+      ? undefined
+      : conn.link.local
+        ? await freeLoopbackPort()
+        : 20000 + Math.floor(Math.random() * 40000);
     const plan = buildDomainXml({
-      name, guest: req.guest, accel: req.accel, kernel: kernel!, consoleLog: `${hostRunDir}/console.log`, extraCmdline: req.extraCmdline ?? [],
-      ...(initrd ? { initrd } : {}), ...(rootDisk ? { rootDisk } : {}), ...(sshPort === undefined ? {} : { sshPort }),
+      name,
+      guest: req.guest,
+      accel: req.accel,
+      kernel: kernel!,
+      consoleLog: `${hostRunDir}/console.log`,
+      extraCmdline: req.extraCmdline ?? [],
+      ...(initrd ? { initrd } : {}),
+      ...(rootDisk ? { rootDisk } : {}),
+      ...(sshPort === undefined ? {} : { sshPort }),
     });
     // Tracked (and its name recorded in the run dir) before it exists: libvirt shows a domain before
     // domainCreateXML returns, and a lab SIGKILLed in that window must still leave its name for the next
@@ -109,8 +125,18 @@ export async function startLibvirtGuest(req: BootRequest, conn: HostConnection):
     });
     void GuestSsh.preload();
     return new RunningGuest(
-      { consoleLog, cmdline: plan.cmdline, domainXml: plan.xml, host: conn.spec.name, ...(sshPort === undefined ? {} : { sshPort }) },
-      req.accel, runDir, machine, req.onFinding, conn.link.local ? undefined : (p) => conn.link.dial(p),
+      {
+        consoleLog,
+        cmdline: plan.cmdline,
+        domainXml: plan.xml,
+        host: conn.spec.name,
+        ...(sshPort === undefined ? {} : { sshPort }),
+      },
+      req.accel,
+      runDir,
+      machine,
+      req.onFinding,
+      conn.link.local ? undefined : (p) => conn.link.dial(p),
     );
   }
 }

@@ -9,7 +9,15 @@ export type Accel = 'kvm' | 'tcg';
  * - mitigations=off, no_timer_check, tsc=reliable: speed and fewer spurious clocksource complaints under TCG;
  * - 8250.nr_uarts=1: skip probing serial ports the machine does not have.
  */
-export const BASE_CMDLINE = ['console=ttyS0', 'panic=-1', 'mitigations=off', 'no_timer_check', 'tsc=reliable', '8250.nr_uarts=1', 'random.trust_cpu=on'];
+export const BASE_CMDLINE = [
+  'console=ttyS0',
+  'panic=-1',
+  'mitigations=off',
+  'no_timer_check',
+  'tsc=reliable',
+  '8250.nr_uarts=1',
+  'random.trust_cpu=on',
+];
 
 /**
  * One guest machine, decided once from the guest spec and the run's boot files: what QEMU's argv
@@ -60,13 +68,24 @@ export function planMachine(inp: MachineInputs): MachinePlan {
     return { memoryMiB: node.memory, ...(cpus ? { cpus } : {}) };
   });
   // lab.rootfs tells the initramfs init to switch_root into the disk after copying in modules and tests.
-  const cmdline = [...BASE_CMDLINE, ...(inp.rootDisk ? ['lab.rootfs=/dev/vda'] : []), ...guest.cmdline, ...(inp.extraCmdline ?? [])].join(' ');
+  const cmdline = [
+    ...BASE_CMDLINE,
+    ...(inp.rootDisk ? ['lab.rootfs=/dev/vda'] : []),
+    ...guest.cmdline,
+    ...(inp.extraCmdline ?? []),
+  ].join(' ');
   return {
-    name: guest.name, accel, cpus: guest.cpus, memoryMiB: guest.memory,
+    name: guest.name,
+    accel,
+    cpus: guest.cpus,
+    memoryMiB: guest.memory,
     cpu: guest.cpu ? { model: guest.cpu } : { best: true },
     pmu: accel !== 'kvm' ? 'absent' : guest.pmu === 'none' ? 'off' : 'on',
-    numa, kernel: inp.kernel, cmdline,
-    ...(inp.initrd ? { initrd: inp.initrd } : {}), ...(inp.rootDisk ? { rootDisk: inp.rootDisk } : {}),
+    numa,
+    kernel: inp.kernel,
+    cmdline,
+    ...(inp.initrd ? { initrd: inp.initrd } : {}),
+    ...(inp.rootDisk ? { rootDisk: inp.rootDisk } : {}),
     ...(inp.sshPort === undefined ? {} : { sshPort: inp.sshPort }),
   };
 }
@@ -79,5 +98,10 @@ export function planMachine(inp: MachineInputs): MachinePlan {
  * SeaBIOS running it costs a good part of a second under TCG.
  */
 export function userNetwork(id: string, sshPort: number, deviceExtra = ''): string[] {
-  return ['-netdev', `user,id=${id},restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', `virtio-net-pci,netdev=${id},romfile=${deviceExtra}`];
+  return [
+    '-netdev',
+    `user,id=${id},restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
+    '-device',
+    `virtio-net-pci,netdev=${id},romfile=${deviceExtra}`,
+  ];
 }

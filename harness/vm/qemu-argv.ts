@@ -25,7 +25,10 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
 }
 
 /** Pure: a machine plan as QEMU's argv, its console, QMP socket and pid file in the run dir. */
-export function qemuArgv(m: MachinePlan, where: { qemu: string; runDir: string; tcgThreads?: 'single' | 'multi' }): QemuPlan {
+export function qemuArgv(
+  m: MachinePlan,
+  where: { qemu: string; runDir: string; tcgThreads?: 'single' | 'multi' },
+): QemuPlan {
   const consoleLog = `${where.runDir}/console.log`;
   const qmpSocket = `${where.runDir}/qmp.sock`;
   const pidFile = `${where.runDir}/qemu.pid`;
@@ -33,24 +36,42 @@ export function qemuArgv(m: MachinePlan, where: { qemu: string; runDir: string; 
   const pmuFlag = m.pmu === 'absent' ? '' : `,pmu=${m.pmu}`;
   const argv = [
     where.qemu,
-    '-name', `damon-lab,debug-threads=on`,
-    '-machine', 'pc',
-    '-accel', m.accel === 'kvm' ? 'kvm' : `tcg,thread=${where.tcgThreads ?? 'single'}`,
-    '-cpu', cpuModel + pmuFlag,
-    '-smp', String(m.cpus),
-    '-m', `${m.memoryMiB}M`,
+    '-name',
+    `damon-lab,debug-threads=on`,
+    '-machine',
+    'pc',
+    '-accel',
+    m.accel === 'kvm' ? 'kvm' : `tcg,thread=${where.tcgThreads ?? 'single'}`,
+    '-cpu',
+    cpuModel + pmuFlag,
+    '-smp',
+    String(m.cpus),
+    '-m',
+    `${m.memoryMiB}M`,
     ...m.numa.flatMap((node, i) => [
-      '-object', `memory-backend-ram,id=mem${i},size=${node.memoryMiB}M`,
-      '-numa', `node,nodeid=${i},memdev=mem${i}${node.cpus ? `,cpus=${node.cpus.first}-${node.cpus.last}` : ''}`,
+      '-object',
+      `memory-backend-ram,id=mem${i},size=${node.memoryMiB}M`,
+      '-numa',
+      `node,nodeid=${i},memdev=mem${i}${node.cpus ? `,cpus=${node.cpus.first}-${node.cpus.last}` : ''}`,
     ]),
-    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',
-    '-kernel', m.kernel,
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-kernel',
+    m.kernel,
     ...(m.initrd ? ['-initrd', m.initrd] : []),
-    '-append', m.cmdline,
-    '-chardev', `file,id=console,path=${consoleLog}`,
-    '-serial', 'chardev:console',
-    '-qmp', `unix:${qmpSocket},server=on,wait=off`,
-    '-pidfile', pidFile,
+    '-append',
+    m.cmdline,
+    '-chardev',
+    `file,id=console,path=${consoleLog}`,
+    '-serial',
+    'chardev:console',
+    '-qmp',
+    `unix:${qmpSocket},server=on,wait=off`,
+    '-pidfile',
+    pidFile,
     ...(m.sshPort === undefined ? [] : userNetwork('net0', m.sshPort)),
     // snapshot=on: the cached image is never written.
     ...(m.rootDisk ? ['-drive', `file=${m.rootDisk},if=virtio,format=raw,snapshot=on`] : []),

@@ -35,9 +35,18 @@ export class QmpClient {
   static async connect(path: string, timeoutMs = 2000): Promise<QmpClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = createConnection(path);
-      const t = setTimeout(() => { s.destroy(); reject(new Error(`QMP connect to ${path} timed out`)); }, timeoutMs);
-      s.once('connect', () => { clearTimeout(t); resolve(s); });
-      s.once('error', (e) => { clearTimeout(t); reject(e); });
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`QMP connect to ${path} timed out`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(t);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
     });
     const qmp = new QmpClient(socket);
     let timer: NodeJS.Timeout | undefined;
@@ -45,10 +54,13 @@ export class QmpClient {
       timer = setTimeout(() => reject(new Error(`QMP on ${path} did not answer within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
-      await Promise.race([(async () => {
-        await qmp.next(); // greeting
-        await qmp.execute('qmp_capabilities');
-      })(), timeout]);
+      await Promise.race([
+        (async () => {
+          await qmp.next(); // greeting
+          await qmp.execute('qmp_capabilities');
+        })(),
+        timeout,
+      ]);
     } catch (e) {
       qmp.close();
       throw e;

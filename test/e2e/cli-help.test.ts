@@ -6,7 +6,7 @@ import { asksForHelp, commandHelp } from '../../harness/cli/help.js';
 t.test('asksForHelp: -h/--help before a "--" only', async (t) => {
   t.ok(asksForHelp(['--help']));
   t.ok(asksForHelp(['x', '-h']));
-  t.notOk(asksForHelp(['x', '--', '-h']), 'after -- the words are a guest command\'s');
+  t.notOk(asksForHelp(['x', '--', '-h']), "after -- the words are a guest command's");
   t.notOk(asksForHelp(['--helpful']));
   t.equal(commandHelp(commands, 'constructor'), undefined, 'names of Object.prototype are no commands');
 });
@@ -14,7 +14,11 @@ t.test('asksForHelp: -h/--help before a "--" only', async (t) => {
 // Every command, in the three spellings a user tries: each prints that command's usage on stdout, exit 0.
 for (const name of Object.keys(commands)) {
   t.test(`help for '${name}'`, async (t) => {
-    for (const argv of [['help', name], [name, '--help'], [name, '-h']]) {
+    for (const argv of [
+      ['help', name],
+      [name, '--help'],
+      [name, '-h'],
+    ]) {
       const r = await lab(argv);
       t.equal(r.exitCode, 0, `lab ${argv.join(' ')} exits 0\n${r.all}`);
       t.match(r.stdout, new RegExp(`^usage: lab ${name}\\b`, 'm'), `lab ${argv.join(' ')} prints the usage of ${name}`);

@@ -15,10 +15,17 @@ t.test('two builds of one series at once take turns and agree', async (t) => {
     .replace('dir: ../patches/lab-fixture', `dir: ${join(repo, 'kernel/patches/lab-fixture')}`)
     .replace(/^config:$/m, `config:\n  CONFIG_LOCALVERSION: "-twice${Date.now() % 100000}"`);
   writeFileSync(series, text);
-  const [a, b] = await Promise.all([lab(['build', '--series', series]), new Promise((r) => setTimeout(r, 1500)).then(() => lab(['build', '--series', series]))]);
+  const [a, b] = await Promise.all([
+    lab(['build', '--series', series]),
+    new Promise((r) => setTimeout(r, 1500)).then(() => lab(['build', '--series', series])),
+  ]);
   t.equal(a.exitCode, 0, String(a.all));
   t.equal(b.exitCode, 0, String(b.all));
-  t.match(`${a.all}\n${b.all}`, /waiting: the source repository .* is in use by another lab process/, 'one waited for the other');
+  t.match(
+    `${a.all}\n${b.all}`,
+    /waiting: the source repository .* is in use by another lab process/,
+    'one waited for the other',
+  );
   const dirOf = (out: unknown) => /^artifact: (\S+)$/m.exec(String(out))?.[1];
   const [da, db] = [dirOf(a.all), dirOf(b.all)];
   t.ok(da && db && existsSync(join(da, 'meta.json')), `artifact ${da}`);

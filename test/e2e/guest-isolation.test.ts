@@ -11,19 +11,38 @@ import { bootableKernel } from '../../harness/kernel/pvh-vmlinux.js';
 import { loadGuest } from '../../harness/suites/suite-catalog.js';
 import { cacheRoot } from '../../harness/util/paths.js';
 
-t.test('the guest cannot reach a service on the host\'s loopback; SSH in still works', async (t) => {
+t.test("the guest cannot reach a service on the host's loopback; SSH in still works", async (t) => {
   let reached = 0;
-  const server = createServer((s) => { reached++; s.end('secret\n'); });
+  const server = createServer((s) => {
+    reached++;
+    s.end('secret\n');
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const port = (server.address() as { port: number }).port;
   const cache = cacheRoot();
   const kernel = await debianDefaultKernel(cache);
   const keys = await ensureLabKeys(cache);
-  const image = await buildInitramfs(cache, { kernel, keys, modules: [], workloads: {}, busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' });
+  const image = await buildInitramfs(cache, {
+    kernel,
+    keys,
+    modules: [],
+    workloads: {},
+    busybox: '/bin/busybox',
+    dropbear: '/usr/sbin/dropbear',
+  });
   const boot = await bootableKernel(kernel.vmlinuz, kernel.config);
-  const g = await startGuest({ guest: loadGuest('default'), accel: 'tcg', qemu: 'qemu-system-x86_64', kernel: boot.path, initrd: image.path });
-  t.teardown(async () => { await g.shutdown(); g.removeRunDir(); });
+  const g = await startGuest({
+    guest: loadGuest('default'),
+    accel: 'tcg',
+    qemu: 'qemu-system-x86_64',
+    kernel: boot.path,
+    initrd: image.path,
+  });
+  t.teardown(async () => {
+    await g.shutdown();
+    g.removeRunDir();
+  });
   await g.waitReady(120000);
   const ssh = await g.connectSsh(keys, 15000);
   t.match(g.plan.argv?.join(' '), /user,id=net0,restrict=on,hostfwd=tcp:127\.0\.0\.1:/);

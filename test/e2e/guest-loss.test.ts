@@ -11,7 +11,12 @@ import { labBin, newQemusLeft, liveQemus, newReportsDir, onlyReport, qemuChildre
 
 /** Starts `lab run SUITE` and resolves once its output shows `marker` (or rejects when it ends first). */
 function runUntil(suite: string, reports: string, marker: RegExp): { child: ResultPromise; seen: Promise<void> } {
-  const child = execa('node', [labBin, 'run', suite], { reject: false, all: true, env: { LAB_REPORTS: reports }, cwd: repo });
+  const child = execa('node', [labBin, 'run', suite], {
+    reject: false,
+    all: true,
+    env: { LAB_REPORTS: reports },
+    cwd: repo,
+  });
   let text = '';
   const seen = new Promise<void>((resolve, reject) => {
     child.all!.on('data', (d: Buffer) => {
@@ -29,7 +34,7 @@ t.test('QEMU killed mid-suite: ERROR with the cause, later checks not run, exit 
   const { child, seen } = runUntil('damon-accuracy', reports, /PASS\s+workload_starts/);
   await seen;
   const [qemu] = qemuChildrenOf(child.pid!);
-  t.ok(qemu, 'QEMU is the lab\'s child');
+  t.ok(qemu, "QEMU is the lab's child");
   process.kill(qemu!, 'SIGKILL');
   const r = await child;
   t.equal(r.exitCode, 3, String(r.all));
@@ -37,10 +42,22 @@ t.test('QEMU killed mid-suite: ERROR with the cause, later checks not run, exit 
   const { summary } = onlyReport(reports);
   t.equal(summary.outcome, 'guest-lost');
   t.equal(summary.status, 'ERROR');
-  t.equal(summary.tests.find((x) => x.name === 'workload_starts')?.status, 'PASS', 'what passed before the fault stays');
+  t.equal(
+    summary.tests.find((x) => x.name === 'workload_starts')?.status,
+    'PASS',
+    'what passed before the fault stays',
+  );
   const after = summary.tests.filter((x) => x.name !== 'workload_starts');
-  t.same(after.filter((x) => x.status !== 'ERROR').map((x) => `${x.name} ${x.status}`), [], 'nothing after the fault PASSes or FAILs');
-  t.match(after.find((x) => x.name === 'vaddr_detects_hot_set')?.reason, /QEMU exited: killed by signal SIGKILL/, 'the interrupted check names the cause');
+  t.same(
+    after.filter((x) => x.status !== 'ERROR').map((x) => `${x.name} ${x.status}`),
+    [],
+    'nothing after the fault PASSes or FAILs',
+  );
+  t.match(
+    after.find((x) => x.name === 'vaddr_detects_hot_set')?.reason,
+    /QEMU exited: killed by signal SIGKILL/,
+    'the interrupted check names the cause',
+  );
   t.match(after.find((x) => x.name === 'paddr_detects_hot_set')?.reason, /^not run: .*QEMU exited/);
   t.match(summary.error?.message, /QEMU exited: killed by signal SIGKILL/);
   t.same(await newQemusLeft(before), []);
@@ -55,7 +72,12 @@ t.test('a guest kernel that panics mid-suite stays a test failure (exit 1) with 
   const argv = readFileSync(`/proc/${qemu}/cmdline`, 'utf8').split('\0');
   const port = Number(/hostfwd=tcp:127\.0\.0\.1:(\d+)-:22/.exec(argv.join(' '))?.[1]);
   const keys = await ensureLabKeys(cacheRoot());
-  const ssh = await GuestSsh.connect({ port, privateKey: keys.clientPrivateKey, hostPublicKey: keys.hostPublicKey, timeoutMs: 10000 });
+  const ssh = await GuestSsh.connect({
+    port,
+    privateKey: keys.clientPrivateKey,
+    hostPublicKey: keys.hostPublicKey,
+    timeoutMs: 10000,
+  });
   await ssh.exec('echo c > /proc/sysrq-trigger', { timeoutMs: 3000 }).catch(() => {});
   ssh.close();
   const r = await child;
@@ -63,6 +85,9 @@ t.test('a guest kernel that panics mid-suite stays a test failure (exit 1) with 
   const { summary } = onlyReport(reports);
   t.equal(summary.outcome, 'test-failed');
   t.equal(summary.tests.find((x) => x.name === 'console_clean')?.status, 'FAIL');
-  t.ok(summary.console.findings.some((f) => f.kind === 'panic'), 'the panic is in the report');
+  t.ok(
+    summary.console.findings.some((f) => f.kind === 'panic'),
+    'the panic is in the report',
+  );
   t.notOk(summary.error, 'no infrastructure error');
 });

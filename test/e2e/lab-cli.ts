@@ -39,14 +39,17 @@ export function qemuChildrenOf(pid: number): number[] {
 
 /** Every live QEMU on the machine, whoever's child it is now (an orphan's parent is init). */
 export function liveQemus(): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      return (/\((.*)\)/.exec(stat)?.[1] ?? '').startsWith('qemu-system') && alive(p);
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number)
+    .filter((p) => {
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        return (/\((.*)\)/.exec(stat)?.[1] ?? '').startsWith('qemu-system') && alive(p);
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** The QEMUs alive now that were not in `before`, once `ms` have passed for stragglers to go. */

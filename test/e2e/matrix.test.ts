@@ -33,41 +33,72 @@ function qemuDescendants(pid: number): number[] {
   return [...comm].filter(([p, c]) => c.startsWith('qemu-system') && isBelow(p)).map(([p]) => p);
 }
 
-t.test('lab matrix run: 2 kernels × 2 guests × 1 suite on the local pool, then against itself as baseline', async (t) => {
-  const reports = newReportsDir();
-  const r = await lab(['matrix', 'run', MATRIX], { reports });
-  t.equal(r.exitCode, 0, r.all.slice(-4000));
-  const dir = matrixDir(reports);
-  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
-  t.same(s.cells.map((c) => [c.id, c.status]), [
-    ['debian/default/damon-smoke', 'PASS'], ['debian/small/damon-smoke', 'PASS'],
-    ['lab-fixture/default/damon-smoke', 'PASS'], ['lab-fixture/small/damon-smoke', 'PASS'],
-  ]);
-  t.same(s.kernels.map((k) => [k.id, k.ok]), [['debian', true], ['lab-fixture', true]], 'each kernel once');
-  t.ok(s.pool.limit >= 1);
-  // Cells really ran side by side when the pool allows two: some pair of runs overlaps in time.
-  const spans = s.cells.map((c) => JSON.parse(readFileSync(join(dir, c.report!, 'summary.json'), 'utf8')) as RunSummary).map((x) => [Date.parse(x.startedAt), Date.parse(x.finishedAt)] as const);
-  const overlap = spans.some(([a0, a1], i) => spans.some(([b0, b1], j) => i !== j && a0 < b1 && b0 < a1));
-  if (s.pool.limit >= 2) t.ok(overlap, 'two cells overlapped in time');
-  const html = readFileSync(join(dir, 'index.html'), 'utf8');
-  t.equal((html.match(/<td class="c"/g) ?? []).length, 4, 'a table cell per matrix cell');
-  t.match(html, /<a href="cells\/[^"]+\/report\.html">PASS<\/a>/);
-  const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
-  t.equal((junit.match(/<testsuite /g) ?? []).length, 4, 'one testsuite per cell');
-  t.match(junit, /<testsuite name="lab-fixture\/small\/damon-smoke"/);
+t.test(
+  'lab matrix run: 2 kernels × 2 guests × 1 suite on the local pool, then against itself as baseline',
+  async (t) => {
+    const reports = newReportsDir();
+    const r = await lab(['matrix', 'run', MATRIX], { reports });
+    t.equal(r.exitCode, 0, r.all.slice(-4000));
+    const dir = matrixDir(reports);
+    const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
+    t.same(
+      s.cells.map((c) => [c.id, c.status]),
+      [
+        ['debian/default/damon-smoke', 'PASS'],
+        ['debian/small/damon-smoke', 'PASS'],
+        ['lab-fixture/default/damon-smoke', 'PASS'],
+        ['lab-fixture/small/damon-smoke', 'PASS'],
+      ],
+    );
+    t.same(
+      s.kernels.map((k) => [k.id, k.ok]),
+      [
+        ['debian', true],
+        ['lab-fixture', true],
+      ],
+      'each kernel once',
+    );
+    t.ok(s.pool.limit >= 1);
+    // Cells really ran side by side when the pool allows two: some pair of runs overlaps in time.
+    const spans = s.cells
+      .map((c) => JSON.parse(readFileSync(join(dir, c.report!, 'summary.json'), 'utf8')) as RunSummary)
+      .map((x) => [Date.parse(x.startedAt), Date.parse(x.finishedAt)] as const);
+    const overlap = spans.some(([a0, a1], i) => spans.some(([b0, b1], j) => i !== j && a0 < b1 && b0 < a1));
+    if (s.pool.limit >= 2) t.ok(overlap, 'two cells overlapped in time');
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    t.equal((html.match(/<td class="c"/g) ?? []).length, 4, 'a table cell per matrix cell');
+    t.match(html, /<a href="cells\/[^"]+\/report\.html">PASS<\/a>/);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    t.equal((junit.match(/<testsuite /g) ?? []).length, 4, 'one testsuite per cell');
+    t.match(junit, /<testsuite name="lab-fixture\/small\/damon-smoke"/);
 
-  const again = await lab(['matrix', 'run', MATRIX, '--baseline', dir, '--quiet'], { reports });
-  t.equal(again.exitCode, 0, again.all.slice(-3000));
-  const dir2 = join(reports, readdirSync(reports).filter((d) => d.includes('-matrix-')).sort().pop()!);
-  const s2 = JSON.parse(readFileSync(join(dir2, 'summary.json'), 'utf8')) as MatrixSummary;
-  t.equal(s2.baseline, dir);
-  t.ok(s2.cells.every((c) => Array.isArray(c.newFailures) && c.newFailures.length === 0), 'compared cell by cell: no new failures');
-});
+    const again = await lab(['matrix', 'run', MATRIX, '--baseline', dir, '--quiet'], { reports });
+    t.equal(again.exitCode, 0, again.all.slice(-3000));
+    const dir2 = join(
+      reports,
+      readdirSync(reports)
+        .filter((d) => d.includes('-matrix-'))
+        .sort()
+        .pop()!,
+    );
+    const s2 = JSON.parse(readFileSync(join(dir2, 'summary.json'), 'utf8')) as MatrixSummary;
+    t.equal(s2.baseline, dir);
+    t.ok(
+      s2.cells.every((c) => Array.isArray(c.newFailures) && c.newFailures.length === 0),
+      'compared cell by cell: no new failures',
+    );
+  },
+);
 
 t.test('lab matrix run: Ctrl-C stops every cell and leaves no QEMU behind', async (t) => {
   const before = liveQemus();
   const reports = newReportsDir();
-  const child = execa('node', [labBin, 'matrix', 'run', MATRIX, '--jobs', '2'], { reject: false, all: true, env: { LAB_REPORTS: reports }, cwd: repo });
+  const child = execa('node', [labBin, 'matrix', 'run', MATRIX, '--jobs', '2'], {
+    reject: false,
+    all: true,
+    env: { LAB_REPORTS: reports },
+    cwd: repo,
+  });
   let seen: number[] = [];
   const end = Date.now() + 60000;
   while (Date.now() < end && seen.length < 2) {
@@ -79,7 +110,10 @@ t.test('lab matrix run: Ctrl-C stops every cell and leaves no QEMU behind', asyn
   const r = await child;
   t.equal(r.exitCode, 130, r.all.slice(-3000));
   await new Promise((res) => setTimeout(res, 500));
-  t.ok(seen.every((p) => !alive(p)), 'every QEMU is gone');
+  t.ok(
+    seen.every((p) => !alive(p)),
+    'every QEMU is gone',
+  );
   t.same(qemuDescendants(child.pid!), []);
   // Not only those it saw: a cell interrupted just as its QEMU started once left that one behind, orphaned.
   t.same(await newQemusLeft(before), [], 'no QEMU left anywhere');

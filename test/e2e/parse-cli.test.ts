@@ -14,10 +14,16 @@ const file = (name: string, text: string) => {
 };
 
 t.test('lab parse exits by its verdict', async (t) => {
-  const pass = await lab(['parse', file('pass.ktap', 'KTAP version 1\n1..1\n  KTAP version 1\n  # Subtest: s\n  1..1\n  ok 1 c\nok 1 s\n')]);
+  const pass = await lab([
+    'parse',
+    file('pass.ktap', 'KTAP version 1\n1..1\n  KTAP version 1\n  # Subtest: s\n  1..1\n  ok 1 c\nok 1 s\n'),
+  ]);
   t.equal(pass.exitCode, 0, pass.all);
   // Every case passed but the suite never reported: the summary says ERROR, and so does the exit code.
-  const cut = await lab(['parse', file('cut.ktap', 'KTAP version 1\n    KTAP version 1\n    # Subtest: s\n    ok 1 c\n')]);
+  const cut = await lab([
+    'parse',
+    file('cut.ktap', 'KTAP version 1\n    KTAP version 1\n    # Subtest: s\n    ok 1 c\n'),
+  ]);
   t.equal(cut.exitCode, 1, cut.all);
   t.match(cut.stdout, /ERROR/);
   const fail = await lab(['parse', '--json', file('fail.ktap', 'KTAP version 1\n1..1\nnot ok 1 x\n')]);
@@ -26,7 +32,10 @@ t.test('lab parse exits by its verdict', async (t) => {
 });
 
 t.test('a log with no results at all is an ERROR verdict (exit 1), not a usage error', async (t) => {
-  const r = await lab(['parse', file('none.log', '[    0.000000] Linux version 7.2.0\n[    1.0] Kernel panic - not syncing: VFS\n')]);
+  const r = await lab([
+    'parse',
+    file('none.log', '[    0.000000] Linux version 7.2.0\n[    1.0] Kernel panic - not syncing: VFS\n'),
+  ]);
   t.equal(r.exitCode, 1, r.all);
   t.match(r.stdout, /ERROR .*no KTAP or TAP results: the kernel crashed or never ran tests\?/);
   const j = await lab(['parse', '--json', join(dir, 'none.log')]);
@@ -39,15 +48,37 @@ t.test('a log with no results at all is an ERROR verdict (exit 1), not a usage e
 // Time and memory linear in the input whatever it holds: each hostile file is parsed by the CLI under
 // limits of the child process itself (CPU seconds by prlimit, heap by V8), never by a timing assertion.
 // Past a limit the child is killed or aborts, and the exit code says so.
-t.test('hostile logs are parsed within the child\'s CPU and heap limits, with a verdict', async (t) => {
+t.test("hostile logs are parsed within the child's CPU and heap limits, with a verdict", async (t) => {
   const limited = (path: string, heapMiB: number) =>
-    execa('prlimit', ['--cpu=60', '--', 'node', `--max-old-space-size=${heapMiB}`, join(new URL('../..', import.meta.url).pathname, 'dist/harness/cli/main.js'), 'parse', path], { reject: false, all: true });
+    execa(
+      'prlimit',
+      [
+        '--cpu=60',
+        '--',
+        'node',
+        `--max-old-space-size=${heapMiB}`,
+        join(new URL('../..', import.meta.url).pathname, 'dist/harness/cli/main.js'),
+        'parse',
+        path,
+      ],
+      { reject: false, all: true },
+    );
   const cases: Array<[string, string, number, number]> = [
     // name, text, heap MiB, expected exit code
-    ['spaces', `TAP version 13\n1..1\nok 1 a${' '.repeat(100_000)}x\n${' '.repeat(100_000)}\nok${' '.repeat(100_000)}\n`, 128, 1],
+    [
+      'spaces',
+      `TAP version 13\n1..1\nok 1 a${' '.repeat(100_000)}x\n${' '.repeat(100_000)}\nok${' '.repeat(100_000)}\n`,
+      128,
+      1,
+    ],
     // Each level needs a wider column, so nesting costs the square of its depth in bytes: 6,000 levels
     // (18 MB) is as deep as a file of sane size goes; the reader stops reading levels past 64.
-    ['nesting', `KTAP version 1\n1..1\n${Array.from({ length: 6_000 }, (_, i) => `${' '.repeat(i + 1)}KTAP version 1\n${' '.repeat(i + 1)}1..1\n`).join('')}ok 1 x\n`, 512, 1],
+    [
+      'nesting',
+      `KTAP version 1\n1..1\n${Array.from({ length: 6_000 }, (_, i) => `${' '.repeat(i + 1)}KTAP version 1\n${' '.repeat(i + 1)}1..1\n`).join('')}ok 1 x\n`,
+      512,
+      1,
+    ],
     ['plan', 'TAP version 13\n1..9223372036854775807\nok 1 a\n', 128, 1],
     // 30,000 "# " prefixes read in one pass: a result nested in a suite that never reports (ERROR, exit 1).
     ['hashes', `TAP version 13\n1..1\n${'# '.repeat(30_000)}ok 1 deep\n`, 128, 1],
@@ -81,6 +112,10 @@ t.test('lab parse refuses a device and a folder (exit 2), reads a pipe', async (
   const folder = await lab(['parse', dir]);
   t.equal(folder.exitCode, 2);
   t.match(folder.stderr, /a folder/);
-  const piped = await execa('node', [join(new URL('../..', import.meta.url).pathname, 'dist/harness/cli/main.js'), 'parse', '-'], { input: 'TAP version 13\n1..1\nnot ok 1 a\n', reject: false });
+  const piped = await execa(
+    'node',
+    [join(new URL('../..', import.meta.url).pathname, 'dist/harness/cli/main.js'), 'parse', '-'],
+    { input: 'TAP version 13\n1..1\nnot ok 1 a\n', reject: false },
+  );
   t.equal(piped.exitCode, 1);
 });

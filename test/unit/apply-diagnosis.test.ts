@@ -25,15 +25,31 @@ t.test('failed hunks from git apply --check -v', async (t) => {
 t.test('identifiers worth looking up: fields, functions, macros; not locals, keywords or comments', async (t) => {
   const ids = contextIdentifiers(parseApplyCheck(OUTPUT)[0]!.searched);
   t.same(ids, ['damon_for_each_sample_filter_safe', 'sample_control', 'damon_destroy_sample_filter']);
-  t.same(contextIdentifiers(['/* damon_gone() */ x = FOO_BAR + y->field_x; // z_call()', 'return "a_b(c)";']), ['FOO_BAR', 'field_x']);
+  t.same(contextIdentifiers(['/* damon_gone() */ x = FOO_BAR + y->field_x; // z_call()', 'return "a_b(c)";']), [
+    'FOO_BAR',
+    'field_x',
+  ]);
 });
 
-t.test('the message: hunk, missing identifiers, base-commit, what to do; an applied patch is no conflict', async (t) => {
-  const text = diagnosisLines({ alreadyApplied: false, hunks: parseApplyCheck(OUTPUT), missing: [{ identifier: 'sample_control', file: 'mm/damon/core.c', nowhere: true }] }, '606bfbf72120').join('\n');
-  t.match(text, /hunk at mm\/damon\/core\.c:835/);
-  t.match(text, /\| \tdamon_for_each_sample_filter_safe/);
-  t.match(text, /uses sample_control, which the tree has nowhere/);
-  t.match(text, /base-commit: 606bfbf72120/);
-  t.match(text, /--tree PATH with a checkout that has commit 606bfbf72120/);
-  t.match(diagnosisLines({ alreadyApplied: true, hunks: [], missing: [] }).join('\n'), /already has this change: the patch applies in reverse/);
-});
+t.test(
+  'the message: hunk, missing identifiers, base-commit, what to do; an applied patch is no conflict',
+  async (t) => {
+    const text = diagnosisLines(
+      {
+        alreadyApplied: false,
+        hunks: parseApplyCheck(OUTPUT),
+        missing: [{ identifier: 'sample_control', file: 'mm/damon/core.c', nowhere: true }],
+      },
+      '606bfbf72120',
+    ).join('\n');
+    t.match(text, /hunk at mm\/damon\/core\.c:835/);
+    t.match(text, /\| \tdamon_for_each_sample_filter_safe/);
+    t.match(text, /uses sample_control, which the tree has nowhere/);
+    t.match(text, /base-commit: 606bfbf72120/);
+    t.match(text, /--tree PATH with a checkout that has commit 606bfbf72120/);
+    t.match(
+      diagnosisLines({ alreadyApplied: true, hunks: [], missing: [] }).join('\n'),
+      /already has this change: the patch applies in reverse/,
+    );
+  },
+);

@@ -14,7 +14,8 @@ import { countStatuses } from '../../harness/run/run-summary.js';
 import { LabError } from '../../harness/util/errors.js';
 import { BuildError } from '../../harness/kbuild/build-errors.js';
 
-const git = (cwd: string, args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd }).then((r) => r.stdout);
+const git = (cwd: string, args: string[]) =>
+  execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd }).then((r) => r.stdout);
 
 /** A tree of ten commits; commit i writes value=i into the file a test "reads". */
 async function history(n = 10): Promise<{ tree: string; commits: string[] }> {
@@ -33,8 +34,16 @@ async function history(n = 10): Promise<{ tree: string; commits: string[] }> {
 function summary(outcome: Outcome, status: 'PASS' | 'FAIL' | 'ERROR', reason?: string): RunSummary {
   const tests = [{ path: 'damon-kunit.case', name: 'case', status, durationMs: 1, ...(reason ? { reason } : {}) }];
   return {
-    runId: 'r', suite: 'damon-kunit', status, outcome, startedAt: '', finishedAt: '', stages: [], tests,
-    counts: countStatuses(tests), console: { findings: [], log: 'console.log' },
+    runId: 'r',
+    suite: 'damon-kunit',
+    status,
+    outcome,
+    startedAt: '',
+    finishedAt: '',
+    stages: [],
+    tests,
+    counts: countStatuses(tests),
+    console: { findings: [], log: 'console.log' },
   };
 }
 
@@ -43,7 +52,8 @@ function fakeSteps(commits: string[], o: { firstBad: number; broken?: number; in
   const built: number[] = [];
   const runs: number[] = [];
   let infra = o.infraOnce === true;
-  const indexOf = (seriesFile: string) => commits.indexOf(/base: ([0-9a-f]{40})/.exec(readFileSync(seriesFile, 'utf8'))![1]!);
+  const indexOf = (seriesFile: string) =>
+    commits.indexOf(/base: ([0-9a-f]{40})/.exec(readFileSync(seriesFile, 'utf8'))![1]!);
   const ops: StepOps = {
     async build({ seriesFile }) {
       const i = indexOf(seriesFile);
@@ -66,41 +76,81 @@ function fakeSteps(commits: string[], o: { firstBad: number; broken?: number; in
 
 const base = { suite: 'damon-kunit', test: 'damon-kunit.case', runs: 1, rule: 'any-bad' as const, retries: 1 };
 
-t.test('bisect: the first bad commit in ⌈log2 n⌉+1 steps or fewer, both ends verified, git bisect driven by the verdicts', async (t) => {
-  const { tree, commits } = await history();
-  const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
-  process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
-  const steps = fakeSteps(commits, { firstBad: 6 });
-  const r = await bisect({ ...base, good: commits[0]!, bad: commits[9]!, tree, cache, log: () => {}, stepOps: steps.ops });
-  t.equal(r.outcome, 'ok');
-  t.equal(r.state.result?.kind, 'found');
-  t.equal((r.state.result as { commit: string }).commit, commits[6]);
-  t.same(steps.built.slice(0, 2), [0, 9], 'good end, then bad end, first');
-  t.ok(r.state.steps.length <= r.state.stepBound, `${r.state.steps.length} steps within the bound ${r.state.stepBound}`);
-  const saved = JSON.parse(readFileSync(join(r.dir, 'bisect.json'), 'utf8')) as BisectRecord;
-  t.equal(saved.result?.kind, 'found', 'the record on disk says so');
-  t.match(readFileSync(join(r.dir, 'report.html'), 'utf8'), /commit 6/);
-});
+t.test(
+  'bisect: the first bad commit in ⌈log2 n⌉+1 steps or fewer, both ends verified, git bisect driven by the verdicts',
+  async (t) => {
+    const { tree, commits } = await history();
+    const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
+    process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
+    const steps = fakeSteps(commits, { firstBad: 6 });
+    const r = await bisect({
+      ...base,
+      good: commits[0]!,
+      bad: commits[9]!,
+      tree,
+      cache,
+      log: () => {},
+      stepOps: steps.ops,
+    });
+    t.equal(r.outcome, 'ok');
+    t.equal(r.state.result?.kind, 'found');
+    t.equal((r.state.result as { commit: string }).commit, commits[6]);
+    t.same(steps.built.slice(0, 2), [0, 9], 'good end, then bad end, first');
+    t.ok(
+      r.state.steps.length <= r.state.stepBound,
+      `${r.state.steps.length} steps within the bound ${r.state.stepBound}`,
+    );
+    const saved = JSON.parse(readFileSync(join(r.dir, 'bisect.json'), 'utf8')) as BisectRecord;
+    t.equal(saved.result?.kind, 'found', 'the record on disk says so');
+    t.match(readFileSync(join(r.dir, 'report.html'), 'utf8'), /commit 6/);
+  },
+);
 
 t.test('bisect: a commit that does not build is skipped, an infrastructure failure retried, not judged', async (t) => {
   const { tree, commits } = await history();
   const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
   process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
   const steps = fakeSteps(commits, { firstBad: 6, broken: 5, infraOnce: true });
-  const r = await bisect({ ...base, good: commits[0]!, bad: commits[9]!, tree, cache, log: () => {}, stepOps: steps.ops });
+  const r = await bisect({
+    ...base,
+    good: commits[0]!,
+    bad: commits[9]!,
+    tree,
+    cache,
+    log: () => {},
+    stepOps: steps.ops,
+  });
   t.equal(steps.runs[0], 0);
   t.equal(steps.runs[1], 0, 'the good end ran again after the guest was lost');
   t.equal(r.state.verification.good?.verdict, 'good');
   const skipped = r.state.steps.filter((s) => s.verdict === 'skip');
-  t.ok(skipped.length && skipped.every((s) => s.commit === commits[5] && /build failed/.test(s.reason)), 'only the broken commit is skip, for its build');
+  t.ok(
+    skipped.length && skipped.every((s) => s.commit === commits[5] && /build failed/.test(s.reason)),
+    'only the broken commit is skip, for its build',
+  );
   // Next to the first bad commit, the one that does not build leaves git two candidates (its exit 2).
-  t.same(r.state.result, { kind: 'ambiguous', candidates: [5, 6].map((i) => ({ commit: commits[i], subject: `commit ${i}` })) });
+  t.same(r.state.result, {
+    kind: 'ambiguous',
+    candidates: [5, 6].map((i) => ({ commit: commits[i], subject: `commit ${i}` })),
+  });
   t.equal(r.outcome, 'test-failed');
 
   process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
   const away = fakeSteps(commits, { firstBad: 6, broken: 3 });
-  const found = await bisect({ ...base, good: commits[0]!, bad: commits[9]!, tree, cache, log: () => {}, stepOps: away.ops });
-  t.equal((found.state.result as { commit: string }).commit, commits[6], 'a broken commit away from the culprit does not hide it');
+  const found = await bisect({
+    ...base,
+    good: commits[0]!,
+    bad: commits[9]!,
+    tree,
+    cache,
+    log: () => {},
+    stepOps: away.ops,
+  });
+  t.equal(
+    (found.state.result as { commit: string }).commit,
+    commits[6],
+    'a broken commit away from the culprit does not hide it',
+  );
 });
 
 t.test('bisect: a good end that fails stops before any step (exit 2 class), with the report kept', async (t) => {
@@ -108,7 +158,18 @@ t.test('bisect: a good end that fails stops before any step (exit 2 class), with
   const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
   process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
   const steps = fakeSteps(commits, { firstBad: 0 });
-  const e = await bisect({ ...base, good: commits[0]!, bad: commits[9]!, tree, cache, log: () => {}, stepOps: steps.ops }).then(() => undefined, (x: LabError) => x);
+  const e = await bisect({
+    ...base,
+    good: commits[0]!,
+    bad: commits[9]!,
+    tree,
+    cache,
+    log: () => {},
+    stepOps: steps.ops,
+  }).then(
+    () => undefined,
+    (x: LabError) => x,
+  );
   t.equal(e?.outcome, 'usage');
   t.match(e?.message, /the good end .* is not good: bad/);
   t.same(steps.built, [0], 'nothing after the good end');
@@ -121,7 +182,11 @@ t.test('patchcheck: each prefix of a series; the first patch that fails is named
   // Three patches on the tree, made with git itself; the second breaks the test.
   const work = mkdtempSync(join(tmpdir(), 'lab-pc-work-'));
   await execa('git', ['clone', '-q', tree, work]);
-  for (const [i, v] of [[1, 'ok'], [2, 'bad'], [3, 'ok']] as const) {
+  for (const [i, v] of [
+    [1, 'ok'],
+    [2, 'bad'],
+    [3, 'ok'],
+  ] as const) {
     writeFileSync(join(work, `file${i}`), `${v}\n`);
     await git(work, ['add', '.']);
     await git(work, ['commit', '-q', '-m', `patch ${i}: ${v}`]);

@@ -13,7 +13,11 @@ const inputs: BuildInputs = {
 
 t.test('the input key is stable and changes with every input', async (t) => {
   const k = buildInputKey(inputs);
-  t.equal(buildInputKey({ ...inputs, patches: [Buffer.from('patch 1'), Buffer.from('patch 2')] }), k, 'same bytes, same key');
+  t.equal(
+    buildInputKey({ ...inputs, patches: [Buffer.from('patch 1'), Buffer.from('patch 2')] }),
+    k,
+    'same bytes, same key',
+  );
   const variants: Array<Partial<BuildInputs>> = [
     { base: 'ffff' },
     { patches: [Buffer.from('patch 1'), Buffer.from('patch 2 changed')] },
@@ -30,7 +34,10 @@ t.test('the input key is stable and changes with every input', async (t) => {
 });
 
 t.test('patch boundaries matter: two patches are not their concatenation', async (t) => {
-  t.not(buildInputKey({ ...inputs, patches: [Buffer.from('ab'), Buffer.from('c')] }), buildInputKey({ ...inputs, patches: [Buffer.from('a'), Buffer.from('bc')] }));
+  t.not(
+    buildInputKey({ ...inputs, patches: [Buffer.from('ab'), Buffer.from('c')] }),
+    buildInputKey({ ...inputs, patches: [Buffer.from('a'), Buffer.from('bc')] }),
+  );
 });
 
 t.test('artifact key: commit, final config, toolchain', async (t) => {

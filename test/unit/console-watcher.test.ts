@@ -22,7 +22,10 @@ t.test('chunking does not change the findings', async (t) => {
   const w = new ConsoleWatcher();
   for (let i = 0; i < text.length; i += 7) w.push(text.slice(i, i + 7));
   w.end();
-  t.same(w.findings.map((f) => [f.kind, f.line]), scanConsole(text).map((f) => [f.kind, f.line]));
+  t.same(
+    w.findings.map((f) => [f.kind, f.line]),
+    scanConsole(text).map((f) => [f.kind, f.line]),
+  );
 });
 
 // Real reports collected from public kernel sources (see fixtures/console/SOURCES.md).
@@ -48,7 +51,9 @@ for (const [file, kind, title] of kinds) {
 }
 
 t.test('timestamps and log levels are stripped from titles', async (t) => {
-  const f = scanConsole('<4>[   12.345678] WARNING: CPU: 1 PID: 42 at mm/damon/core.c:100 kdamond_fn+0x10/0x20\n[   12.4] ---[ end trace 0000000000000000 ]---\n');
+  const f = scanConsole(
+    '<4>[   12.345678] WARNING: CPU: 1 PID: 42 at mm/damon/core.c:100 kdamond_fn+0x10/0x20\n[   12.4] ---[ end trace 0000000000000000 ]---\n',
+  );
   t.equal(f[0]!.title, 'WARNING: CPU: 1 PID: 42 at mm/damon/core.c:100 kdamond_fn+0x10/0x20');
   t.match(f[0]!.excerpt, /end trace/);
 });
@@ -64,22 +69,29 @@ t.test('a KASAN excerpt runs to the closing rule line', async (t) => {
   t.match(f[0]!.excerpt.trimEnd().split('\n').pop(), /^=+$/);
 });
 
-t.test('a flood keeps the watcher bounded: endless lines are cut, findings past 200 are counted, not kept', async (t) => {
-  const w = new ConsoleWatcher();
-  const megabyte = 'x'.repeat(1024 * 1024);
-  for (let i = 0; i < 8; i++) w.push(megabyte); // 8 MiB with no newline
-  // tail(1): the last whole line and the pending one, each at most 64 KiB.
-  t.ok(w.tail(1).length <= 2 * 64 * 1024 + 1, `the pending line stays bounded (${w.tail(1).length} chars)`);
-  w.push('\n');
-  const warn = '[    1.000000] WARNING: CPU: 0 PID: 1 at mm/damon/core.c:1 f+0x1/0x2\n[    1.000001] ---[ end trace 0000000000000000 ]---\n';
-  w.push(warn.repeat(500));
-  t.equal(w.findings.length, 200);
-  t.equal(w.droppedFindings, 300);
-  t.ok(w.findings.every((f) => f.excerpt.length <= 200 * 2001), 'excerpts bounded');
-  const flood = w.note('flood', 'console flood: more than 4 MiB of console output; the lab stopped the guest');
-  t.equal(flood.kind, 'flood');
-  t.equal(w.findings.at(-1), flood, 'the lab\'s own finding is kept even past the cap');
-});
+t.test(
+  'a flood keeps the watcher bounded: endless lines are cut, findings past 200 are counted, not kept',
+  async (t) => {
+    const w = new ConsoleWatcher();
+    const megabyte = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 8; i++) w.push(megabyte); // 8 MiB with no newline
+    // tail(1): the last whole line and the pending one, each at most 64 KiB.
+    t.ok(w.tail(1).length <= 2 * 64 * 1024 + 1, `the pending line stays bounded (${w.tail(1).length} chars)`);
+    w.push('\n');
+    const warn =
+      '[    1.000000] WARNING: CPU: 0 PID: 1 at mm/damon/core.c:1 f+0x1/0x2\n[    1.000001] ---[ end trace 0000000000000000 ]---\n';
+    w.push(warn.repeat(500));
+    t.equal(w.findings.length, 200);
+    t.equal(w.droppedFindings, 300);
+    t.ok(
+      w.findings.every((f) => f.excerpt.length <= 200 * 2001),
+      'excerpts bounded',
+    );
+    const flood = w.note('flood', 'console flood: more than 4 MiB of console output; the lab stopped the guest');
+    t.equal(flood.kind, 'flood');
+    t.equal(w.findings.at(-1), flood, "the lab's own finding is kept even past the cap");
+  },
+);
 
 t.test('readBounded / copyBounded: whole when small, head + marker + tail when not', async (t) => {
   const { readBounded, copyBounded } = await import('../../harness/util/bounded-file.js');
@@ -102,7 +114,7 @@ t.test('readBounded / copyBounded: whole when small, head + marker + tail when n
 
 // Lines built to make a backtracking pattern go quadratic: 64 KiB each (the watcher's line bound). Under
 // the old patterns each took seconds; the child's CPU limit (prlimit, 20 s for all) is the bound.
-t.test('hostile console lines cost time linear in their length: read within the child\'s CPU limit', async (t) => {
+t.test("hostile console lines cost time linear in their length: read within the child's CPU limit", async (t) => {
   const { execa } = await import('execa');
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -118,9 +130,15 @@ t.test('hostile console lines cost time linear in their length: read within the 
     `${'# '.repeat(k / 2 - 1)}`,
   ];
   const file = join(dir, 'hostile.log');
-  writeFileSync(file, `TAP version 13\n1..1\n${Array.from({ length: 10 }, () => lines.join('\n')).join('\n')}\nok 1 a\n`);
+  writeFileSync(
+    file,
+    `TAP version 13\n1..1\n${Array.from({ length: 10 }, () => lines.join('\n')).join('\n')}\nok 1 a\n`,
+  );
   const helper = new URL('../helpers/watch-file.ts', import.meta.url).pathname;
-  const r = await execa('prlimit', ['--cpu=20', '--', process.execPath, ...process.execArgv, helper, file], { reject: false, all: true });
+  const r = await execa('prlimit', ['--cpu=20', '--', process.execPath, ...process.execArgv, helper, file], {
+    reject: false,
+    all: true,
+  });
   t.equal(r.signal, undefined, `not killed by its CPU limit (${r.signal})`);
   t.equal(r.exitCode, 0, String(r.all).slice(0, 500));
   // "ok 1 a…x" is a result line (name "a…x"): eleven passes of test 1, and nothing else to read.

@@ -9,16 +9,41 @@ import { statEverything } from '../../harness/damon/config.js';
 import { hottestRegion, overlapBytes } from '../../harness/damon/regions.js';
 
 const config = {
-  kdamonds: [{ contexts: [{ operations: 'vaddr', intervals: { sampleUs: 5000, aggrUs: 100000, updateUs: 1000000 }, nrRegions: { min: 10, max: 1000 }, targets: [{ pid: 42 }], schemes: [statEverything()] }] }],
+  kdamonds: [
+    {
+      contexts: [
+        {
+          operations: 'vaddr',
+          intervals: { sampleUs: 5000, aggrUs: 100000, updateUs: 1000000 },
+          nrRegions: { min: 10, max: 1000 },
+          targets: [{ pid: 42 }],
+          schemes: [statEverything()],
+        },
+      ],
+    },
+  ],
 };
 
 /** A local shell standing in for the guest, so the driver's scripts run for real against a fake tree. */
-const localShell = { exec: async (script: string) => { const r = await execa('sh', ['-c', script], { reject: false }); return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr }; } };
+const localShell = {
+  exec: async (script: string) => {
+    const r = await execa('sh', ['-c', script], { reject: false });
+    return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  },
+};
 
 function fakeTree(): string {
   const root = mkdtempSync(join(tmpdir(), 'damon-sysfs-'));
   const ctx = join(root, 'kdamonds/0/contexts/0');
-  for (const d of ['monitoring_attrs/intervals', 'monitoring_attrs/nr_regions', 'targets/0', 'schemes/0/access_pattern/sz', 'schemes/0/access_pattern/nr_accesses', 'schemes/0/access_pattern/age']) mkdirSync(join(ctx, d), { recursive: true });
+  for (const d of [
+    'monitoring_attrs/intervals',
+    'monitoring_attrs/nr_regions',
+    'targets/0',
+    'schemes/0/access_pattern/sz',
+    'schemes/0/access_pattern/nr_accesses',
+    'schemes/0/access_pattern/age',
+  ])
+    mkdirSync(join(ctx, d), { recursive: true });
   writeFileSync(join(root, 'kdamonds/nr_kdamonds'), '1\n');
   writeFileSync(join(root, 'kdamonds/0/contexts/nr_contexts'), '1\n');
   writeFileSync(join(ctx, 'avail_operations'), 'vaddr fvaddr paddr\n');
@@ -30,7 +55,10 @@ t.test('plan: counts before the directories they create, in kernel order', async
   const paths = w.map((x) => x.path);
   t.equal(paths[0], '/r/kdamonds/nr_kdamonds');
   t.ok(paths.indexOf('/r/kdamonds/0/contexts/nr_contexts') < paths.indexOf('/r/kdamonds/0/contexts/0/operations'));
-  t.ok(paths.indexOf('/r/kdamonds/0/contexts/0/targets/nr_targets') < paths.indexOf('/r/kdamonds/0/contexts/0/targets/0/pid_target'));
+  t.ok(
+    paths.indexOf('/r/kdamonds/0/contexts/0/targets/nr_targets') <
+      paths.indexOf('/r/kdamonds/0/contexts/0/targets/0/pid_target'),
+  );
   t.same(w.find((x) => x.path.endsWith('pid_target'))?.value, '42');
   t.same(w.find((x) => x.path.endsWith('schemes/0/action'))?.value, 'stat');
 });
@@ -38,7 +66,12 @@ t.test('plan: counts before the directories they create, in kernel order', async
 t.test('driver writes the whole config in one script to a fake tree', async (t) => {
   const root = fakeTree();
   const calls: string[] = [];
-  const runner = { exec: (s: string) => { calls.push(s); return localShell.exec(s); } };
+  const runner = {
+    exec: (s: string) => {
+      calls.push(s);
+      return localShell.exec(s);
+    },
+  };
   const d = new DamonSysfs(runner, root);
   t.same((await d.probe()).availOperations, ['vaddr', 'fvaddr', 'paddr']);
   calls.length = 0;
@@ -62,7 +95,10 @@ t.test('a rejected write names the sysfs path and the error', async (t) => {
   const rej = parseRejection(r.stdout);
   t.equal(rej?.path, bad);
   t.match(rej?.error, /directory/i);
-  const d = new DamonSysfs({ exec: async () => ({ code: 1, stdout: `LAB-SYSFS-REJECTED ${ops}: Invalid argument\n`, stderr: '' }) }, root);
+  const d = new DamonSysfs(
+    { exec: async () => ({ code: 1, stdout: `LAB-SYSFS-REJECTED ${ops}: Invalid argument\n`, stderr: '' }) },
+    root,
+  );
   const err = await d.apply(config).catch((e: unknown) => e);
   t.type(err, DamonSysfsError);
   t.equal((err as DamonSysfsError).path, ops);
@@ -84,7 +120,12 @@ t.test('read-back: a value the kernel holds differently is an error naming the f
   const root = fakeTree();
   let n = 0;
   // The second script is the read-back: pretend the kernel clamped aggr_us.
-  const runner = { exec: async (s: string) => (++n === 2 ? { code: 0, stdout: (await localShell.exec(s)).stdout.replace(/(aggr_us\t)100000/, '$15000'), stderr: '' } : localShell.exec(s)) };
+  const runner = {
+    exec: async (s: string) =>
+      ++n === 2
+        ? { code: 0, stdout: (await localShell.exec(s)).stdout.replace(/(aggr_us\t)100000/, '$15000'), stderr: '' }
+        : localShell.exec(s),
+  };
   const err = await new DamonSysfs(runner, root).apply(config).catch((e: unknown) => e);
   t.type(err, DamonSysfsError);
   t.match((err as DamonSysfsError).path, /monitoring_attrs\/intervals\/aggr_us$/);
@@ -92,12 +133,37 @@ t.test('read-back: a value the kernel holds differently is an error naming the f
 });
 
 t.test('plan: quotas with goals, weights, watermarks, filters, target_nid', async (t) => {
-  const w = planDamonWrites({ kdamonds: [{ contexts: [{ operations: 'paddr', targets: [{}], schemes: [{
-    action: 'migrate_hot', targetNid: 0, applyIntervalUs: 100000,
-    quotas: { ms: 10, bytes: 1 << 20, resetIntervalMs: 1000, weights: { szPermil: 0, nrAccessesPermil: 1000, agePermil: 0 }, goals: [{ metric: 'user_input', targetValue: 7000, currentValue: 5000 }] },
-    watermarks: { metric: 'none', intervalUs: 0, high: 0, mid: 0, low: 0 },
-    filters: [{ type: 'anon', matching: true }],
-  }] }] }] }, '/r');
+  const w = planDamonWrites(
+    {
+      kdamonds: [
+        {
+          contexts: [
+            {
+              operations: 'paddr',
+              targets: [{}],
+              schemes: [
+                {
+                  action: 'migrate_hot',
+                  targetNid: 0,
+                  applyIntervalUs: 100000,
+                  quotas: {
+                    ms: 10,
+                    bytes: 1 << 20,
+                    resetIntervalMs: 1000,
+                    weights: { szPermil: 0, nrAccessesPermil: 1000, agePermil: 0 },
+                    goals: [{ metric: 'user_input', targetValue: 7000, currentValue: 5000 }],
+                  },
+                  watermarks: { metric: 'none', intervalUs: 0, high: 0, mid: 0, low: 0 },
+                  filters: [{ type: 'anon', matching: true }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+    '/r',
+  );
   const get = (suffix: string) => w.find((x) => x.path.endsWith(suffix))?.value;
   t.equal(get('schemes/0/target_nid'), '0');
   t.equal(get('quotas/goals/nr_goals'), '1');
@@ -107,7 +173,10 @@ t.test('plan: quotas with goals, weights, watermarks, filters, target_nid', asyn
   t.equal(get('watermarks/metric'), 'none');
   t.equal(get('filters/0/matching'), 'Y');
   const paths = w.map((x) => x.path);
-  t.ok(paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/nr_goals') < paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/0/target_metric'));
+  t.ok(
+    paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/nr_goals') <
+      paths.indexOf('/r/kdamonds/0/contexts/0/schemes/0/quotas/goals/0/target_metric'),
+  );
 });
 
 t.test('start, stop and snapshot are one round trip each, against a fake tree', async (t) => {
@@ -118,13 +187,28 @@ t.test('start, stop and snapshot are one round trip each, against a fake tree', 
   writeFileSync(join(kd, 'state'), 'off\n');
   writeFileSync(join(kd, 'pid'), '4242\n');
   const calls: string[] = [];
-  const runner = { exec: (s: string) => { calls.push(s); return localShell.exec(s); } };
+  const runner = {
+    exec: (s: string) => {
+      calls.push(s);
+      return localShell.exec(s);
+    },
+  };
   const d = new DamonSysfs(runner, root);
   t.same(await d.start(0), { state: 'on', pid: 4242 });
   mkdirSync(join(tried, '0'), { recursive: true });
-  for (const [f, v] of [['start', '4096'], ['end', '8192'], ['nr_accesses', '7'], ['age', '3']]) writeFileSync(join(tried, '0', f!), `${v}\n`);
+  for (const [f, v] of [
+    ['start', '4096'],
+    ['end', '8192'],
+    ['nr_accesses', '7'],
+    ['age', '3'],
+  ])
+    writeFileSync(join(tried, '0', f!), `${v}\n`);
   t.same(await d.snapshot(0, 0, 0), [{ start: 4096n, end: 8192n, nrAccesses: 7, age: 3 }]);
-  t.equal(readFileSync(join(kd, 'state'), 'utf8'), 'update_schemes_tried_regions\n', 'the command was written before the regions were read');
+  t.equal(
+    readFileSync(join(kd, 'state'), 'utf8'),
+    'update_schemes_tried_regions\n',
+    'the command was written before the regions were read',
+  );
   writeFileSync(join(kd, 'pid'), '-1\n');
   t.equal(await d.stop(0), 'off');
   t.equal(calls.length, 3);

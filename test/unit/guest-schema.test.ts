@@ -49,10 +49,14 @@ t.test('nested errors point at the nested line', async (t) => {
 });
 
 t.test('NUMA layout must add up to cpus and memory', async (t) => {
-  const err = t.throws(() => parseGuest('name: x\ncpus: 2\nmemory: 1G\nnuma:\n  - {cpus: 2, memory: 512M}\n')) as InputFileError;
+  const err = t.throws(() =>
+    parseGuest('name: x\ncpus: 2\nmemory: 1G\nnuma:\n  - {cpus: 2, memory: 512M}\n'),
+  ) as InputFileError;
   t.match(err.message, /NUMA nodes hold 512 MiB but memory is 1024 MiB/);
   t.equal(err.line, 4);
-  const ok = parseGuest('name: x\ncpus: 2\nmemory: 1G\nnuma:\n  - {cpus: 2, memory: 512M}\n  - {cpus: 0, memory: 512M}\n');
+  const ok = parseGuest(
+    'name: x\ncpus: 2\nmemory: 1G\nnuma:\n  - {cpus: 2, memory: 512M}\n  - {cpus: 0, memory: 512M}\n',
+  );
   t.equal(ok.numa?.[1]?.cpus, 0);
 });
 
@@ -63,7 +67,9 @@ t.test('YAML syntax errors carry the line', async (t) => {
 });
 
 t.test('suite schema: kernel_config keys must be CONFIG_ symbols', async (t) => {
-  const err = t.throws(() => parseYaml('name: s\nscenario: s\nkernel_config:\n  DAMON: y\n', 'suites/s.yaml', SuiteSpecSchema)) as InputFileError;
+  const err = t.throws(() =>
+    parseYaml('name: s\nscenario: s\nkernel_config:\n  DAMON: y\n', 'suites/s.yaml', SuiteSpecSchema),
+  ) as InputFileError;
   t.match(err.message, /suites\/s\.yaml:4/);
 });
 

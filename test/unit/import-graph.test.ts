@@ -48,11 +48,29 @@ export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][
 }
 
 t.test('cycles: found in a small graph, none in a tree', async (t) => {
-  t.same(cycles(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])), [['a', 'b', 'c']]);
-  t.same(cycles(new Map([['a', ['b']], ['b', []]])), []);
+  t.same(
+    cycles(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+        ['d', ['a']],
+      ]),
+    ),
+    [['a', 'b', 'c']],
+  );
+  t.same(
+    cycles(
+      new Map([
+        ['a', ['b']],
+        ['b', []],
+      ]),
+    ),
+    [],
+  );
 });
 
-t.test('no import cycles among the lab\'s modules (static imports, type-only ones included)', async (t) => {
+t.test("no import cycles among the lab's modules (static imports, type-only ones included)", async (t) => {
   const files = [...tsFiles(join(repo, 'harness')), ...tsFiles(join(repo, 'suites'))];
   const graph = new Map<string, string[]>();
   for (const f of files) {
@@ -62,5 +80,8 @@ t.test('no import cycles among the lab\'s modules (static imports, type-only one
     }
     graph.set(f, deps);
   }
-  t.same(cycles(graph).map((c) => c.map((f) => relative(repo, f))), []);
+  t.same(
+    cycles(graph).map((c) => c.map((f) => relative(repo, f))),
+    [],
+  );
 });

@@ -9,7 +9,9 @@ t.test('statCpuTicks: utime + stime of a real kdamond (6.18 host: 0 user, 6654 s
 });
 
 t.test('statCpuTicks: a comm with spaces and parentheses does not shift the fields', async (t) => {
-  const line = fixture('kdamond-stat-6.18.txt').replace('(kdamond.0)', '(a) b (c)').replace(/ 0 6654 /, ' 12 6654 ');
+  const line = fixture('kdamond-stat-6.18.txt')
+    .replace('(kdamond.0)', '(a) b (c)')
+    .replace(/ 0 6654 /, ' 12 6654 ');
   t.equal(statCpuTicks(line), 12 + 6654);
   t.throws(() => statCpuTicks('81 (kdamond.0) I 2 0'), /not a \/proc\/PID\/stat line/);
 });
@@ -21,7 +23,12 @@ t.test('cpuPercent: ticks over wall time, as a share of one CPU', async (t) => {
 
 t.test('sampleKdamondCpu: one script; no kdamond (pid -1) is an error, not 0 %', async (t) => {
   const scripts: string[] = [];
-  const runner = { exec: async (s: string) => { scripts.push(s); return { code: 0, stdout: `${fixture('kdamond-stat-6.18.txt')}100\n1234.56 2000.00\n`, stderr: '' }; } };
+  const runner = {
+    exec: async (s: string) => {
+      scripts.push(s);
+      return { code: 0, stdout: `${fixture('kdamond-stat-6.18.txt')}100\n1234.56 2000.00\n`, stderr: '' };
+    },
+  };
   t.same(await sampleKdamondCpu(runner, 81), { ticks: 6654, hz: 100, uptime: 1234.56 });
   t.match(scripts[0], /\/proc\/81\/stat/);
   await t.rejects(sampleKdamondCpu(runner, -1), /no kdamond running/);
@@ -35,7 +42,12 @@ t.test('sampleKdamondCpu runs where getconf is absent (a busybox guest): USER_HZ
   const { tmpdir } = await import('node:os');
   const bin = mkdtempSync(join(tmpdir(), 'no-getconf-'));
   symlinkSync('/bin/cat', join(bin, 'cat'));
-  const runner = { exec: async (s: string) => { const r = await execa('/bin/sh', ['-c', s], { reject: false, env: { PATH: bin }, extendEnv: false }); return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr }; } };
+  const runner = {
+    exec: async (s: string) => {
+      const r = await execa('/bin/sh', ['-c', s], { reject: false, env: { PATH: bin }, extendEnv: false });
+      return { code: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+  };
   const s = await sampleKdamondCpu(runner, process.pid);
   t.equal(s.hz, 100);
   t.ok(s.ticks >= 0 && s.uptime > 0);

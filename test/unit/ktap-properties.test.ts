@@ -26,15 +26,21 @@ const fatal = fc.oneof(
   fc.tuple(num, name).map(([n, s]) => `not ok ${n} - ${s} # some comment`),
   name.map((s) => `Bail out! ${s}`),
 );
-const line = (body: fc.Arbitrary<string>) => fc.tuple(prefix, indent, body, eol).map(([p, i, b, e]) => `${p}${i}${b}${e}`);
+const line = (body: fc.Arbitrary<string>) =>
+  fc.tuple(prefix, indent, body, eol).map(([p, i, b, e]) => `${p}${i}${b}${e}`);
 
 t.test('no stream that holds a "not ok" or a "Bail out!" is ever a pass', async (t) => {
   fc.assert(
-    fc.property(fc.array(line(harmless), { maxLength: 30 }), line(fatal), fc.array(line(harmless), { maxLength: 30 }), (before, bad, after) => {
-      const text = `KTAP version 1\n${before.join('')}${bad}${after.join('')}`;
-      const status = parseKtap(text).status;
-      return status !== 'PASS';
-    }),
+    fc.property(
+      fc.array(line(harmless), { maxLength: 30 }),
+      line(fatal),
+      fc.array(line(harmless), { maxLength: 30 }),
+      (before, bad, after) => {
+        const text = `KTAP version 1\n${before.join('')}${bad}${after.join('')}`;
+        const status = parseKtap(text).status;
+        return status !== 'PASS';
+      },
+    ),
     { numRuns: 3000 },
   );
   t.pass('3000 generated streams');

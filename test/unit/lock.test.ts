@@ -42,33 +42,59 @@ function noOverlap(log: string): boolean {
   return inside === undefined;
 }
 
-t.test('six processes, twenty rounds each: never two holders at once', { skip: existsSync(lockJs) ? false : 'needs the compiled lab (./lab test builds it)' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'lab-lock-'));
-  const [lock, log] = [join(dir, 'x.lock'), join(dir, 'log')];
-  writeFileSync(log, '');
-  await Promise.all(Array.from({ length: 6 }, () => execa('node', ['--input-type=module', '-e', CHILD, lock, log, '20'])));
-  const text = readFileSync(log, 'utf8');
-  t.equal(text.trim().split('\n').length, 6 * 20 * 2);
-  t.ok(noOverlap(text), 'enter/exit strictly alternate');
-  t.notOk(existsSync(lock), 'released');
-});
+t.test(
+  'six processes, twenty rounds each: never two holders at once',
+  { skip: existsSync(lockJs) ? false : 'needs the compiled lab (./lab test builds it)' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-lock-'));
+    const [lock, log] = [join(dir, 'x.lock'), join(dir, 'log')];
+    writeFileSync(log, '');
+    await Promise.all(
+      Array.from({ length: 6 }, () => execa('node', ['--input-type=module', '-e', CHILD, lock, log, '20'])),
+    );
+    const text = readFileSync(log, 'utf8');
+    t.equal(text.trim().split('\n').length, 6 * 20 * 2);
+    t.ok(noOverlap(text), 'enter/exit strictly alternate');
+    t.notOk(existsSync(lock), 'released');
+  },
+);
 
-t.test('a stale lock (its holder gone) is taken over by exactly one of several racers at a time', { skip: existsSync(lockJs) ? false : 'needs the compiled lab' }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'lab-lock-'));
-  const [lock, log] = [join(dir, 'x.lock'), join(dir, 'log')];
-  writeFileSync(log, '');
-  writeFileSync(lock, `${spawnSync('true').pid} 1\n`);
-  await Promise.all(Array.from({ length: 6 }, () => execa('node', ['--input-type=module', '-e', CHILD, lock, log, '5'])));
-  t.ok(noOverlap(readFileSync(log, 'utf8')));
-});
+t.test(
+  'a stale lock (its holder gone) is taken over by exactly one of several racers at a time',
+  { skip: existsSync(lockJs) ? false : 'needs the compiled lab' },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-lock-'));
+    const [lock, log] = [join(dir, 'x.lock'), join(dir, 'log')];
+    writeFileSync(log, '');
+    writeFileSync(lock, `${spawnSync('true').pid} 1\n`);
+    await Promise.all(
+      Array.from({ length: 6 }, () => execa('node', ['--input-type=module', '-e', CHILD, lock, log, '5'])),
+    );
+    t.ok(noOverlap(readFileSync(log, 'utf8')));
+  },
+);
 
 t.test('a live holder is named; the lock file always holds its holder', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-lock-'));
   const lock = join(dir, 'x.lock');
   const release = acquireLock(lock, 'the test lock');
-  t.match(readFileSync(lock, 'utf8'), new RegExp(`^${process.pid} \\d+\\n$`), 'pid and start time, written before the file appeared');
-  const other = await execa('node', ['--input-type=module', '-e', `import { acquireLock } from ${JSON.stringify(lockJs)}; try { acquireLock(process.argv[1], 'the test lock'); } catch (e) { console.log(e.message); }`, lock], { reject: false });
-  if (existsSync(lockJs)) t.match(other.stdout, new RegExp(`the test lock is in use by another lab process \\(pid ${process.pid}\\)`));
+  t.match(
+    readFileSync(lock, 'utf8'),
+    new RegExp(`^${process.pid} \\d+\\n$`),
+    'pid and start time, written before the file appeared',
+  );
+  const other = await execa(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      `import { acquireLock } from ${JSON.stringify(lockJs)}; try { acquireLock(process.argv[1], 'the test lock'); } catch (e) { console.log(e.message); }`,
+      lock,
+    ],
+    { reject: false },
+  );
+  if (existsSync(lockJs))
+    t.match(other.stdout, new RegExp(`the test lock is in use by another lab process \\(pid ${process.pid}\\)`));
   release();
   t.notOk(existsSync(lock));
 });

@@ -6,8 +6,15 @@ import { domainXml } from '../../harness/vm/domain-xml.js';
 import { GuestSpecSchema } from '../../harness/schema/guest.js';
 
 const cxl = GuestSpecSchema.parse({
-  name: 'numa-cxl', cpus: 2, memory: '3G', pmu: 'legacy', cmdline: ['loglevel=7'],
-  numa: [{ cpus: 2, memory: '2G' }, { cpus: 0, memory: '1G' }],
+  name: 'numa-cxl',
+  cpus: 2,
+  memory: '3G',
+  pmu: 'legacy',
+  cmdline: ['loglevel=7'],
+  numa: [
+    { cpus: 2, memory: '2G' },
+    { cpus: 0, memory: '1G' },
+  ],
 });
 const after = (argv: string[], flag: string) => argv.filter((_, i) => argv[i - 1] === flag);
 
@@ -16,14 +23,26 @@ t.test('planMachine: NUMA ranges, CPU-less node, PMU by accelerator, command lin
   t.same(m.numa, [{ memoryMiB: 2048, cpus: { first: 0, last: 1 } }, { memoryMiB: 1024 }]);
   t.equal(m.pmu, 'on');
   t.equal(planMachine({ guest: cxl, accel: 'tcg', kernel: '/k' }).pmu, 'absent', 'no vPMU under TCG');
-  t.equal(planMachine({ guest: GuestSpecSchema.parse({ name: 'g' }), accel: 'kvm', kernel: '/k' }).pmu, 'off', 'pmu: none hides it');
+  t.equal(
+    planMachine({ guest: GuestSpecSchema.parse({ name: 'g' }), accel: 'kvm', kernel: '/k' }).pmu,
+    'off',
+    'pmu: none hides it',
+  );
   t.match(m.cmdline, /^console=ttyS0 .* loglevel=7 x=1$/);
   t.same(m.cpu, { best: true });
 });
 
 t.test('both renderers draw the same machine from one plan', async (t) => {
   for (const accel of ['kvm', 'tcg'] as const) {
-    const m = planMachine({ guest: cxl, accel, kernel: '/k/vmlinux', initrd: '/i/initrd', rootDisk: '/d/root.ext4', sshPort: 40022, extraCmdline: ['lab.tlb_churn'] });
+    const m = planMachine({
+      guest: cxl,
+      accel,
+      kernel: '/k/vmlinux',
+      initrd: '/i/initrd',
+      rootDisk: '/d/root.ext4',
+      sshPort: 40022,
+      extraCmdline: ['lab.tlb_churn'],
+    });
     const q = qemuArgv(m, { qemu: 'qemu-system-x86_64', runDir: '/run' });
     const d = domainXml(m, { name: 'lab-1', consoleLog: '/run/console.log' });
     t.equal(q.cmdline, d.cmdline, `${accel}: one command line`);

@@ -19,7 +19,8 @@ async function folderWith(extra: (dir: string) => Promise<void> | void): Promise
   await extra(join(dir, 'p'));
   return { dir, series: join(dir, 's.yaml') };
 }
-const list = (series: string) => listPatches(SeriesSpecSchema.parse({ name: 's', patches: { dir: 'p' } }), series, undefined);
+const list = (series: string) =>
+  listPatches(SeriesSpecSchema.parse({ name: 's', patches: { dir: 'p' } }), series, undefined);
 
 t.test('a cover letter is skipped, a patch kept', async (t) => {
   const { series } = await folderWith(() => {});
@@ -30,15 +31,36 @@ t.test('a cover letter is skipped, a patch kept', async (t) => {
 });
 
 for (const [what, make, message] of [
-  ['an empty file', (d: string) => writeFileSync(join(d, '0002-empty.patch'), ''), /0002-empty\.patch holds no diff \(it is empty\)/],
-  ['a file with no diff', (d: string) => writeFileSync(join(d, '0002-words.patch'), 'Subject: [PATCH 2/2] words only\n\nno diff here\n'), /0002-words\.patch holds no diff; only a cover letter/],
+  [
+    'an empty file',
+    (d: string) => writeFileSync(join(d, '0002-empty.patch'), ''),
+    /0002-empty\.patch holds no diff \(it is empty\)/,
+  ],
+  [
+    'a file with no diff',
+    (d: string) => writeFileSync(join(d, '0002-words.patch'), 'Subject: [PATCH 2/2] words only\n\nno diff here\n'),
+    /0002-words\.patch holds no diff; only a cover letter/,
+  ],
   ['a folder', (d: string) => mkdirSync(join(d, '0002-dir.patch')), /0002-dir\.patch is a folder, not a patch file/],
-  ['a FIFO', async (d: string) => { await execa('mkfifo', [join(d, '0002-fifo.patch')]); }, /0002-fifo\.patch is a FIFO, not a patch file/],
-  ['a link to a device', (d: string) => symlinkSync('/dev/zero', join(d, '0002-zero.patch')), /0002-zero\.patch is a device, not a patch file/],
+  [
+    'a FIFO',
+    async (d: string) => {
+      await execa('mkfifo', [join(d, '0002-fifo.patch')]);
+    },
+    /0002-fifo\.patch is a FIFO, not a patch file/,
+  ],
+  [
+    'a link to a device',
+    (d: string) => symlinkSync('/dev/zero', join(d, '0002-zero.patch')),
+    /0002-zero\.patch is a device, not a patch file/,
+  ],
 ] as const) {
   t.test(`${what} among the patches: exit 2 naming it`, async (t) => {
     const { series } = await folderWith(make);
-    const err = await list(series).then(() => undefined, (e: Error & { outcome?: string }) => e);
+    const err = await list(series).then(
+      () => undefined,
+      (e: Error & { outcome?: string }) => e,
+    );
     t.equal(err?.outcome, 'bad-input');
     t.match(err?.message, message);
   });

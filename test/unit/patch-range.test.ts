@@ -28,10 +28,17 @@ t.test('a range gives whole patches that git am applies, the last one included',
   const dir = await repoWithCommits();
   const spec = SeriesSpecSchema.parse({ name: 'r', patches: { range: 'base..main' } });
   const { patches } = await listPatches(spec, join(dir, 'r.yaml'), dir);
-  t.same(patches.map((p) => p.subject), ['[PATCH 1/2] change 1', '[PATCH 2/2] change 2']);
-  t.ok(patches.every((p) => p.data.toString().endsWith('\n')), 'each patch ends with its newline');
+  t.same(
+    patches.map((p) => p.subject),
+    ['[PATCH 1/2] change 1', '[PATCH 2/2] change 2'],
+  );
+  t.ok(
+    patches.every((p) => p.data.toString().endsWith('\n')),
+    'each patch ends with its newline',
+  );
   // The same patches applied onto the base give the same tree.
-  const g = (...a: string[]) => execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { reject: false });
+  const g = (...a: string[]) =>
+    execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { reject: false });
   await g('checkout', '-q', '--detach', 'base');
   for (const [i, p] of patches.entries()) {
     const f = join(dir, `${i}.patch`);
@@ -39,11 +46,18 @@ t.test('a range gives whole patches that git am applies, the last one included',
     const r = await g('am', '-q', f);
     t.equal(r.exitCode, 0, `git am patch ${i + 1}: ${r.stderr}`);
   }
-  t.equal((await g('rev-parse', 'HEAD^{tree}')).stdout, (await g('rev-parse', 'main^{tree}')).stdout, 'same tree as the range\'s end');
+  t.equal(
+    (await g('rev-parse', 'HEAD^{tree}')).stdout,
+    (await g('rev-parse', 'main^{tree}')).stdout,
+    "same tree as the range's end",
+  );
 });
 
 t.test('a range that starts with "-" is refused by the schema, never handed to git', async (t) => {
-  t.throws(() => SeriesSpecSchema.parse({ name: 'r', patches: { range: '--output=/etc/passwd..x' } }), /not starting with '-'/);
+  t.throws(
+    () => SeriesSpecSchema.parse({ name: 'r', patches: { range: '--output=/etc/passwd..x' } }),
+    /not starting with '-'/,
+  );
   t.throws(() => SeriesSpecSchema.parse({ name: 'r', patches: { range: '-p..x' } }));
   t.doesNotThrow(() => SeriesSpecSchema.parse({ name: 'r', patches: { range: 'v6.12..my-branch' } }));
 });

@@ -3,7 +3,14 @@ import { buildQemuArgv } from '../../harness/vm/qemu-argv.js';
 import { GuestSpecSchema } from '../../harness/schema/guest.js';
 
 const guest = GuestSpecSchema.parse({ name: 'g' });
-const base = { guest, qemu: 'qemu-system-x86_64', kernel: '/k/vmlinuz', initrd: '/i/initrd.cpio', runDir: '/tmp/run', sshPort: 40022 } as const;
+const base = {
+  guest,
+  qemu: 'qemu-system-x86_64',
+  kernel: '/k/vmlinuz',
+  initrd: '/i/initrd.cpio',
+  runDir: '/tmp/run',
+  sshPort: 40022,
+} as const;
 const after = (argv: string[], flag: string) => argv.filter((_, i) => argv[i - 1] === flag);
 
 t.test('TCG: direct kernel boot, console to a file, QMP in the run dir, loopback-only SSH', async (t) => {
@@ -22,7 +29,10 @@ t.test('TCG: direct kernel boot, console to a file, QMP in the run dir, loopback
   t.ok(p.argv.includes('-no-reboot'), 'a panic ends QEMU');
   t.match(p.cmdline, /console=ttyS0/);
   t.match(p.cmdline, /panic=-1/);
-  t.notOk(p.argv.some((a) => /hostfwd=tcp::|hostfwd=tcp:0\.0\.0\.0/.test(a)), 'never all interfaces');
+  t.notOk(
+    p.argv.some((a) => /hostfwd=tcp::|hostfwd=tcp:0\.0\.0\.0/.test(a)),
+    'never all interfaces',
+  );
 });
 
 t.test('console-only: no initrd, no network device, nothing forwarded', async (t) => {
@@ -42,7 +52,15 @@ t.test('KVM: host CPU, PMU hidden unless asked for', async (t) => {
 });
 
 t.test('NUMA: a CPU-less node gets memory and no cpus', async (t) => {
-  const g = GuestSpecSchema.parse({ name: 'g', cpus: 2, memory: '2G', numa: [{ cpus: 2, memory: '1G' }, { cpus: 0, memory: '1G' }] });
+  const g = GuestSpecSchema.parse({
+    name: 'g',
+    cpus: 2,
+    memory: '2G',
+    numa: [
+      { cpus: 2, memory: '1G' },
+      { cpus: 0, memory: '1G' },
+    ],
+  });
   const p = buildQemuArgv({ ...base, guest: g, accel: 'tcg' });
   t.same(after(p.argv, '-numa'), ['node,nodeid=0,memdev=mem0,cpus=0-1', 'node,nodeid=1,memdev=mem1']);
   t.same(after(p.argv, '-object'), ['memory-backend-ram,id=mem0,size=1024M', 'memory-backend-ram,id=mem1,size=1024M']);

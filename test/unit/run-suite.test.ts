@@ -20,13 +20,27 @@ import { GuestSpecSchema } from '../../harness/schema/guest.js';
 import { InfraError, InterruptedError, LabError } from '../../harness/util/errors.js';
 import { readCapabilities } from '../../harness/local-host/capabilities.js';
 
-const SSH_CONFIG = ['CONFIG_NET=y', 'CONFIG_INET=y', 'CONFIG_VIRTIO_PCI=y', 'CONFIG_VIRTIO_NET=y', 'CONFIG_BLK_DEV_INITRD=y', 'CONFIG_DAMON=y'];
+const SSH_CONFIG = [
+  'CONFIG_NET=y',
+  'CONFIG_INET=y',
+  'CONFIG_VIRTIO_PCI=y',
+  'CONFIG_VIRTIO_NET=y',
+  'CONFIG_BLK_DEV_INITRD=y',
+  'CONFIG_DAMON=y',
+];
 
 function kernelWith(lines: string[]): KernelArtifact {
   const dir = mkdtempSync(join(tmpdir(), 'lab-run-test-'));
   const configPath = join(dir, 'config');
   writeFileSync(configPath, lines.join('\n') + '\n');
-  return { release: '7.2.0-lab', source: 'test', vmlinuz: join(dir, 'vmlinuz'), modulesRoot: dir, configPath, config: parseKernelConfig(lines.join('\n')) };
+  return {
+    release: '7.2.0-lab',
+    source: 'test',
+    vmlinuz: join(dir, 'vmlinuz'),
+    modulesRoot: dir,
+    configPath,
+    config: parseKernelConfig(lines.join('\n')),
+  };
 }
 
 /** A guest that boots, answers and stops as told, recording what was asked of it. */
@@ -34,7 +48,11 @@ class FakeGuest implements GuestHandle {
   readonly watcher: { findings: ConsoleFinding[] } = { findings: [] };
   readonly calls: string[] = [];
   readonly plan;
-  constructor(readonly req: Omit<BootRequest, 'qemu'>, private readonly o: FakeBehaviour, dir: string) {
+  constructor(
+    readonly req: Omit<BootRequest, 'qemu'>,
+    private readonly o: FakeBehaviour,
+    dir: string,
+  ) {
     const consoleLog = join(dir, 'console.log');
     writeFileSync(consoleLog, o.console ?? 'Linux version 7.2.0-lab (test)\n');
     this.plan = { consoleLog, cmdline: ['console=ttyS0', ...(req.extraCmdline ?? [])].join(' '), argv: ['qemu-fake'] };
@@ -46,13 +64,19 @@ class FakeGuest implements GuestHandle {
     if (this.o.bootFails) throw this.bootFailure('guest did not come up within 1 s (boot_timeout)');
     return this.o.release ?? '7.2.0-lab';
   }
-  async waitBootScript() { return true; }
+  async waitBootScript() {
+    return true;
+  }
   async waitConsoleRun() {
     this.calls.push('waitConsoleRun');
     return this.o.consoleEnds ?? true;
   }
-  bootFailure(what: string) { return new InfraError(what, 'console tail', 'boot-failed'); }
-  async infrastructureLoss() { return this.o.lost ? new InfraError('QEMU exited: killed by signal SIGKILL', undefined, 'guest-lost') : undefined; }
+  bootFailure(what: string) {
+    return new InfraError(what, 'console tail', 'boot-failed');
+  }
+  async infrastructureLoss() {
+    return this.o.lost ? new InfraError('QEMU exited: killed by signal SIGKILL', undefined, 'guest-lost') : undefined;
+  }
   async connectSsh(): Promise<GuestSsh> {
     this.calls.push('connectSsh');
     return { exec: async () => ({ code: 0, stdout: '', stderr: '' }) } as unknown as GuestSsh;
@@ -61,9 +85,15 @@ class FakeGuest implements GuestHandle {
     this.calls.push('shutdown');
     return 'poweroff' as const;
   }
-  async kill() { this.calls.push('kill'); }
-  removeRunDir() { this.calls.push('removeRunDir'); }
-  keepRunDir() { this.calls.push('keepRunDir'); }
+  async kill() {
+    this.calls.push('kill');
+  }
+  removeRunDir() {
+    this.calls.push('removeRunDir');
+  }
+  keepRunDir() {
+    this.calls.push('keepRunDir');
+  }
 }
 
 interface FakeBehaviour {
@@ -79,34 +109,68 @@ function fakeOps(kernel: KernelArtifact, behaviour: FakeBehaviour = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lab-run-guest-'));
   const seen: { ops: string[]; guests: FakeGuest[]; closed: number } = { ops: [], guests: [], closed: 0 };
   const machine: MachineHost = {
-    accel: behaviour.accel ?? 'tcg', accelReason: 'KVM unusable: test', capabilities: readCapabilities('vendor_id\t: GenuineIntel\nflags\t\t: fpu\n', ['cpu'], {}, undefined),
+    accel: behaviour.accel ?? 'tcg',
+    accelReason: 'KVM unusable: test',
+    capabilities: readCapabilities('vendor_id\t: GenuineIntel\nflags\t\t: fpu\n', ['cpu'], {}, undefined),
     async boot(req) {
       const g = new FakeGuest(req, behaviour, dir);
       seen.guests.push(g);
       return g;
     },
-    async close() { seen.closed++; },
+    async close() {
+      seen.closed++;
+    },
   };
   const ops: RunOps = {
-    async ensurePackages(which) { seen.ops.push(`packages:${which}`); return []; },
-    async kernel() { seen.ops.push('kernel'); return kernel; },
-    async machineHost() { seen.ops.push('machineHost'); return machine; },
-    async workloads(names) { seen.ops.push(`workloads:${names.join(',')}`); return Object.fromEntries(names.map((n) => [n, `/w/${n}`])); },
-    async keys() { return { privateKey: 'k', publicKey: 'p', hostPublicKey: 'h' } as never; },
-    async initramfs() { seen.ops.push('initramfs'); return { path: '/i/initrd.cpio', key: 'abc', cached: true }; },
-    async rootfs() { throw new Error('no rootfs in these tests'); },
-    async bootable(k) { seen.ops.push('bootable'); return { path: k.vmlinuz, pvh: true }; },
+    async ensurePackages(which) {
+      seen.ops.push(`packages:${which}`);
+      return [];
+    },
+    async kernel() {
+      seen.ops.push('kernel');
+      return kernel;
+    },
+    async machineHost() {
+      seen.ops.push('machineHost');
+      return machine;
+    },
+    async workloads(names) {
+      seen.ops.push(`workloads:${names.join(',')}`);
+      return Object.fromEntries(names.map((n) => [n, `/w/${n}`]));
+    },
+    async keys() {
+      return { privateKey: 'k', publicKey: 'p', hostPublicKey: 'h' } as never;
+    },
+    async initramfs() {
+      seen.ops.push('initramfs');
+      return { path: '/i/initrd.cpio', key: 'abc', cached: true };
+    },
+    async rootfs() {
+      throw new Error('no rootfs in these tests');
+    },
+    async bootable(k) {
+      seen.ops.push('bootable');
+      return { path: k.vmlinuz, pvh: true };
+    },
   };
   return { ops, seen };
 }
 
-function planFor(scenario: Scenario, suite: Record<string, unknown> = {}, guest: Record<string, unknown> = {}): RunPlan {
+function planFor(
+  scenario: Scenario,
+  suite: Record<string, unknown> = {},
+  guest: Record<string, unknown> = {},
+): RunPlan {
   const runId = `test-${Math.random().toString(36).slice(2)}`;
   return {
-    runId, reportDir: join(mkdtempSync(join(tmpdir(), 'lab-run-report-')), runId),
+    runId,
+    reportDir: join(mkdtempSync(join(tmpdir(), 'lab-run-report-')), runId),
     suite: SuiteSpecSchema.parse({ name: 'fake-suite', scenario: 'fake', ...suite }),
     guest: GuestSpecSchema.parse({ name: 'g', boot_timeout: 5, ...guest }),
-    scenario, kernel: { kind: 'debian' }, quickStop: false, keep: false,
+    scenario,
+    kernel: { kind: 'debian' },
+    quickStop: false,
+    keep: false,
   };
 }
 
@@ -117,34 +181,50 @@ const passing = (names = ['a', 'b']): Scenario => ({
   },
 });
 
-t.test('an SSH run: stages in order, one boot, every check reported, report written, guest stopped and removed', async (t) => {
-  const { ops, seen } = fakeOps(kernelWith(SSH_CONFIG));
-  const plan = planFor(passing(), { workloads: ['hotcold'] });
-  const { summary, reportDir } = await executeRun(plan, ops, () => {});
-  t.same(summary.stages.map((s) => s.stage), ['setup', 'kernel', 'accel', 'workloads', 'image', 'vmlinux', 'boot', 'ssh', 'suite', 'shutdown']);
-  t.equal(seen.guests.length, 1);
-  const g = seen.guests[0]!;
-  t.notOk(g.req.consoleOnly);
-  t.equal(g.req.initrd, '/i/initrd.cpio');
-  t.ok(g.req.extraCmdline?.includes('lab.tlb_churn'), 'TCG with tlb_churn: churn on');
-  t.same(g.calls, ['waitReady', 'connectSsh', 'shutdown', 'removeRunDir']);
-  t.ok(seen.ops.includes('workloads:hotcold,tlb-churn'));
-  t.equal(seen.closed, 1, 'the machine host is closed');
-  t.same(summary.tests.map((x) => [x.name, x.status]), [['a', 'PASS'], ['b', 'PASS'], ['console_clean', 'PASS']]);
-  t.equal(summary.outcome, 'ok');
-  t.equal(summary.status, 'PASS');
-  t.equal(summary.guest?.accel, 'tcg');
-  t.equal(summary.guest?.shutdown, 'poweroff');
-  const onDisk = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
-  t.equal(onDisk.outcome, 'ok');
-  t.ok(existsSync(join(reportDir, 'report.html')) && existsSync(join(reportDir, 'junit.xml')));
-});
+t.test(
+  'an SSH run: stages in order, one boot, every check reported, report written, guest stopped and removed',
+  async (t) => {
+    const { ops, seen } = fakeOps(kernelWith(SSH_CONFIG));
+    const plan = planFor(passing(), { workloads: ['hotcold'] });
+    const { summary, reportDir } = await executeRun(plan, ops, () => {});
+    t.same(
+      summary.stages.map((s) => s.stage),
+      ['setup', 'kernel', 'accel', 'workloads', 'image', 'vmlinux', 'boot', 'ssh', 'suite', 'shutdown'],
+    );
+    t.equal(seen.guests.length, 1);
+    const g = seen.guests[0]!;
+    t.notOk(g.req.consoleOnly);
+    t.equal(g.req.initrd, '/i/initrd.cpio');
+    t.ok(g.req.extraCmdline?.includes('lab.tlb_churn'), 'TCG with tlb_churn: churn on');
+    t.same(g.calls, ['waitReady', 'connectSsh', 'shutdown', 'removeRunDir']);
+    t.ok(seen.ops.includes('workloads:hotcold,tlb-churn'));
+    t.equal(seen.closed, 1, 'the machine host is closed');
+    t.same(
+      summary.tests.map((x) => [x.name, x.status]),
+      [
+        ['a', 'PASS'],
+        ['b', 'PASS'],
+        ['console_clean', 'PASS'],
+      ],
+    );
+    t.equal(summary.outcome, 'ok');
+    t.equal(summary.status, 'PASS');
+    t.equal(summary.guest?.accel, 'tcg');
+    t.equal(summary.guest?.shutdown, 'poweroff');
+    const onDisk = JSON.parse(readFileSync(join(reportDir, 'summary.json'), 'utf8'));
+    t.equal(onDisk.outcome, 'ok');
+    t.ok(existsSync(join(reportDir, 'report.html')) && existsSync(join(reportDir, 'junit.xml')));
+  },
+);
 
 t.test('a console-only kernel: no image, no SSH; booted until it ends itself with kunit_shutdown', async (t) => {
   const { ops, seen } = fakeOps(kernelWith(['CONFIG_KUNIT=y']));
   const scenario: Scenario = { ...passing(['kunit']), console: true };
   const { summary } = await executeRun(planFor(scenario), ops, () => {});
-  t.same(summary.stages.map((s) => s.stage), ['setup', 'kernel', 'accel', 'vmlinux', 'boot', 'suite', 'shutdown']);
+  t.same(
+    summary.stages.map((s) => s.stage),
+    ['setup', 'kernel', 'accel', 'vmlinux', 'boot', 'suite', 'shutdown'],
+  );
   const g = seen.guests[0]!;
   t.equal(g.req.consoleOnly, true);
   t.notOk(g.req.initrd);
@@ -185,7 +265,10 @@ t.test('a boot failure: outcome boot-failed, planned checks ERROR (never PASS), 
   const { ops, seen } = fakeOps(kernelWith(SSH_CONFIG), { bootFails: true });
   const { summary } = await executeRun(planFor(passing()), ops, () => {});
   t.equal(summary.outcome, 'boot-failed');
-  t.same(summary.tests.map((x) => x.status), ['ERROR', 'ERROR', 'ERROR']);
+  t.same(
+    summary.tests.map((x) => x.status),
+    ['ERROR', 'ERROR', 'ERROR'],
+  );
   t.match(summary.tests.find((x) => x.name === 'console_clean')?.reason, /not judged/);
   t.same(seen.guests[0]!.calls, ['waitReady', 'shutdown', 'removeRunDir']);
   t.ok(summary.stages.some((s) => s.stage === 'boot' && /failed/.test(s.note ?? '')));
@@ -193,15 +276,25 @@ t.test('a boot failure: outcome boot-failed, planned checks ERROR (never PASS), 
 
 t.test('a guest lost to the host mid-suite: outcome guest-lost whatever the scenario threw', async (t) => {
   const { ops } = fakeOps(kernelWith(SSH_CONFIG), { lost: true });
-  const scenario: Scenario = { checks: ['a'], async run() { throw new Error('ECONNRESET'); } };
+  const scenario: Scenario = {
+    checks: ['a'],
+    async run() {
+      throw new Error('ECONNRESET');
+    },
+  };
   const { summary } = await executeRun(planFor(scenario), ops, () => {});
   t.equal(summary.outcome, 'guest-lost');
   t.match(summary.error?.message, /QEMU exited/);
 });
 
-t.test('a bug in a scenario is the lab\'s (infrastructure, with the stack), never a test failure', async (t) => {
+t.test("a bug in a scenario is the lab's (infrastructure, with the stack), never a test failure", async (t) => {
   const { ops } = fakeOps(kernelWith(SSH_CONFIG));
-  const scenario: Scenario = { checks: ['a'], async run() { throw new TypeError('x is undefined'); } };
+  const scenario: Scenario = {
+    checks: ['a'],
+    async run() {
+      throw new TypeError('x is undefined');
+    },
+  };
   const { summary } = await executeRun(planFor(scenario), ops, () => {});
   t.equal(summary.outcome, 'infrastructure');
   t.match(summary.error?.message, /internal error: TypeError: x is undefined/);
@@ -209,7 +302,12 @@ t.test('a bug in a scenario is the lab\'s (infrastructure, with the stack), neve
 
 t.test('interrupted: the guest is killed, not powered off; outcome interrupted', async (t) => {
   const { ops, seen } = fakeOps(kernelWith(SSH_CONFIG));
-  const scenario: Scenario = { checks: ['a'], async run() { throw new InterruptedError('SIGINT'); } };
+  const scenario: Scenario = {
+    checks: ['a'],
+    async run() {
+      throw new InterruptedError('SIGINT');
+    },
+  };
   const { summary } = await executeRun(planFor(scenario), ops, () => {});
   t.equal(summary.outcome, 'interrupted');
   t.same(seen.guests[0]!.calls, ['waitReady', 'connectSsh', 'kill', 'removeRunDir']);
@@ -224,25 +322,37 @@ t.test('a guest running another kernel than built: boot-failed naming both relea
 
 t.test('a failing check: test-failed; the kernel error stops nothing else', async (t) => {
   const { ops } = fakeOps(kernelWith(SSH_CONFIG));
-  const scenario: Scenario = { checks: ['a'], async run(ctx) { await ctx.checks.check('a', async () => { throw new Error('wrong value'); }); } };
+  const scenario: Scenario = {
+    checks: ['a'],
+    async run(ctx) {
+      await ctx.checks.check('a', async () => {
+        throw new Error('wrong value');
+      });
+    },
+  };
   const { summary } = await executeRun(planFor(scenario), ops, () => {});
   t.equal(summary.outcome, 'test-failed');
   t.equal(summary.status, 'FAIL');
 });
 
-t.test('kernelFit and runCmdline: DAMON\'s in-kernel users kept off for an exclusive suite; KVM gets no TLB churn', async (t) => {
-  const suite = SuiteSpecSchema.parse({ name: 's', scenario: 's' });
-  const config = parseKernelConfig([...SSH_CONFIG, 'CONFIG_DAMON_STAT=y', 'CONFIG_DAMON_STAT_ENABLED_DEFAULT=y'].join('\n'));
-  const fit = kernelFit(config, suite, {});
-  t.equal(fit.mode, 'ssh');
-  t.same(fit.keepOff, ['damon_stat.enabled=N']);
-  t.same(runCmdline(suite, fit, 'tcg'), ['damon_stat.enabled=N', 'lab.tlb_churn']);
-  t.same(runCmdline(suite, fit, 'kvm'), ['damon_stat.enabled=N']);
-  const shared = kernelFit(config, SuiteSpecSchema.parse({ name: 's', scenario: 's', damon_exclusive: false }), {});
-  t.same(shared.keepOff, []);
-  const rootfs = kernelFit(config, SuiteSpecSchema.parse({ name: 's', scenario: 's', image: 'debian' }), {});
-  t.match(rootfs.unmet.join('\n'), /CONFIG_VIRTIO_BLK.*root disk/);
-});
+t.test(
+  "kernelFit and runCmdline: DAMON's in-kernel users kept off for an exclusive suite; KVM gets no TLB churn",
+  async (t) => {
+    const suite = SuiteSpecSchema.parse({ name: 's', scenario: 's' });
+    const config = parseKernelConfig(
+      [...SSH_CONFIG, 'CONFIG_DAMON_STAT=y', 'CONFIG_DAMON_STAT_ENABLED_DEFAULT=y'].join('\n'),
+    );
+    const fit = kernelFit(config, suite, {});
+    t.equal(fit.mode, 'ssh');
+    t.same(fit.keepOff, ['damon_stat.enabled=N']);
+    t.same(runCmdline(suite, fit, 'tcg'), ['damon_stat.enabled=N', 'lab.tlb_churn']);
+    t.same(runCmdline(suite, fit, 'kvm'), ['damon_stat.enabled=N']);
+    const shared = kernelFit(config, SuiteSpecSchema.parse({ name: 's', scenario: 's', damon_exclusive: false }), {});
+    t.same(shared.keepOff, []);
+    const rootfs = kernelFit(config, SuiteSpecSchema.parse({ name: 's', scenario: 's', image: 'debian' }), {});
+    t.match(rootfs.unmet.join('\n'), /CONFIG_VIRTIO_BLK.*root disk/);
+  },
+);
 
 t.test('collectResults: MISS without an error, ERROR with one, console findings fail console_clean', async (t) => {
   const missed = collectResults({ suite: 's', planned: ['a'], recorded: [], findings: [] });

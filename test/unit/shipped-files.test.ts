@@ -1,7 +1,14 @@
 import t from 'tap';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { knownGuests, knownSeries, knownSuites, loadGuest, loadSeries, loadSuite } from '../../harness/suites/suite-catalog.js';
+import {
+  knownGuests,
+  knownSeries,
+  knownSuites,
+  loadGuest,
+  loadSeries,
+  loadSuite,
+} from '../../harness/suites/suite-catalog.js';
 import { loadYamlFile } from '../../harness/schema/load-yaml.js';
 import { MatrixSpecSchema } from '../../harness/schema/matrix.js';
 import { planMatrix } from '../../harness/matrix/plan.js';

@@ -7,8 +7,17 @@ import type { GuestSsh } from '../../harness/guest/ssh-session.js';
 t.test('ssh on demand: no connection until a call; one connection for every call', async (t) => {
   let connects = 0;
   const calls: string[] = [];
-  const real = { exec: async (s: string) => { calls.push(s); return { code: 0, stdout: s, stderr: '' }; }, close: () => calls.push('close') } as unknown as GuestSsh;
-  const { ssh, failure } = sshOnDemand(async () => { connects++; return real; });
+  const real = {
+    exec: async (s: string) => {
+      calls.push(s);
+      return { code: 0, stdout: s, stderr: '' };
+    },
+    close: () => calls.push('close'),
+  } as unknown as GuestSsh;
+  const { ssh, failure } = sshOnDemand(async () => {
+    connects++;
+    return real;
+  });
   ssh.close();
   t.equal(connects, 0, 'closing an unused one connects nothing');
   const [a, b] = await Promise.all([ssh.exec('a'), ssh.exec('b')]);
@@ -21,7 +30,10 @@ t.test('ssh on demand: no connection until a call; one connection for every call
 
 t.test('ssh on demand: inspecting it connects nothing', async (t) => {
   let connects = 0;
-  const { ssh } = sshOnDemand(async () => { connects++; throw new Error('no'); });
+  const { ssh } = sshOnDemand(async () => {
+    connects++;
+    throw new Error('no');
+  });
   t.equal((ssh as unknown as { then?: unknown }).then, undefined, 'not a thenable');
   t.equal((ssh as unknown as { port?: unknown }).port, undefined);
   t.type(inspect(ssh), 'string');
@@ -29,8 +41,10 @@ t.test('ssh on demand: inspecting it connects nothing', async (t) => {
   t.equal(connects, 0);
 });
 
-t.test('ssh on demand: a connection that fails is kept as the run\'s failure', async (t) => {
-  const { ssh, failure } = sshOnDemand(async () => { throw new InfraError('SSH on 127.0.0.1:1 did not answer'); });
+t.test("ssh on demand: a connection that fails is kept as the run's failure", async (t) => {
+  const { ssh, failure } = sshOnDemand(async () => {
+    throw new InfraError('SSH on 127.0.0.1:1 did not answer');
+  });
   await t.rejects(ssh.exec('true'), /did not answer/);
   await t.rejects(ssh.check('true'), /did not answer/, 'later calls get the same error');
   t.match(failure(), { name: 'InfraError', message: /did not answer/ });

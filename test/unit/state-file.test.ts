@@ -11,9 +11,15 @@ t.test('state records: written whole; a damaged one is set aside and reported, n
   writeJsonAtomic(file, { steps: [1, 2] });
   t.same(readJsonRecord(file), { steps: [1, 2] });
   t.same(readdirSync(dir), ['bisect.json'], 'no temp file left');
-  writeFileSync(file, '{"steps": [1, 2');   // a crash mid-write of an older lab
+  writeFileSync(file, '{"steps": [1, 2'); // a crash mid-write of an older lab
   const said: string[] = [];
-  t.equal(readJsonRecord(file, (m) => said.push(m)), undefined);
+  t.equal(
+    readJsonRecord(file, (m) => said.push(m)),
+    undefined,
+  );
   t.match(said[0], /bisect\.json was damaged .*set aside as .*bisect\.json\.damaged-\d+, starting afresh/);
-  t.ok(readdirSync(dir).some((f) => f.startsWith('bisect.json.damaged-')), 'kept for a look');
+  t.ok(
+    readdirSync(dir).some((f) => f.startsWith('bisect.json.damaged-')),
+    'kept for a look',
+  );
 });
