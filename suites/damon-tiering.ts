@@ -123,8 +123,8 @@ const scheme = (
     // quota grew exponentially and demoted 57 points in 5 s. Neither converged: see the run's plot.
     bytes: quota.bytes,
     resetIntervalMs: quota.resetMs,
-    ...(quota.tuner ? { goalTuner: quota.tuner } : {}),
-    ...(quota.weights ? { weights: quota.weights } : {}),
+    goalTuner: quota.tuner,
+    weights: quota.weights,
     goals: [
       {
         metric: goal.metric,

@@ -104,8 +104,8 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
         good: o.good,
         bad: o.bad,
         suite: o.suite,
-        ...(o.test ? { test: o.test } : {}),
-        ...(o.series ? { series: o.series } : {}),
+        test: o.test,
+        series: o.series,
         ...(o.tree ? { tree: resolve(o.tree) } : {}),
         runs: o.runs,
         rule: o.rule,
@@ -156,15 +156,15 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
     o.log(`${label} ${commit.slice(0, 12)} ${subject}`);
     const step = await testCommit(label, subject, {
       seriesFile: file,
-      ...(o.tree ? { tree: o.tree } : {}),
+      tree: o.tree,
       suite: o.suite,
-      ...(o.test ? { test: o.test } : {}),
+      test: o.test,
       runs: o.runs,
       retries: o.retries,
       rule: o.rule,
       cache: o.cache,
       log: o.log,
-      ...(o.stepOps ? { ops: o.stepOps } : {}),
+      ops: o.stepOps,
     });
     // A step whose kernel did not build never got a commit from the build: it is this one.
     step.commit ??= commit;

@@ -89,9 +89,9 @@ export async function patchcheck(
     id,
     series: spec.name,
     seriesFile: file,
-    ...(o.suite ? { suite: o.suite } : {}),
-    ...(o.test ? { test: o.test } : {}),
-    ...(o.guest ? { guest: o.guest } : {}),
+    suite: o.suite,
+    test: o.test,
+    guest: o.guest,
     rule: RULE_TEXT[o.rule],
     base,
     ...(from > 1 ? { from } : {}),
@@ -141,16 +141,16 @@ export async function patchcheck(
     o.log(`${label}${patch ? ` ${patch.subject}` : ''}`);
     const step = await testCommit(label, patch?.subject ?? 'base', {
       seriesFile,
-      ...(o.tree ? { tree: o.tree } : {}),
-      ...(o.suite ? { suite: o.suite } : {}),
-      ...(o.test ? { test: o.test } : {}),
-      ...(o.guest ? { guest: o.guest } : {}),
+      tree: o.tree,
+      suite: o.suite,
+      test: o.test,
+      guest: o.guest,
       runs: o.runs,
       retries: o.retries,
       rule: o.rule,
       cache: o.cache,
       log: o.log,
-      ...(o.stepOps ? { ops: o.stepOps } : {}),
+      ops: o.stepOps,
     });
     const touched = patch ? touchedFiles(patch.data.toString('utf8')) : [];
     const w = step.build.ok ? newWarnings(warnings, stepBuildLog(step), touched) : { added: [], state: warnings };

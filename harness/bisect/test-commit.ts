@@ -49,7 +49,7 @@ export const labStepOps: StepOps = {
     const b = await buildKernel({
       series: o.spec,
       seriesFile: o.seriesFile,
-      ...(o.tree ? { tree: o.tree } : {}),
+      tree: o.tree,
       cache: o.cache,
       log: o.log,
     });
@@ -58,9 +58,7 @@ export const labStepOps: StepOps = {
   async run(o) {
     // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
     const kernel = { kind: 'built' as const, artifactDir: o.artifactDir, series: o.seriesFile };
-    return (
-      await runSuite({ suite: o.suite, ...(o.guest ? { guest: o.guest } : {}), kernel, quickStop: true, log: o.log })
-    ).summary;
+    return (await runSuite({ suite: o.suite, guest: o.guest, kernel, quickStop: true, log: o.log })).summary;
   },
 };
 
@@ -105,7 +103,7 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
     const b = await ops.build({
       spec,
       seriesFile: file,
-      ...(o.tree ? { tree: o.tree } : {}),
+      tree: o.tree,
       cache: o.cache,
       log: (l) => o.log(`    ${l}`),
     });
@@ -148,7 +146,7 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
     for (let attempt = 0; attempt <= o.retries; attempt++) {
       const summary = await ops.run({
         suite: o.suite,
-        ...(o.guest ? { guest: o.guest } : {}),
+        guest: o.guest,
         artifactDir: record.build.artifactDir!,
         seriesFile: file,
         log: (l) => o.log(`    ${l}`),

@@ -154,7 +154,7 @@ export async function runMatrix(
       attempts: 0,
       seconds: 0,
     })),
-    ...(baselineRun ? { baseline: baselineRun } : {}),
+    baseline: baselineRun,
     ...(baselineKernel ? { baselineKernel } : {}),
   };
   const save = () => {
@@ -225,7 +225,7 @@ export async function runMatrix(
             await runCell(ops, cell, kernelOf.get(cell.kernel), {
               cellsDir,
               running,
-              ...(lane.host ? { host: lane.host } : {}),
+              host: lane.host,
             }),
             lane.host ? { host: lane.host.name } : {},
           );
@@ -308,7 +308,7 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
     const b = await buildKernel({
       series: spec,
       seriesFile: file,
-      ...(o.tree ? { tree: o.tree } : {}),
+      tree: o.tree,
       cache: o.cache,
       log: (l) => o.log(`    ${l}`),
     });

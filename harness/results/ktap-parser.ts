@@ -43,7 +43,7 @@ export const MAX_MISS_LISTED = 1000;
 function statusOf(tok: Extract<KtapToken, { kind: 'result' }>): { status: TestStatus; reason?: string } {
   switch (tok.directive) {
     case 'SKIP':
-      return { status: 'SKIP', ...(tok.reason ? { reason: tok.reason } : {}) };
+      return { status: 'SKIP', reason: tok.reason };
     case 'TODO':
     case 'XFAIL':
       return { status: 'DONE', reason: `${tok.directive}${tok.reason ? `: ${tok.reason}` : ''}` };
@@ -212,8 +212,8 @@ export function parseKtap(text: string): KtapTest {
           children: [],
           log: c.pending,
           line: tok.line,
-          ...(s.reason ? { reason: s.reason } : {}),
-          ...(tok.directive ? { directive: tok.directive } : {}),
+          reason: s.reason,
+          directive: tok.directive,
           ...(tok.ts !== undefined && c.lastTs !== undefined
             ? { durationMs: Math.round((tok.ts - c.lastTs) * 1000) }
             : {}),

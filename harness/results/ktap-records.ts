@@ -25,7 +25,7 @@ export function ktapRecords(root: KtapTest, prefix: string): TestRecord[] {
         name: t.name,
         status: t.status,
         durationMs: t.durationMs ?? 0,
-        ...(t.reason ? { reason: t.reason } : {}),
+        reason: t.reason,
         ...(t.log.length ? { log: clipExcerpt(t.log.join('\n')) } : {}),
       });
       return;
@@ -38,7 +38,7 @@ export function ktapRecords(root: KtapTest, prefix: string): TestRecord[] {
         name: t.name,
         status: 'ERROR',
         durationMs: t.durationMs ?? 0,
-        ...(t.reason ? { reason: t.reason } : {}),
+        reason: t.reason,
         ...(t.log.length ? { log: clipExcerpt(t.log.join('\n')) } : {}),
       });
     }
@@ -53,8 +53,8 @@ export function ktapJson(t: KtapTest): unknown {
     name: t.name,
     status: t.status,
     ...(t.num !== undefined ? { num: t.num } : {}),
-    ...(t.directive ? { directive: t.directive } : {}),
-    ...(t.reason ? { reason: t.reason } : {}),
+    directive: t.directive,
+    reason: t.reason,
     ...(t.plan !== undefined ? { plan: t.plan } : {}),
     ...(t.durationMs !== undefined ? { duration_ms: t.durationMs } : {}),
     ...(t.log.length ? { log: t.log } : {}),

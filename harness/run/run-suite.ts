@@ -152,7 +152,7 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
         name: plan.guest.name,
         accel: machine.accel,
         accelReason: machine.accelReason,
-        ...(machine.name ? { host: machine.name } : {}),
+        host: machine.name,
       };
       summary.host = machine.capabilities;
       const unmetCaps = unmetHostRequirements(plan, machine);
@@ -171,7 +171,7 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
   } catch (e) {
     runError = await runErrorOf(e, guest, scenario.checks, checks);
     if (runError) {
-      summary.error = { message: runError.message, ...(runError.details ? { details: runError.details } : {}) };
+      summary.error = { message: runError.message, details: runError.details };
       log(`error: ${runError.message}`);
     }
   } finally {
@@ -213,8 +213,8 @@ function kernelFacts(kernel: KernelArtifact): NonNullable<RunSummary['kernel']> 
     vmlinuz: kernel.vmlinuz,
     configPath: kernel.configPath,
     configSha: hashParts([['config', readFileSync(kernel.configPath)]]).slice(0, 16),
-    ...(kernel.buildId ? { buildId: kernel.buildId } : {}),
-    ...(kernel.series ? { series: kernel.series } : {}),
+    buildId: kernel.buildId,
+    series: kernel.series,
   };
 }
 
@@ -281,7 +281,7 @@ async function bootStage(
           modules: suite.modules,
           workloads,
           allModules: plan.kernel.kind !== 'debian',
-          ...(kernel.kselftestDir ? { kselftestDir: kernel.kselftestDir } : {}),
+          kselftestDir: kernel.kselftestDir,
           ...(bootScript !== undefined ? { bootScript } : {}),
         }),
       (i) => (i.cached ? 'cached' : i.damaged ? 'built again: the cached copy was damaged (hash mismatch)' : 'built'),
@@ -321,8 +321,8 @@ async function bootStage(
         kernel: bootKernel.path,
         extraCmdline: runCmdline(suite, fit, machine.accel),
         ...(fit.mode === 'console' ? { consoleOnly: true } : {}),
-        ...(files.initrd ? { initrd: files.initrd } : {}),
-        ...(files.rootDisk ? { rootDisk: files.rootDisk } : {}),
+        initrd: files.initrd,
+        rootDisk: files.rootDisk,
         onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
       });
       booted = { guest };
@@ -330,8 +330,8 @@ async function bootStage(
       summary.guest = {
         ...summary.guest!,
         cmdline: guest.plan.cmdline,
-        ...(guest.plan.argv ? { argv: guest.plan.argv } : {}),
-        ...(guest.plan.domainXml ? { domainXml: guest.plan.domainXml } : {}),
+        argv: guest.plan.argv,
+        domainXml: guest.plan.domainXml,
       };
       if (fit.mode === 'console') {
         const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);

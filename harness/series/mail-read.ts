@@ -103,7 +103,7 @@ export async function readMessage(raw: Buffer): Promise<MailMessage> {
       subject,
       diff,
       hasDiff: patchId !== undefined,
-      ...(base ? { baseCommit: base } : {}),
+      baseCommit: base,
       ...(patchId ? { patchId } : {}),
     };
   } finally {

@@ -395,9 +395,9 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
       runDir,
       extraCmdline: req.extraCmdline ?? [],
       tcgThreads,
-      ...(req.initrd ? { initrd: req.initrd } : {}),
+      initrd: req.initrd,
       ...(sshPort === undefined ? {} : { sshPort }),
-      ...(req.rootDisk ? { rootDisk: req.rootDisk } : {}),
+      rootDisk: req.rootDisk,
     });
     const [file, ...args] = dieWithParent(plan.argv);
     const child = execa(file, args, {

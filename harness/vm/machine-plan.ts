@@ -84,8 +84,8 @@ export function planMachine(inp: MachineInputs): MachinePlan {
     numa,
     kernel: inp.kernel,
     cmdline,
-    ...(inp.initrd ? { initrd: inp.initrd } : {}),
-    ...(inp.rootDisk ? { rootDisk: inp.rootDisk } : {}),
+    initrd: inp.initrd,
+    rootDisk: inp.rootDisk,
     ...(inp.sshPort === undefined ? {} : { sshPort: inp.sshPort }),
   };
 }
