@@ -110,10 +110,13 @@ const scenario: Scenario = {
           let describe = '';
           for (let n = 1; ; n++) {
             const best = hottestRegion(snapshot, p.hot_share);
-            if (!best) throw new Error('no region saw any access');
-            const overlap = overlapBytes(best, hot);
-            describe = `hottest region [0x${best.start.toString(16)}, 0x${best.end.toString(16)}) nr_accesses ${best.nrAccesses}; hot range [0x${hot.start.toString(16)}, 0x${hot.end.toString(16)})`;
+            // A later aggregation can see nothing at all (kdamond starved on a loaded host): that snapshot
+            // judges nothing, the next one may.
+            describe = best
+              ? `hottest region [0x${best.start.toString(16)}, 0x${best.end.toString(16)}) nr_accesses ${best.nrAccesses}; hot range [0x${hot.start.toString(16)}, 0x${hot.end.toString(16)})`
+              : `no region saw any access; hot range [0x${hot.start.toString(16)}, 0x${hot.end.toString(16)})`;
             log(`${describe} (snapshot ${n})`);
+            const overlap = best ? overlapBytes(best, hot) : 0n;
             if (overlap > 0n) return Number(overlap) / Number(hot.end - hot.start);
             if (n >= p.max_snapshots) break;
             await sleep((p.settle_aggregations * p.aggr_us) / 1000);

@@ -448,7 +448,10 @@ export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
       running.add(child);
       const r = await child;
       running.delete(child);
-      return { result: readRunResult(resultFile), timedOut: r.timedOut, output: r.all };
+      const result = readRunResult(resultFile);
+      // A child that gave no result died before its report (or crashed): its whole output is kept beside.
+      if (!result) writeFileSync(resultFile.replace(/\.result\.json$/, '.output.log'), r.all);
+      return { result, timedOut: r.timedOut, output: r.all };
     },
   };
 }

@@ -85,3 +85,54 @@ t.test("no import cycles among the lab's modules (static imports, type-only ones
     [],
   );
 });
+
+/** Every module's imports (relative ones resolved to repo paths, packages and node: modules as named). */
+function importsOf(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of [...tsFiles(join(repo, 'harness')), ...tsFiles(join(repo, 'suites'))]) {
+    const deps: string[] = [];
+    for (const m of readFileSync(f, 'utf8').matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'/gm)) {
+      const spec = m[1]!;
+      deps.push(spec.startsWith('.') ? relative(repo, resolve(dirname(f), spec.replace(/\.js$/, '.ts'))) : spec);
+    }
+    out.set(relative(repo, f), deps);
+  }
+  return out;
+}
+
+t.test(
+  'the layering the README promises: no stage imports cli/; readers and writers start no process; vm/ knows no suite',
+  async (t) => {
+    const graph = importsOf();
+    const offenders = (from: (f: string) => boolean, bad: (dep: string) => boolean) =>
+      [...graph].filter(([f]) => from(f)).flatMap(([f, deps]) => deps.filter(bad).map((d) => `${f} → ${d}`));
+    t.same(
+      offenders(
+        (f) => !f.startsWith('harness/cli/'),
+        (d) => d.startsWith('harness/cli/'),
+      ),
+      [],
+      'exit codes and the terminal belong to cli/ alone: stages return or throw outcomes',
+    );
+    const processes = (d: string) =>
+      ['execa', 'zx', 'node:child_process', 'ssh2'].includes(d) || d === 'harness/util/process.ts';
+    t.same(
+      offenders((f) => /^harness\/(results|report)\//.test(f), processes),
+      [],
+      'parsers and report writers start no process',
+    );
+    t.same(
+      offenders(
+        (f) => f.startsWith('harness/vm/'),
+        (d) => /^(harness\/suites|suites)\//.test(d),
+      ),
+      [],
+      'the machine layer knows no suite',
+    );
+    t.same(
+      offenders((f) => f === 'harness/run/run-plan.ts' || f === 'harness/run/run-results.ts', processes),
+      [],
+      'planning and collecting are pure',
+    );
+  },
+);
