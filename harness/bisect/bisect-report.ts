@@ -1,17 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { xmlEscape as esc } from '../report/junit-writer.js';
+import { htmlPage } from '../report/html-page.js';
 import { reportsRoot } from '../util/paths.js';
 import type { StepRecord } from './test-commit.js';
 import type { BisectRecord } from './bisect-record.js';
 
 const COLOURS: Record<string, string> = { good: '#2e7d32', bad: '#b71c1c', skip: '#757575', infra: '#ef6c00' };
 const badge = (v: string) => `<span class="b" style="background:${COLOURS[v] ?? '#000'}">${esc(v)}</span>`;
-
-const STYLE = `body{font:14px system-ui,sans-serif;margin:2em;max-width:90em}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}
-.n{text-align:right;font-variant-numeric:tabular-nums}.b{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;font-size:12px}
-pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background:#f0f0f0;padding:0 3px}`;
 
 /** Pure: one table row per tested step, with links to its build log and each run's report. */
 export function stepRows(steps: readonly StepRecord[], reportDir: string): string {
@@ -46,9 +42,9 @@ export function renderBisectHtml(b: BisectRecord, reportDir: string): string {
   } else if (b.result?.kind === 'ambiguous') {
     result = `<h2>Only skipped commits left</h2><p>The first bad commit is one of:</p><ul>${b.result.candidates.map((c) => `<li><code>${esc(c.commit.slice(0, 12))}</code> ${esc(c.subject)}</li>`).join('')}</ul>`;
   }
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>damon-lab ${esc(b.id)}</title><style>${STYLE}</style></head><body>
-<h1>${esc(b.id)}</h1>
+  return htmlPage(
+    `${b.id}`,
+    `<h1>${esc(b.id)}</h1>
 <p><code>${esc(b.command)}</code></p>
 <p>${b.candidates} candidate commit(s) between <code>${esc(b.goodCommit.slice(0, 12))}</code> (good) and <code>${esc(b.badCommit.slice(0, 12))}</code> (bad); ${b.steps.length} bisection step(s) (bound ⌈log2 N⌉ + 1 = ${b.stepBound}). Judged by ${esc(b.args.test ?? `the whole suite ${b.args.suite}`)}; ${b.args.runs} run(s) per step, ${esc(b.rule)}.${b.resumed ? ` Resumed ${b.resumed} time(s).` : ''}</p>
 ${result}
@@ -56,8 +52,8 @@ ${result}
 <table>${STEP_HEAD}${stepRows(verify, reportDir)}</table>
 <h2>Steps</h2>
 <table>${STEP_HEAD}${stepRows(b.steps, reportDir)}</table>
-</body></html>
-`;
+`,
+  );
 }
 
 /** Pure: the terminal summary. */

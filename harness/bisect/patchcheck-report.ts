@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xmlEscape as esc } from '../report/junit-writer.js';
+import { htmlPage } from '../report/html-page.js';
 import { STEP_HEAD, stepRows } from './bisect-report.js';
 import type { PatchcheckRecord } from './patchcheck-record.js';
 
@@ -34,19 +35,18 @@ export function renderPatchcheckHtml(r: PatchcheckRecord, dir: string): string {
     .filter((p) => p.newWarnings.length)
     .map((p) => `<h3>Patch ${p.index}: new warnings</h3><pre>${esc(p.newWarnings.map((w) => w.text).join('\n'))}</pre>`)
     .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>damon-lab ${esc(r.id)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}.n{text-align:right}.b{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;font-size:12px}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background:#f0f0f0;padding:0 3px}</style></head><body>
-<h1>${esc(r.id)}: ${esc(r.series)}</h1>
+  return htmlPage(
+    `${r.id}`,
+    `<h1>${esc(r.id)}: ${esc(r.series)}</h1>
 <p>Base <code>${esc(r.base.slice(0, 12))}</code>${r.from ? ` with patches 1-${r.from - 1}` : ''}; ${r.suite ? `judged by ${esc(r.test ?? r.suite)}, ${esc(r.rule)}` : 'build and warnings only'}.</p>
 ${first}
 <table>${STEP_HEAD}${stepRows(
-    r.prefixes.map((p) => p.step),
-    dir,
-  )}</table>
+      r.prefixes.map((p) => p.step),
+      dir,
+    )}</table>
 ${warn}
-</body></html>
-`;
+`,
+  );
 }
 
 export function writePatchcheckReport(dir: string, r: PatchcheckRecord): void {

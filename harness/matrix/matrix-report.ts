@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xmlEscape as esc, renderJunitSuites } from '../report/junit-writer.js';
+import { htmlPage } from '../report/html-page.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixPlan } from './plan.js';
 import type { CellResult, MatrixSummary } from './matrix-record.js';
@@ -42,11 +43,9 @@ export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
     .filter((c) => c.newFailures?.length)
     .map((c) => `<h3>${esc(c.id)}</h3><ul>${c.newFailures!.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`)
     .join('\n');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>damon-lab matrix ${esc(s.name)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:6px 8px;vertical-align:top;text-align:left}
-td.c{color:#fff;font-weight:600;text-align:center;min-width:7em}td.c a{color:#fff}small{font-weight:400;color:#555}td.c small{color:#eee}pre{white-space:pre-wrap;max-width:40em}</style></head><body>
-<h1>Matrix ${esc(s.name)}</h1>
+  return htmlPage(
+    `matrix ${s.name}`,
+    `<h1>Matrix ${esc(s.name)}</h1>
 <p><code>${esc(s.matrixRunId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}; ${s.cells.length} cell(s), ${s.pool.limit} guest(s) at once (${esc(s.pool.reason)})${s.interrupted ? '; <b>interrupted</b>' : ''}${s.baseline ? `; compared with <code>${esc(s.baseline)}</code>` : ''}.</p>
 ${s.hosts?.length ? `<p>libvirt hosts: ${s.hosts.map((h) => `<b>${esc(h.name)}</b> (${h.error ? `unreachable: ${esc(h.error)}` : `${esc(h.accel ?? '')}, ${esc(h.vendor ?? '')}`})`).join('; ')}.</p>` : ''}
 <table><tr><th rowspan="2">kernel</th>${head1}</tr><tr>${head2}</tr>
@@ -54,8 +53,9 @@ ${rows}
 </table>
 ${regressions ? `<h2>New failures against the baseline</h2>${regressions}` : s.baseline || s.baselineKernel ? '<p>No new failures against the baseline.</p>' : ''}
 ${renderAgainstBaseline(s)}
-</body></html>
-`;
+`,
+    'td.c{color:#fff;font-weight:600;text-align:center;min-width:7em}td.c a{color:#fff}small{font-weight:400;color:#555}td.c small{color:#eee}pre{white-space:pre-wrap;max-width:40em}',
+  );
 }
 
 const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));

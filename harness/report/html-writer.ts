@@ -1,5 +1,6 @@
 import type { RunSummary } from '../run/run-summary.js';
 import { xmlEscape as esc } from './junit-writer.js';
+import { htmlPage } from './html-page.js';
 
 const COLOURS: Record<string, string> = {
   PASS: '#2e7d32',
@@ -36,15 +37,9 @@ export function renderHtml(s: RunSummary): string {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${badge(k)} ${n}`)
     .join(' ');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>damon-lab ${esc(s.suite)} ${esc(s.runId)}</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:2em;max-width:80em}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ddd;padding:4px 8px;vertical-align:top;text-align:left}
-.n{text-align:right;font-variant-numeric:tabular-nums}.b{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600;font-size:12px}
-pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:30em}code{background:#f0f0f0;padding:0 3px}
-</style></head><body>
-<h1>${esc(s.suite)} ${badge(s.status)}</h1>
+  return htmlPage(
+    `${s.suite} ${s.runId}`,
+    `<h1>${esc(s.suite)} ${badge(s.status)}</h1>
 <p>Run <code>${esc(s.runId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}, outcome ${esc(s.outcome)}. ${counts}</p>
 <p>Kernel <code>${esc(s.kernel?.release ?? '?')}</code> (${esc(s.kernel?.source ?? '')}); guest <code>${esc(s.guest?.name ?? '?')}</code>, accel <code>${esc(s.guest?.accel ?? '?')}</code>${s.guest?.accelReason ? ` (${esc(s.guest.accelReason)})` : ''}.</p>
 ${damonLine(s)}
@@ -63,8 +58,8 @@ ${stages}
 ${findings}
 <h2>QEMU command</h2>
 <pre>${esc((s.guest?.argv ?? []).join(' '))}</pre>
-</body></html>
-`;
+`,
+  );
 }
 
 /** Pure: DAMON's in-kernel users and what the run did about them, and what the kernel's DAMON offered. */

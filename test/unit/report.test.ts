@@ -173,3 +173,11 @@ t.test('text from kernels never drives a terminal, breaks TAP or makes junit.xml
   const xml = xmlEscape('ok\ufffe\uffff\ud800x\udc00y\u0001');
   t.equal(xml, 'okxy');
 });
+
+t.test("every page shares one shell: its title escaped, the shared style, the page's own rules after it", async (t) => {
+  const { htmlPage } = await import('../../harness/report/html-page.js');
+  const page = htmlPage('a <b> & "c"', '<p>x</p>', 'td.c{color:red}');
+  t.match(page, /<title>damon-lab a &lt;b&gt; &amp; &quot;c&quot;<\/title>/);
+  t.match(page, /border-collapse:collapse[\s\S]*td\.c\{color:red\}\n<\/style>/);
+  t.match(page, /<body>\n<p>x<\/p>\n<\/body><\/html>\n$/);
+});
