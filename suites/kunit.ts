@@ -185,20 +185,13 @@ const scenario: Scenario = {
         trees.push(boot);
       }
       const fromBoot = bootResults(consoleText);
+      const skipSuite = (s: string, reason: string) =>
+        checks.addRecords([{ path: `${suite.name}.${s}`, name: s, status: 'SKIP', durationMs: 0, reason }]);
       for (const m of p.modules) {
         const kind = moduleKind(m, kernel.config);
         // A test module the kernel was not built with is SKIP (with the symbol), not a failure.
         if (kind === 'absent') {
-          for (const s of m.suites)
-            checks.addRecords([
-              {
-                path: `${suite.name}.${s}`,
-                name: s,
-                status: 'SKIP',
-                durationMs: 0,
-                reason: `${m.config} is not set in this kernel`,
-              },
-            ]);
+          for (const s of m.suites) skipSuite(s, `${m.config} is not set in this kernel`);
           continue;
         }
         if (kind === 'built-in') {
@@ -206,30 +199,17 @@ const scenario: Scenario = {
           for (const s of m.suites) {
             const ran = boot.children.find((c) => c.name === s);
             if (!ran)
-              checks.addRecords([
-                {
-                  path: `${suite.name}.${s}`,
-                  name: s,
-                  status: 'SKIP',
-                  durationMs: 0,
-                  reason: `${m.config}=y: built in, and it did not run at boot (does kunit.filter_glob leave it out?)`,
-                },
-              ]);
+              skipSuite(
+                s,
+                `${m.config}=y: built in, and it did not run at boot (does kunit.filter_glob leave it out?)`,
+              );
             else if (!p.builtin_suites.length) trees.push({ name: '', status: ran.status, children: [ran], log: [] });
           }
           continue;
         }
         if (consoleOnly) {
           for (const s of m.suites)
-            checks.addRecords([
-              {
-                path: `${suite.name}.${s}`,
-                name: s,
-                status: 'SKIP',
-                durationMs: 0,
-                reason: `${m.module} is loaded by the lab's init (or over SSH), and ${consoleOnly}`,
-              },
-            ]);
+            skipSuite(s, `${m.module} is loaded by the lab's init (or over SSH), and ${consoleOnly}`);
           continue;
         }
         const failed = fromBoot.modprobeFailed.get(m.module);

@@ -6,6 +6,7 @@ import { $ } from 'zx';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { QEMU_BINARY } from '../local-host/qemu-binary.js';
 import { BASE_CMDLINE } from '../vm/machine-plan.js';
+import { rawQemuArgv } from './raw-boot.js';
 import { withParents, writeCpio, type CpioEntry } from '../image/cpio.js';
 import type { BisectRecord } from '../bisect/bisect.js';
 import type { RunSummary } from '../run/run-summary.js';
@@ -235,28 +236,14 @@ function modulesCpio(stage: string): Buffer {
 
 /** QEMU until the fixture KUnit suite's result line; returns "ok" or "not ok". */
 async function bootToKunitResult(o: { kernel: string; initrd: string; accel: string[] }): Promise<string> {
-  const argv = [
-    '-machine',
-    'pc',
-    ...o.accel,
-    '-smp',
-    '2',
-    '-m',
-    '1024M',
-    '-nodefaults',
-    '-no-user-config',
-    '-display',
-    'none',
-    '-no-reboot',
-    '-kernel',
-    o.kernel,
-    '-initrd',
-    o.initrd,
-    '-append',
-    [...BASE_CMDLINE, 'kunit.enable=1'].join(' '),
-    '-serial',
-    'stdio',
-  ];
+  const argv = rawQemuArgv({
+    accelArgs: o.accel,
+    cpus: 2,
+    memoryMiB: 1024,
+    kernel: o.kernel,
+    initrd: o.initrd,
+    append: [...BASE_CMDLINE, 'kunit.enable=1'].join(' '),
+  });
   const p = $({ quiet: true, nothrow: true, timeout: 120000 })`${QEMU_BINARY} ${argv}`;
   let seen = '';
   let verdict = '';

@@ -1,20 +1,18 @@
 import { $ } from 'zx';
 
 /**
- * The baseline a lab run is measured against: plain qemu-system-x86_64 with the same kernel and initramfs,
- * booted to a busybox shell on the serial console (rdinit=/bin/sh), which is then told to power off.
- * Returns seconds from spawn to QEMU's exit.
+ * The raw QEMU command the benches compare the lab with: what a developer would type, the serial console on
+ * stdio and none of the lab's machinery.
  */
-export async function rawBootToShell(o: {
-  qemu: string;
-  kernel: string;
-  initrd: string;
+export function rawQemuArgv(o: {
+  accelArgs: string[];
   cpus: number;
   memoryMiB: number;
-  accelArgs: string[];
-  timeoutMs?: number;
-}): Promise<number> {
-  const argv = [
+  kernel: string;
+  initrd: string;
+  append: string;
+}): string[] {
+  return [
     '-machine',
     'pc',
     ...o.accelArgs,
@@ -32,10 +30,27 @@ export async function rawBootToShell(o: {
     '-initrd',
     o.initrd,
     '-append',
-    'console=ttyS0 panic=-1 rdinit=/bin/sh',
+    o.append,
     '-serial',
     'stdio',
   ];
+}
+
+/**
+ * The baseline a lab run is measured against: plain qemu-system-x86_64 with the same kernel and initramfs,
+ * booted to a busybox shell on the serial console (rdinit=/bin/sh), which is then told to power off.
+ * Returns seconds from spawn to QEMU's exit.
+ */
+export async function rawBootToShell(o: {
+  qemu: string;
+  kernel: string;
+  initrd: string;
+  cpus: number;
+  memoryMiB: number;
+  accelArgs: string[];
+  timeoutMs?: number;
+}): Promise<number> {
+  const argv = rawQemuArgv({ ...o, append: 'console=ttyS0 panic=-1 rdinit=/bin/sh' });
   const t0 = performance.now();
   const p = $({ quiet: true, nothrow: true, timeout: o.timeoutMs ?? 120000 })`${o.qemu} ${argv}`;
   let seen = '';

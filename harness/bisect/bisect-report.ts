@@ -1,13 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { xmlEscape as esc } from '../report/junit-writer.js';
-import { htmlPage } from '../report/html-page.js';
+import { badge, htmlPage } from '../report/html-page.js';
 import { reportsRoot } from '../util/paths.js';
 import type { StepRecord } from './test-commit.js';
 import type { BisectRecord } from './bisect-record.js';
-
-const COLOURS: Record<string, string> = { good: '#2e7d32', bad: '#b71c1c', skip: '#757575', infra: '#ef6c00' };
-const badge = (v: string) => `<span class="b" style="background:${COLOURS[v] ?? '#000'}">${esc(v)}</span>`;
 
 /** Pure: one table row per tested step, with links to its build log and each run's report. */
 export function stepRows(steps: readonly StepRecord[], reportDir: string): string {

@@ -19,26 +19,9 @@ import { parseBisectOutput, RULE_TEXT, stepBound, type BisectState, type JudgeRu
 import { testCommit, type StepOps, type StepRecord } from './test-commit.js';
 import { stepSeries, writeStepSeries } from './step-series.js';
 import { writeBisectReport } from './bisect-report.js';
-import type { BisectRecord } from './bisect-record.js';
+import type { BisectOptions, BisectRecord } from './bisect-record.js';
 
-export type { BisectRecord } from './bisect-record.js';
-
-export interface BisectOptions {
-  good: string;
-  bad: string;
-  suite: string;
-  test?: string;
-  /** Series whose configs (and patches, applied on top of each step) the steps build with. */
-  series?: string;
-  tree?: string;
-  runs: number;
-  rule: JudgeRule;
-  retries: number;
-  cache: string;
-  log: (line: string) => void;
-  /** How a step builds and runs (default: the artifact cache and QEMU); swapped in the orchestration's tests. */
-  stepOps?: StepOps;
-}
+export type { BisectOptions, BisectRecord } from './bisect-record.js';
 
 export class VerificationError extends LabError {
   constructor(message: string, details?: string) {

@@ -1,21 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xmlEscape as esc, renderJunitSuites } from '../report/junit-writer.js';
-import { htmlPage } from '../report/html-page.js';
+import { htmlPage, statusColour } from '../report/html-page.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixPlan } from './plan.js';
 import type { CellResult, MatrixSummary } from './matrix-record.js';
-
-const COLOURS: Record<string, string> = {
-  PASS: '#2e7d32',
-  DONE: '#558b2f',
-  SKIP: '#757575',
-  MISS: '#ef6c00',
-  ERROR: '#c62828',
-  FAIL: '#b71c1c',
-  TIMEOUT: '#6a1b9a',
-  'NOT-RUN': '#bdbdbd',
-};
 
 /** Pure: the cell table, rows kernels, columns guest × suite, each cell coloured by status and linked to its report. */
 export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
@@ -91,7 +80,7 @@ function cellTd(c: CellResult | undefined): string {
   const title = c.reason ? ` title="${esc(c.reason)}"` : '';
   const regress = c.newFailures?.length ? `<br><small>${c.newFailures.length} new failure(s)</small>` : '';
   const host = c.host ? `<br><small>on ${esc(c.host)}</small>` : '';
-  return `<td class="c"${title} style="background:${COLOURS[c.status] ?? '#000'}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${host}${regress}</td>`;
+  return `<td class="c"${title} style="background:${statusColour(c.status)}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${host}${regress}</td>`;
 }
 
 /** What one kernel's DAMON offered, as its cells' probes found it. */

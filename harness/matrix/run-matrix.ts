@@ -268,13 +268,7 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
       const a = await debianKernel(o.cache, k.debian, { log: (l) => o.log(`    ${l}`) });
       return { id: k.id, ok: true, seconds: round((performance.now() - t0) / 1000), release: a.release };
     } catch (e) {
-      if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
-      return {
-        id: k.id,
-        ok: false,
-        seconds: round((performance.now() - t0) / 1000),
-        error: `${e.message}${e.details ? `\n${e.details}` : ''}`,
-      };
+      return kernelFailed(k, t0, e);
     }
   }
   if (!k.series) return { id: k.id, ok: true, seconds: 0 };
@@ -322,15 +316,19 @@ async function buildOne(k: PlannedKernel, o: MatrixRunOptions, dir: string): Pro
       artifactDir: b.artifactDir,
     };
   } catch (e) {
-    if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
-    return {
-      id: k.id,
-      ok: false,
-      seconds: round((performance.now() - t0) / 1000),
-      seriesFile,
-      error: `${e.message}${e.details ? `\n${e.details}` : ''}`,
-    };
+    return { ...kernelFailed(k, t0, e), seriesFile };
   }
+}
+
+/** A kernel that could not be made ready: the cells on it are ERROR with this. Interruptions and bugs go on up. */
+function kernelFailed(k: PlannedKernel, t0: number, e: unknown): KernelResult {
+  if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
+  return {
+    id: k.id,
+    ok: false,
+    seconds: round((performance.now() - t0) / 1000),
+    error: `${e.message}${e.details ? `\n${e.details}` : ''}`,
+  };
 }
 
 /**

@@ -17,3 +17,26 @@ ${body.trim()}
 </body></html>
 `;
 }
+
+/** One colour per status or verdict, on every page: test statuses, matrix cell states, bisect verdicts. */
+export const STATUS_COLOURS: Readonly<Record<string, string>> = {
+  PASS: '#2e7d32',
+  DONE: '#558b2f',
+  SKIP: '#757575',
+  MISS: '#ef6c00',
+  ERROR: '#c62828',
+  FAIL: '#b71c1c',
+  TIMEOUT: '#6a1b9a',
+  'NOT-RUN': '#bdbdbd',
+  good: '#2e7d32',
+  bad: '#b71c1c',
+  skip: '#757575',
+  infra: '#ef6c00',
+};
+
+export const statusColour = (status: string): string => STATUS_COLOURS[status] ?? '#000';
+
+/** Pure: a status as a coloured label (its text escaped). */
+export function badge(status: string): string {
+  return `<span class="b" style="background:${statusColour(status)}">${esc(status)}</span>`;
+}

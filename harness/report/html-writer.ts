@@ -1,19 +1,9 @@
 import type { RunSummary } from '../run/run-summary.js';
 import { xmlEscape as esc } from './junit-writer.js';
-import { htmlPage } from './html-page.js';
-
-const COLOURS: Record<string, string> = {
-  PASS: '#2e7d32',
-  DONE: '#558b2f',
-  SKIP: '#757575',
-  MISS: '#ef6c00',
-  ERROR: '#c62828',
-  FAIL: '#b71c1c',
-};
+import { badge, htmlPage } from './html-page.js';
 
 /** Pure: a self-contained report page (no scripts, no external assets). */
 export function renderHtml(s: RunSummary): string {
-  const badge = (st: string) => `<span class="b" style="background:${COLOURS[st] ?? '#000'}">${st}</span>`;
   const rows = s.tests
     .map((t) => {
       const metrics = (t.metrics ?? []).map((m) => `${esc(m.name)} = ${m.value} ${esc(m.unit)}`).join('<br>');
