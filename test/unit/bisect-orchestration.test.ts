@@ -76,22 +76,20 @@ function fakeSteps(commits: string[], o: { firstBad: number; broken?: number; in
 
 const base = { suite: 'damon-kunit', test: 'damon-kunit.case', runs: 1, rule: 'any-bad' as const, retries: 1 };
 
+/** A bisection of the whole history (first commit good, last bad) with these steps, in fresh folders. */
+async function bisectHistory(h: { tree: string; commits: string[] }, steps: { ops: StepOps }) {
+  process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
+  const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
+  const { tree, commits } = h;
+  return bisect({ ...base, good: commits[0]!, bad: commits.at(-1)!, tree, cache, log: () => {}, stepOps: steps.ops });
+}
+
 t.test(
   'bisect: the first bad commit in ⌈log2 n⌉+1 steps or fewer, both ends verified, git bisect driven by the verdicts',
   async (t) => {
     const { tree, commits } = await history();
-    const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
-    process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
     const steps = fakeSteps(commits, { firstBad: 6 });
-    const r = await bisect({
-      ...base,
-      good: commits[0]!,
-      bad: commits[9]!,
-      tree,
-      cache,
-      log: () => {},
-      stepOps: steps.ops,
-    });
+    const r = await bisectHistory({ tree, commits }, steps);
     t.equal(r.outcome, 'ok');
     t.equal(r.state.result?.kind, 'found');
     t.equal((r.state.result as { commit: string }).commit, commits[6]);
@@ -108,18 +106,8 @@ t.test(
 
 t.test('bisect: a commit that does not build is skipped, an infrastructure failure retried, not judged', async (t) => {
   const { tree, commits } = await history();
-  const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
-  process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
   const steps = fakeSteps(commits, { firstBad: 6, broken: 5, infraOnce: true });
-  const r = await bisect({
-    ...base,
-    good: commits[0]!,
-    bad: commits[9]!,
-    tree,
-    cache,
-    log: () => {},
-    stepOps: steps.ops,
-  });
+  const r = await bisectHistory({ tree, commits }, steps);
   t.equal(steps.runs[0], 0);
   t.equal(steps.runs[1], 0, 'the good end ran again after the guest was lost');
   t.equal(r.state.verification.good?.verdict, 'good');
@@ -134,18 +122,8 @@ t.test('bisect: a commit that does not build is skipped, an infrastructure failu
     candidates: [5, 6].map((i) => ({ commit: commits[i], subject: `commit ${i}` })),
   });
   t.equal(r.outcome, 'test-failed');
-
-  process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
   const away = fakeSteps(commits, { firstBad: 6, broken: 3 });
-  const found = await bisect({
-    ...base,
-    good: commits[0]!,
-    bad: commits[9]!,
-    tree,
-    cache,
-    log: () => {},
-    stepOps: away.ops,
-  });
+  const found = await bisectHistory({ tree, commits }, away);
   t.equal(
     (found.state.result as { commit: string }).commit,
     commits[6],
@@ -155,18 +133,8 @@ t.test('bisect: a commit that does not build is skipped, an infrastructure failu
 
 t.test('bisect: a good end that fails stops before any step (exit 2 class), with the report kept', async (t) => {
   const { tree, commits } = await history();
-  const cache = mkdtempSync(join(tmpdir(), 'lab-bisect-cache-'));
-  process.env.LAB_REPORTS = mkdtempSync(join(tmpdir(), 'lab-bisect-reports-'));
   const steps = fakeSteps(commits, { firstBad: 0 });
-  const e = await bisect({
-    ...base,
-    good: commits[0]!,
-    bad: commits[9]!,
-    tree,
-    cache,
-    log: () => {},
-    stepOps: steps.ops,
-  }).then(
+  const e = await bisectHistory({ tree, commits }, steps).then(
     () => undefined,
     (x: LabError) => x,
   );
