@@ -161,7 +161,7 @@ export const commands: Record<string, Command> = {
   },
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--result-file FILE] [--quiet]\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
+    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--no-snapshot] [--result-file FILE] [--quiet]\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --no-snapshot  boot, even when a saved booted guest of this kernel, image and machine is there (and save none)\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
     options: {
       guest: { type: 'string' },
       keep: { type: 'boolean' },
@@ -174,6 +174,7 @@ export const commands: Record<string, Command> = {
       host: { type: 'string' },
       'lab-config': { type: 'string' },
       'result-file': { type: 'string' },
+      'no-snapshot': { type: 'boolean' },
     },
     async run(v, p) {
       const resultFile = typeof v['result-file'] === 'string' ? v['result-file'] : undefined;
@@ -187,6 +188,7 @@ export const commands: Record<string, Command> = {
           ...(typeof v.host === 'string' ? { host: v.host } : {}),
           ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
           keep: v.keep === true,
+          ...(v['no-snapshot'] === true ? { snapshots: 'off' as const } : {}),
           log: v.quiet ? () => {} : err,
         });
       });

@@ -19,6 +19,18 @@ import type { GuestHandle } from '../vm/guest-handle.js';
 import type { Accel } from '../vm/machine-plan.js';
 import { connectHost, probeHost } from '../libvirt/host-connection.js';
 import type { RunPlan } from './run-plan.js';
+import type { SnapshotOps } from './snapshot-stage.js';
+import { planMachine } from '../vm/machine-plan.js';
+import { tcgThreads } from '../vm/boot-guest.js';
+import {
+  dropSnapshot,
+  fileIdentity,
+  findSnapshot,
+  publishSnapshot,
+  snapshotIntact,
+  snapshotKey,
+  stagingFor,
+} from '../vm/snapshot-store.js';
 
 /** Where guests run and how fast: the machine's host (this one's QEMU, or a libvirt host) as probed. */
 export interface MachineHost {
@@ -31,6 +43,8 @@ export interface MachineHost {
   uri?: string;
   boot(req: Omit<BootRequest, 'qemu'>): Promise<GuestHandle>;
   close(): Promise<void>;
+  /** Saved booted guests this host can start from (QEMU here); none: every run boots. */
+  snapshots?: SnapshotOps;
 }
 
 /** Initramfs as the image stage reports it. */
@@ -53,6 +67,22 @@ export interface RunOps {
   rootfs(image: string, keys: LabKeys): Promise<RootfsImage>;
   /** The file QEMU boots: the PVH vmlinux when the kernel has the entry, else the bzImage. */
   bootable(kernel: KernelArtifact): Promise<{ path: string; pvh: boolean }>;
+}
+
+/** Snapshots in this machine's cache, for its QEMU (version `qemuVersion`). */
+function localSnapshots(cache: string, qemuVersion: string): SnapshotOps {
+  return {
+    async key(req) {
+      const machine = planMachine({ ...req, extraCmdline: req.extraCmdline ?? [] });
+      const files = { kernel: fileIdentity(req.kernel), ...(req.initrd ? { initrd: fileIdentity(req.initrd) } : {}) };
+      return snapshotKey({ machine, files, qemuVersion, tcgThreads: tcgThreads() });
+    },
+    find: (key) => findSnapshot(cache, key),
+    stage: (key) => stagingFor(cache, key),
+    publish: (staged, o) => publishSnapshot(cache, staged, { ...o, qemu: qemuVersion }),
+    drop: dropSnapshot,
+    intact: snapshotIntact,
+  };
 }
 
 /** The real operations: this machine's packages, caches, builds and QEMU (or a libvirt host). */
@@ -121,6 +151,7 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
         vmlinuz: probeKernel,
       });
       return {
+        ...(plan.snapshots === 'off' ? {} : { snapshots: localSnapshots(cache, qv) }),
         accel: a.accel,
         accelReason: a.reason,
         capabilities: probeHostCapabilities(),

@@ -33,6 +33,11 @@ export interface RunPlan {
   quickStop: boolean;
   /** Keep the guest's run dir (QMP socket, console) after the run. */
   keep: boolean;
+  /**
+   * Saved booted guests: 'on' restores one when there is one and saves one after a boot; 'restore-only'
+   * never saves (a bisect step's kernel is new each time); 'off' always boots (--no-snapshot).
+   */
+  snapshots: 'on' | 'restore-only' | 'off';
 }
 
 /** What a kernel must have built in to mount a rootfs image as its root disk (kernel/configs/rootfs.config). */
@@ -87,6 +92,19 @@ export function runCmdline(suite: SuiteSpec, fit: KernelFit, accel: Accel): stri
     ...(fit.mode === 'console' ? ['kunit_shutdown=reboot'] : []),
     ...(fit.mode === 'ssh' && accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : []),
   ];
+}
+
+/**
+ * Pure: whether this run may start from (and save) a booted guest: an SSH guest on an initramfs that does
+ * nothing per run at boot. A boot script is the run's own work, a root disk's overlay is not in the saved
+ * state, a console run has nothing to restore to.
+ */
+export function snapshotEligible(
+  plan: Pick<RunPlan, 'snapshots' | 'suite'>,
+  fit: KernelFit,
+  bootScript: string | undefined,
+): boolean {
+  return plan.snapshots !== 'off' && fit.mode === 'ssh' && bootScript === undefined && plan.suite.image === 'initramfs';
 }
 
 /** Pure: how long a console run may take to end itself: it boots and runs its suites in one go. */

@@ -19,7 +19,10 @@ import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
 import { collectResults } from './run-results.js';
+import { freshenRestored, restoreGuest, saveGuest } from './snapshot-stage.js';
+import type { ConsoleFinding } from '../results/console-watcher.js';
 import {
+  snapshotEligible,
   consoleRunSeconds,
   kernelFit,
   runCmdline,
@@ -44,6 +47,8 @@ export interface RunOptions {
   quickStop?: boolean;
   /** Keep the guest's run dir (QMP socket, console) after the run. */
   keep?: boolean;
+  /** Saved booted guests (default 'on'; LAB_NO_SNAPSHOT=1 makes it 'off'): see RunPlan. */
+  snapshots?: RunPlan['snapshots'];
   log?: (line: string) => void;
 }
 
@@ -80,6 +85,7 @@ export async function resolveRun(opts: RunOptions): Promise<RunPlan> {
     ...(host ? { host } : {}),
     quickStop: opts.quickStop === true,
     keep: opts.keep === true,
+    snapshots: process.env.LAB_NO_SNAPSHOT === '1' ? 'off' : (opts.snapshots ?? 'on'),
   };
 }
 
@@ -260,7 +266,7 @@ async function bootStage(
   fit: KernelFit,
   run: RunState & {
     /** Told of the guest as soon as it exists: whatever fails after, the run must stop it and read its console. */
-    onGuest: (g: GuestHandle) => void;
+    onGuest: (g: GuestHandle | undefined) => void;
   },
 ): Promise<Booted> {
   const { suite, guest: guestSpec, scenario } = plan;
@@ -312,60 +318,112 @@ async function bootStage(
       : bootScript !== undefined
         ? 'until the boot script starts'
         : undefined;
-  await clock.time(
-    'boot',
-    async () => {
-      const guest = await machine.boot({
-        guest: guestSpec,
-        accel: machine.accel,
-        kernel: bootKernel.path,
-        extraCmdline: runCmdline(suite, fit, machine.accel),
-        ...(fit.mode === 'console' ? { consoleOnly: true } : {}),
-        initrd: files.initrd,
-        rootDisk: files.rootDisk,
-        onFinding: (f) => log(`  console: ${f.kind}: ${f.title}`),
-      });
-      booted = { guest };
-      run.onGuest(guest);
-      summary.guest = {
-        ...summary.guest!,
-        cmdline: guest.plan.cmdline,
-        argv: guest.plan.argv,
-        domainXml: guest.plan.domainXml,
-      };
-      if (fit.mode === 'console') {
-        const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);
-        booted.ended = ended;
-        const lost = ended ? await guest.infrastructureLoss() : undefined;
-        if (lost) throw lost;
-        const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
-        if (release !== kernel.release)
-          throw guest.bootFailure(
-            release
-              ? `guest ran kernel ${release}, expected ${kernel.release}`
-              : 'the kernel printed nothing on the console',
-          );
-        return;
-      }
-      checks.watchGuest(() => guest.infrastructureLoss());
-      const release = await raceAbort(
-        guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'),
+  const request = {
+    guest: guestSpec,
+    accel: machine.accel,
+    kernel: bootKernel.path,
+    extraCmdline: runCmdline(suite, fit, machine.accel),
+    ...(fit.mode === 'console' ? { consoleOnly: true } : {}),
+    initrd: files.initrd,
+    rootDisk: files.rootDisk,
+    onFinding: (f: ConsoleFinding) => log(`  console: ${f.kind}: ${f.title}`),
+  };
+  const snapshots = snapshotEligible(plan, fit, bootScript) ? machine.snapshots : undefined;
+  const key = snapshots ? await snapshots.key(request) : undefined;
+  const snap = key ? snapshots!.find(key) : undefined;
+  const started = (guest: GuestHandle) => {
+    booted = { guest };
+    run.onGuest(guest);
+    summary.guest = {
+      ...summary.guest!,
+      cmdline: guest.plan.cmdline,
+      argv: guest.plan.argv,
+      domainXml: guest.plan.domainXml,
+    };
+  };
+  let restored: { guest?: GuestHandle; note?: string } = {};
+  if (snap) {
+    restored = await clock.time(
+      'restore',
+      () =>
+        restoreGuest({
+          snap,
+          snapshots: snapshots!,
+          boot: (req) => machine.boot(req),
+          request,
+          timeoutMs: guestSpec.boot_timeout * 1000,
+          onGuest: (g) => (g ? started(g) : run.onGuest(undefined)),
+        }),
+      (r) => (r.guest ? `from snapshot ${snap.meta.key}` : r.note),
+    );
+    if (restored.note) log(`  ${restored.note}`);
+    summary.snapshot = { key: key!, ...(restored.guest ? { restoredFrom: snap.dir } : { note: restored.note }) };
+  }
+  if (restored.guest) {
+    checks.watchGuest(() => restored.guest!.infrastructureLoss());
+    if (snap!.meta.release !== kernel.release) {
+      throw new InfraError(
+        `the snapshot's guest runs ${snap!.meta.release}, expected ${kernel.release}`,
+        undefined,
+        'boot-failed',
       );
-      if (release !== kernel.release)
-        throw new InfraError(`guest runs kernel ${release}, expected ${kernel.release}`, undefined, 'boot-failed');
-      // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
-      const notLoaded = modprobeFailures(guest.consoleTail(400));
-      if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
-    },
-    () => note,
-  );
+    }
+  } else {
+    await clock.time(
+      'boot',
+      async () => {
+        const guest = await machine.boot(request);
+        started(guest);
+        if (fit.mode === 'console') {
+          const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);
+          booted!.ended = ended;
+          const lost = ended ? await guest.infrastructureLoss() : undefined;
+          if (lost) throw lost;
+          const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
+          if (release !== kernel.release)
+            throw guest.bootFailure(
+              release
+                ? `guest ran kernel ${release}, expected ${kernel.release}`
+                : 'the kernel printed nothing on the console',
+            );
+          return;
+        }
+        checks.watchGuest(() => guest.infrastructureLoss());
+        const release = await raceAbort(
+          guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'),
+        );
+        if (release !== kernel.release)
+          throw new InfraError(`guest runs kernel ${release}, expected ${kernel.release}`, undefined, 'boot-failed');
+        // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
+        const notLoaded = modprobeFailures(guest.consoleTail(400));
+        if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
+      },
+      () => note,
+    );
+    // Saved at the ready point, before the run touches it, when the boot was clean: later runs start here.
+    if (key && plan.snapshots === 'on' && !booted!.guest.watcher.findings.length) {
+      const saved = await clock.time(
+        'save',
+        () => saveGuest({ guest: booted!.guest, snapshots: snapshots!, key, release: kernel.release }),
+        (s) => (s ? `snapshot ${key}, ${(s.meta.bytes / 1048576).toFixed(0)} MiB` : 'another run saved it first'),
+      );
+      summary.snapshot = { ...summary.snapshot, key, saved: saved !== undefined };
+    }
+  }
   if (fit.mode === 'console') return booted!;
   const connect = () => booted!.guest.connectSsh(files.keys!, 15000, files.hostKey);
   const onDemand =
     bootScript !== undefined
       ? sshOnDemand(() => raceAbort(booted!.guest.waitReady(guestSpec.boot_timeout * 1000)).then(connect))
       : undefined;
-  const connected = onDemand ? undefined : await clock.time('ssh', connect);
+  const connected = onDemand
+    ? undefined
+    : await clock.time('ssh', async () => {
+        const ssh = await connect();
+        // A restored guest's clock stopped when it was saved, and its randomness is the snapshot's.
+        if (restored.guest) await freshenRestored(ssh);
+        return ssh;
+      });
   booted!.ssh = { ...(connected ? { connected } : {}), ...(onDemand ? { onDemand } : {}) };
   return booted!;
 }

@@ -2,6 +2,7 @@ import type { ConsoleFinding } from '../results/console-watcher.js';
 import type { TestRecord, TestStatus } from '../results/model.js';
 import type { HostCapabilities } from '../local-host/capabilities.js';
 import type { Outcome } from '../util/outcome.js';
+import type { SnapshotFacts } from './snapshot-stage.js';
 
 export interface StageTiming {
   stage: string;
@@ -54,6 +55,8 @@ export interface RunSummary {
       activeInKernelUsers: string[];
     };
   };
+  /** Whether the guest was started from a saved booted guest, or saved for later runs (and why not). */
+  snapshot?: SnapshotFacts;
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
   host?: HostCapabilities;
   stages: StageTiming[];

@@ -23,6 +23,12 @@ export interface GuestHandle {
   infrastructureLoss(): Promise<InfraError | undefined>;
   connectSsh(keys: LabKeys, timeoutMs: number, hostPublicKey?: string): Promise<GuestSsh>;
   shutdown(opts?: { quick?: boolean }): Promise<'poweroff' | 'qmp-quit' | 'killed' | 'already-exited'>;
+  /** Saves the running guest's whole state to a file and lets it run on (QEMU here only). */
+  saveState(file: string): Promise<void>;
+  /** Until a guest started from a saved state runs (a boot failure when QEMU cannot load it). */
+  waitRestored(timeoutMs: number): Promise<void>;
+  /** The QEMU run dir (its paths are part of the argv; a snapshot's key leaves them out). */
+  readonly runDir: string;
   kill(): Promise<void>;
   removeRunDir(): void;
   keepRunDir(): void;

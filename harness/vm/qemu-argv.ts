@@ -1,4 +1,5 @@
 import { planMachine, userNetwork, type MachineInputs, type MachinePlan } from './machine-plan.js';
+import { shq } from '../guest/shell-quote.js';
 
 export interface QemuPlanInputs extends MachineInputs {
   qemu: string;
@@ -9,6 +10,11 @@ export interface QemuPlanInputs extends MachineInputs {
    * code modification), about once in 25 boots. "multi" (LAB_TCG_THREAD=multi) is faster but not safe here.
    */
   tcgThreads?: 'single' | 'multi';
+  /**
+   * A saved guest's migration stream to start from (`-incoming exec:cat FILE`) instead of booting. The
+   * console file is then appended to: it already holds the boot's console.
+   */
+  incoming?: string;
 }
 
 export interface QemuPlan {
@@ -27,7 +33,7 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
 /** Pure: a machine plan as QEMU's argv, its console, QMP socket and pid file in the run dir. */
 export function qemuArgv(
   m: MachinePlan,
-  where: { qemu: string; runDir: string; tcgThreads?: 'single' | 'multi' },
+  where: { qemu: string; runDir: string; tcgThreads?: 'single' | 'multi'; incoming?: string },
 ): QemuPlan {
   const consoleLog = `${where.runDir}/console.log`;
   const qmpSocket = `${where.runDir}/qmp.sock`;
@@ -65,7 +71,7 @@ export function qemuArgv(
     '-append',
     m.cmdline,
     '-chardev',
-    `file,id=console,path=${consoleLog}`,
+    `file,id=console,path=${consoleLog}${where.incoming ? ',append=on' : ''}`,
     '-serial',
     'chardev:console',
     '-qmp',
@@ -75,6 +81,8 @@ export function qemuArgv(
     ...(m.sshPort === undefined ? [] : userNetwork('net0', m.sshPort)),
     // snapshot=on: the cached image is never written.
     ...(m.rootDisk ? ['-drive', `file=${m.rootDisk},if=virtio,format=raw,snapshot=on`] : []),
+    // exec: runs through /bin/sh: the path is quoted (it is the lab's cache, but quoted all the same).
+    ...(where.incoming ? ['-incoming', `exec:cat ${shq(where.incoming)}`] : []),
   ];
   return { argv, consoleLog, qmpSocket, pidFile, cmdline: m.cmdline };
 }
