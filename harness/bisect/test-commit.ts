@@ -40,6 +40,8 @@ export interface StepOps {
     guest?: string;
     artifactDir: string;
     seriesFile: string;
+    /** Keep the booted guest for the step's next runs (a step's kernel is new: a single run saves nothing). */
+    save: boolean;
     log: (line: string) => void;
   }): Promise<RunSummary>;
 }
@@ -58,7 +60,8 @@ export const labStepOps: StepOps = {
   async run(o) {
     // The kernel just built, by its artifact: no second clone fetch, patch listing and cache lookup per run.
     const kernel = { kind: 'built' as const, artifactDir: o.artifactDir, series: o.seriesFile };
-    return (await runSuite({ suite: o.suite, guest: o.guest, kernel, quickStop: true, log: o.log })).summary;
+    const snapshots = o.save ? ('on' as const) : ('restore-only' as const);
+    return (await runSuite({ suite: o.suite, guest: o.guest, kernel, quickStop: true, snapshots, log: o.log })).summary;
   },
 };
 
@@ -149,6 +152,7 @@ export async function testCommit(label: string, subject: string, o: TestCommitOp
         guest: o.guest,
         artifactDir: record.build.artifactDir!,
         seriesFile: file,
+        save: o.runs > 1,
         log: (l) => o.log(`    ${l}`),
       });
       if (summary.outcome === 'interrupted') throw new LabError('interrupted', 'interrupted');

@@ -33,6 +33,7 @@ export function renderHtml(s: RunSummary): string {
 <p>Run <code>${esc(s.runId)}</code>, ${esc(s.startedAt)} → ${esc(s.finishedAt)}, outcome ${esc(s.outcome)}. ${counts}</p>
 <p>Kernel <code>${esc(s.kernel?.release ?? '?')}</code> (${esc(s.kernel?.source ?? '')}); guest <code>${esc(s.guest?.name ?? '?')}</code>, accel <code>${esc(s.guest?.accel ?? '?')}</code>${s.guest?.accelReason ? ` (${esc(s.guest.accelReason)})` : ''}.</p>
 ${damonLine(s)}
+${snapshotLine(s)}
 ${error}
 <h2>Tests</h2>
 <table><tr><th>status</th><th>test</th><th>time</th><th>reason</th><th>metrics</th></tr>
@@ -50,6 +51,18 @@ ${findings}
 <pre>${esc((s.guest?.argv ?? []).join(' '))}</pre>
 `,
   );
+}
+
+/** Pure: whether the guest was restored from a saved one, saved for later runs, or booted although one was there. */
+function snapshotLine(s: RunSummary): string {
+  const n = s.snapshot;
+  if (!n) return '';
+  const what = n.restoredFrom
+    ? `restored from snapshot <code>${esc(n.key)}</code> (${esc(n.restoredFrom)}) instead of booting`
+    : n.saved
+      ? `booted, then saved as snapshot <code>${esc(n.key)}</code> for later runs`
+      : `booted`;
+  return `<p>Guest: ${what}${n.note ? `; ${esc(n.note)}` : ''}.</p>`;
 }
 
 /** Pure: DAMON's in-kernel users and what the run did about them, and what the kernel's DAMON offered. */

@@ -19,7 +19,7 @@ import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
 import { collectResults } from './run-results.js';
-import { freshenRestored, restoreGuest, saveGuest } from './snapshot-stage.js';
+import { freshenRestored, LAB_WORKLOADS, restoreGuest, saveGuest } from './snapshot-stage.js';
 import type { ConsoleFinding } from '../results/console-watcher.js';
 import {
   snapshotEligible,
@@ -275,7 +275,7 @@ async function bootStage(
   const bootScript = fit.mode === 'ssh' ? scenario.atBoot?.({ suite, kernel }) : undefined;
   if (fit.mode === 'ssh') {
     const workloads = await clock.time('workloads', () =>
-      ops.workloads([...new Set([...suite.workloads, 'tlb-churn'])]),
+      ops.workloads([...new Set([...suite.workloads, ...LAB_WORKLOADS])]),
     );
     const keys = await ops.keys();
     const image = await clock.time(
@@ -356,7 +356,6 @@ async function bootStage(
         }),
       (r) => (r.guest ? `from snapshot ${snap.meta.key}` : r.note),
     );
-    if (restored.note) log(`  ${restored.note}`);
     summary.snapshot = { key: key!, ...(restored.guest ? { restoredFrom: snap.dir } : { note: restored.note }) };
   }
   if (restored.guest) {

@@ -80,14 +80,17 @@ export async function saveGuest(o: {
   return o.snapshots.publish(staged, { key: o.key, release: o.release, bootConsole: o.guest.consoleText() });
 }
 
+/** Programs every SSH guest carries: tlb-churn (TCG's accessed bits), reseed (a restored guest's CRNG). */
+export const LAB_WORKLOADS = ['tlb-churn', 'reseed'] as const;
+
 /**
  * Pure: the script a restored guest runs first: the host's wall clock (the saved one stopped when it was
- * saved) and fresh randomness mixed into the kernel's pool (two guests from one snapshot must not share a
- * random stream).
+ * saved) and a CRNG reseeded from host randomness (every guest from one snapshot starts with the same CRNG
+ * state; writing to /dev/urandom alone would not rekey it: see suites/workloads/reseed.c).
  */
 export function freshenScript(nowMs: number, seed: Buffer = randomBytes(64)): string {
-  const seconds = (nowMs / 1000).toFixed(3);
-  return `date -s @${seconds} >/dev/null 2>&1 || date -s "@${Math.round(nowMs / 1000)}" >/dev/null; echo ${seed.toString('base64')} | base64 -d > /dev/urandom`;
+  // busybox date takes whole seconds only: rounded, the clock is within half a second (plus the exec's latency).
+  return `date -s @${Math.round(nowMs / 1000)} >/dev/null && echo ${seed.toString('base64')} | base64 -d | reseed`;
 }
 
 /** Runs the freshen script over the new connection. */

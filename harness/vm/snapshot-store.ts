@@ -115,9 +115,15 @@ export async function publishSnapshot(
   try {
     renameSync(staged.dir, dir);
   } catch {
-    // Another run published the same key first: theirs stays, ours goes.
-    rmSync(staged.dir, { recursive: true, force: true });
-    return findSnapshot(cache, o.key);
+    // Another run published the same key first: theirs stays, ours goes. A broken one in the way (a state
+    // file cut short) is no snapshot: ours replaces it.
+    const theirs = findSnapshot(cache, o.key);
+    if (theirs) {
+      rmSync(staged.dir, { recursive: true, force: true });
+      return theirs;
+    }
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(staged.dir, dir);
   }
   evictSnapshots(cache, keepMax());
   return { dir, state: join(dir, 'state'), consoleLog: join(dir, 'console.log'), meta };

@@ -9,6 +9,8 @@ import { kernelFit, runCmdline, type RunPlan } from '../../harness/run/run-plan.
 import { collectResults } from '../../harness/run/run-results.js';
 import type { MachineHost, RunOps } from '../../harness/run/run-ops.js';
 import type { GuestHandle } from '../../harness/vm/guest-handle.js';
+import type { SnapshotOps } from '../../harness/run/snapshot-stage.js';
+import type { Snapshot } from '../../harness/vm/snapshot-store.js';
 import type { BootRequest } from '../../harness/vm/boot-guest.js';
 import type { GuestSsh } from '../../harness/guest/ssh-session.js';
 import type { Scenario } from '../../harness/suites/scenario.js';
@@ -47,13 +49,16 @@ function kernelWith(lines: string[]): KernelArtifact {
 class FakeGuest implements GuestHandle {
   readonly watcher: { findings: ConsoleFinding[] } = { findings: [] };
   readonly calls: string[] = [];
+  readonly execs: string[] = [];
   readonly plan;
+  readonly runDir: string;
   constructor(
     readonly req: Omit<BootRequest, 'qemu'>,
     private readonly o: FakeBehaviour,
     dir: string,
   ) {
-    const consoleLog = join(dir, 'console.log');
+    this.runDir = mkdtempSync(join(dir, 'run-'));
+    const consoleLog = join(this.runDir, 'console.log');
     writeFileSync(consoleLog, o.console ?? 'Linux version 7.2.0-lab (test)\n');
     this.plan = { consoleLog, cmdline: ['console=ttyS0', ...(req.extraCmdline ?? [])].join(' '), argv: ['qemu-fake'] };
   }
@@ -79,7 +84,19 @@ class FakeGuest implements GuestHandle {
   }
   async connectSsh(): Promise<GuestSsh> {
     this.calls.push('connectSsh');
-    return { exec: async () => ({ code: 0, stdout: '', stderr: '' }) } as unknown as GuestSsh;
+    const exec = async (script: string) => {
+      this.execs.push(script);
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    return { exec } as unknown as GuestSsh;
+  }
+  async saveState(file: string) {
+    this.calls.push('saveState');
+    writeFileSync(file, 'saved guest');
+  }
+  async waitRestored() {
+    this.calls.push('waitRestored');
+    if (this.o.restoreFails) throw this.bootFailure('QEMU could not restore the saved guest (exit code 1)');
   }
   async shutdown() {
     this.calls.push('shutdown');
@@ -103,6 +120,41 @@ interface FakeBehaviour {
   console?: string;
   consoleEnds?: boolean;
   accel?: 'kvm' | 'tcg';
+  restoreFails?: boolean;
+  /** A snapshot store for the machine (in a temp folder): snapshots are on. */
+  snapshots?: SnapshotOps;
+}
+
+/** A snapshot store kept in memory, recording what was asked of it; `tampered` makes every hash check fail. */
+function memorySnapshots(o: { tampered?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-run-snap-'));
+  const saved = new Map<string, Snapshot>();
+  const log: string[] = [];
+  const ops: SnapshotOps = {
+    async key(req) {
+      return `k-${req.extraCmdline?.join('_') ?? ''}`;
+    },
+    find: (key) => saved.get(key),
+    stage: (key) => ({ dir: join(dir, `.${key}`), state: join(dir, `${key}.state`) }),
+    async publish(staged, m) {
+      writeFileSync(join(dir, `${m.key}.console`), m.bootConsole);
+      const s = {
+        dir: join(dir, m.key),
+        state: staged.state,
+        consoleLog: join(dir, `${m.key}.console`),
+        meta: { key: m.key, release: m.release, bytes: 11, sha256: 'x', createdAt: '', qemu: 'q' },
+      };
+      saved.set(m.key, s);
+      log.push(`publish ${m.key}`);
+      return s;
+    },
+    drop: (s) => {
+      saved.delete(s.meta.key);
+      log.push(`drop ${s.meta.key}`);
+    },
+    intact: async () => !o.tampered,
+  };
+  return { ops, saved, log };
 }
 
 function fakeOps(kernel: KernelArtifact, behaviour: FakeBehaviour = {}) {
@@ -120,6 +172,7 @@ function fakeOps(kernel: KernelArtifact, behaviour: FakeBehaviour = {}) {
     async close() {
       seen.closed++;
     },
+    ...(behaviour.snapshots ? { snapshots: behaviour.snapshots } : {}),
   };
   const ops: RunOps = {
     async ensurePackages(which) {
@@ -171,6 +224,7 @@ function planFor(
     kernel: { kind: 'debian' },
     quickStop: false,
     keep: false,
+    snapshots: 'on',
   };
 }
 
@@ -197,7 +251,7 @@ t.test(
     t.equal(g.req.initrd, '/i/initrd.cpio');
     t.ok(g.req.extraCmdline?.includes('lab.tlb_churn'), 'TCG with tlb_churn: churn on');
     t.same(g.calls, ['waitReady', 'connectSsh', 'shutdown', 'removeRunDir']);
-    t.ok(seen.ops.includes('workloads:hotcold,tlb-churn'));
+    t.ok(seen.ops.includes('workloads:hotcold,tlb-churn,reseed'));
     t.equal(seen.closed, 1, 'the machine host is closed');
     t.same(
       summary.tests.map((x) => [x.name, x.status]),
@@ -365,3 +419,92 @@ t.test('collectResults: MISS without an error, ERROR with one, console findings 
   const oops = collectResults({ suite: 's', planned: [], recorded: [], findings: [finding] });
   t.same([oops.tests[0]?.status, oops.outcome], ['FAIL', 'test-failed']);
 });
+
+t.test(
+  'snapshots: the first run boots and saves at the ready point; the next restores, refreshes clock and seed, and never boots',
+  async (t) => {
+    const store = memorySnapshots();
+    const kernel = kernelWith(SSH_CONFIG);
+    const first = fakeOps(kernel, { snapshots: store.ops });
+    const a = await executeRun(planFor(passing()), first.ops, () => {});
+    t.same(
+      a.summary.stages.map((s) => s.stage),
+      ['setup', 'kernel', 'accel', 'workloads', 'image', 'vmlinux', 'boot', 'save', 'ssh', 'suite', 'shutdown'],
+    );
+    t.same(
+      first.seen.guests[0]!.calls,
+      ['waitReady', 'saveState', 'connectSsh', 'shutdown', 'removeRunDir'],
+      'saved before SSH touches it',
+    );
+    t.same(a.summary.snapshot, { key: 'k-lab.tlb_churn', saved: true });
+    t.same(store.log, ['publish k-lab.tlb_churn']);
+
+    const second = fakeOps(kernel, { snapshots: store.ops });
+    const b = await executeRun(planFor(passing()), second.ops, () => {});
+    t.same(
+      b.summary.stages.map((s) => s.stage),
+      ['setup', 'kernel', 'accel', 'workloads', 'image', 'vmlinux', 'restore', 'ssh', 'suite', 'shutdown'],
+    );
+    const g = second.seen.guests[0]!;
+    t.ok(g.req.restore, 'started from the saved state');
+    t.same(g.calls, ['waitRestored', 'connectSsh', 'shutdown', 'removeRunDir']);
+    t.match(
+      g.execs[0],
+      /^date -s @\d+ .*base64 -d \| reseed$/,
+      'the first command sets the clock and mixes in randomness',
+    );
+    t.equal(b.summary.snapshot?.restoredFrom, store.saved.get('k-lab.tlb_churn')!.dir);
+    t.equal(b.summary.outcome, 'ok');
+    t.same(
+      b.summary.tests.map((x) => x.status),
+      ['PASS', 'PASS', 'PASS'],
+    );
+  },
+);
+
+t.test(
+  'snapshots: one that does not restore, or whose file changed, is deleted and the run boots (and says so)',
+  async (t) => {
+    for (const [what, store, behaviour] of [
+      ['QEMU cannot load it', memorySnapshots(), { restoreFails: true }],
+      ['its hash does not match', memorySnapshots({ tampered: true }), {}],
+    ] as const) {
+      const kernel = kernelWith(SSH_CONFIG);
+      await executeRun(planFor(passing()), fakeOps(kernel, { snapshots: store.ops }).ops, () => {});
+      const again = fakeOps(kernel, { ...behaviour, snapshots: store.ops });
+      const r = await executeRun(planFor(passing()), again.ops, () => {});
+      t.equal(again.seen.guests.length, 2, `${what}: a restored guest, then a booted one`);
+      t.same(
+        again.seen.guests[0]!.calls,
+        ['waitRestored', 'kill', 'removeRunDir'],
+        `${what}: the failed restore is stopped and removed`,
+      );
+      t.ok(store.log.includes('drop k-lab.tlb_churn'), `${what}: the snapshot is deleted`);
+      t.match(r.summary.snapshot?.note, /did not restore .*deleted, booted instead/);
+      t.ok(r.summary.stages.some((s) => s.stage === 'boot'));
+      t.equal(r.summary.outcome, 'ok', `${what}: the run itself passes`);
+    }
+  },
+);
+
+t.test(
+  'snapshots: none for --no-snapshot, a console run, a root disk or a boot script; restore-only never saves',
+  async (t) => {
+    const kernel = kernelWith(SSH_CONFIG);
+    for (const [what, plan] of [
+      ['off', { ...planFor(passing()), snapshots: 'off' as const }],
+      ['root disk', planFor(passing(), { image: 'debian' })],
+      ['boot script', planFor({ ...passing(), atBoot: () => 'echo hi' })],
+      ['restore-only', { ...planFor(passing()), snapshots: 'restore-only' as const }],
+    ] as const) {
+      const store = memorySnapshots();
+      const { ops } = fakeOps(kernel, { snapshots: store.ops });
+      const r = await executeRun(plan, ops, () => {});
+      t.same(store.log, [], `${what}: nothing saved`);
+      t.notOk(
+        r.summary.stages.some((s) => s.stage === 'save'),
+        what,
+      );
+    }
+  },
+);
