@@ -46,13 +46,18 @@ export function findHost(config: LabConfig, name: string, file?: string): HostSp
  */
 const LIBVIRT_PACKAGE: string = '@unraid/libvirt';
 
-/** The binding, or a clear error saying how to get it. */
-async function loadBinding(host: string): Promise<{ Hypervisor: new (o: { uri: string }) => Hypervisor }> {
+/**
+ * A hypervisor handle from the binding, or a clear error saying how to get it. The native part loads on
+ * first use: a binding built against a libvirt that was removed since fails here ("libvirt.so.0: cannot
+ * open shared object file"), not at import.
+ */
+async function openBinding(host: string, uri: string): Promise<Hypervisor> {
   try {
-    return (await import(LIBVIRT_PACKAGE)) as { Hypervisor: new (o: { uri: string }) => Hypervisor };
+    const { Hypervisor } = (await import(LIBVIRT_PACKAGE)) as { Hypervisor: new (o: { uri: string }) => Hypervisor };
+    return new Hypervisor({ uri });
   } catch (e) {
     throw new InfraError(
-      `host ${host}: the libvirt backend needs the optional package @unraid/libvirt, which is not installed or not built (${(e as Error).message.split('\n')[0]})`,
+      `host ${host}: the libvirt backend needs the optional package @unraid/libvirt and the libvirt library, which are not installed or not built (${(e as Error).message.split('\n')[0]})`,
       'run `lab setup --libvirt` (installs libvirt-dev and builds the binding from source)',
     );
   }
@@ -60,8 +65,7 @@ async function loadBinding(host: string): Promise<{ Hypervisor: new (o: { uri: s
 
 export async function connectHost(spec: HostSpec): Promise<HostConnection> {
   const uri = parseLibvirtUri(spec.uri);
-  const { Hypervisor } = await loadBinding(spec.name);
-  const hv = new Hypervisor({ uri: spec.uri });
+  const hv = await openBinding(spec.name, spec.uri);
   try {
     await hv.connectOpen();
   } catch (e) {

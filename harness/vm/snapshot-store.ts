@@ -139,6 +139,11 @@ function keepMax(): number {
 export function evictSnapshots(cache: string, keep: number): string[] {
   const root = snapshotsRoot(cache);
   if (!existsSync(root)) return [];
+  // A staging folder whose writer is gone (killed mid-save) is nobody's.
+  for (const n of readdirSync(root).filter((x) => x.startsWith('.'))) {
+    const pid = Number(/^\.[^.]+\.(\d+)\.\d+$/.exec(n)?.[1]);
+    if (pid && !alive(pid)) rmSync(join(root, n), { recursive: true, force: true });
+  }
   const all = readdirSync(root)
     .filter((n) => !n.startsWith('.'))
     .flatMap((n) => {
@@ -152,6 +157,15 @@ export function evictSnapshots(cache: string, keep: number): string[] {
   const gone = all.slice(keep).map((x) => x.n);
   for (const n of gone) rmSync(join(root, n), { recursive: true, force: true });
   return gone;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Removes a snapshot that failed to restore or whose state no longer matches its hash. */

@@ -1,7 +1,7 @@
 // The snapshot store on a real folder: keys, publishing (whole or not at all), lookup, eviction by last use,
 // the hash check; and the script that refreshes a restored guest.
 import t from 'tap';
-import { mkdtempSync, writeFileSync, existsSync, readdirSync, utimesSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -69,8 +69,10 @@ t.test('eviction: the least recently restored go first', async (t) => {
   const old = new Date(Date.now() - 3600_000);
   for (const k of ['a', 'b', 'c']) utimesSync(join(snapshotsRoot(cache), k, 'meta.json'), old, old);
   findSnapshot(cache, 'a'); // a restore touches it
+  mkdirSync(join(snapshotsRoot(cache), '.d.999999999.1'), { recursive: true }); // a save killed midway
   t.same(evictSnapshots(cache, 1).sort(), ['b', 'c']);
   t.ok(existsSync(join(snapshotsRoot(cache), 'a')));
+  t.notOk(existsSync(join(snapshotsRoot(cache), '.d.999999999.1')), "a dead writer's staging folder is swept");
 });
 
 t.test(
