@@ -11,25 +11,15 @@ import { findHost, loadLabConfig } from '../libvirt/host-connection.js';
 import { loadGuest, loadScenario, loadSeries, loadSuite } from '../suites/suite-catalog.js';
 import { DamonSysfs } from '../damon/sysfs-driver.js';
 import { CheckRecorder } from '../suites/check-recorder.js';
-import { sshOnDemand, sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
+import { sshUnavailable, type ScenarioContext } from '../suites/scenario.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
-import { modprobeFailures } from '../guest/guest-protocol.js';
 import { writeReport } from '../report/write-report.js';
 import { StageClock } from './stage-clock.js';
 import { newRunId } from './run-id.js';
 import { countStatuses, type RunSummary } from './run-summary.js';
 import { collectResults } from './run-results.js';
-import { freshenRestored, LAB_WORKLOADS, restoreGuest, saveGuest } from './snapshot-stage.js';
-import type { ConsoleFinding } from '../results/console-watcher.js';
-import {
-  snapshotEligible,
-  consoleRunSeconds,
-  kernelFit,
-  runCmdline,
-  type KernelChoice,
-  type KernelFit,
-  type RunPlan,
-} from './run-plan.js';
+import { imageStage, sshStage, startStage, type Booted, type RunState } from './guest-stages.js';
+import { consoleRunSeconds, kernelFit, type KernelChoice, type KernelFit, type RunPlan } from './run-plan.js';
 import { localRunOps, type MachineHost, type RunOps } from './run-ops.js';
 
 export type { KernelChoice } from './run-plan.js';
@@ -236,27 +226,10 @@ function unmetHostRequirements(plan: RunPlan, m: MachineHost): string[] {
   return plan.suite.requires.map((r) => unmetReason(r, ctx)).filter((x): x is string => x !== undefined);
 }
 
-/** What the stages share with the run: its clock, its checks, the summary they add facts to, its log. */
-interface RunState {
-  clock: StageClock;
-  checks: CheckRecorder;
-  summary: RunSummary;
-  log: (line: string) => void;
-}
-
-/** What the boot stage hands the scenario stage. */
-interface Booted {
-  guest: GuestHandle;
-  /** Console mode: whether the guest ended itself in time. */
-  ended?: boolean;
-  /** SSH mode: connect (now, or on the scenario's first use when the boot script's output is read first). */
-  ssh?: { connected?: GuestSsh; onDemand?: ReturnType<typeof sshOnDemand> };
-}
-
 /**
- * Files to boot, then one boot path for both modes. An SSH guest gets workloads, keys and an initramfs
- * (and a root disk); it is ready when its init says so (or when its boot script starts). A console guest
- * has no init: its kernel runs the KUnit suites and ends itself, and the boot stage lasts until then.
+ * Files to boot, then the guest started (restored from a snapshot, or booted: one path for console and SSH
+ * guests), then SSH. A console guest has no init: its kernel runs the KUnit suites and ends itself, and its
+ * boot stage lasts until then.
  */
 async function bootStage(
   plan: RunPlan,
@@ -264,167 +237,18 @@ async function bootStage(
   machine: MachineHost,
   kernel: KernelArtifact,
   fit: KernelFit,
-  run: RunState & {
-    /** Told of the guest as soon as it exists: whatever fails after, the run must stop it and read its console. */
-    onGuest: (g: GuestHandle | undefined) => void;
-  },
+  run: RunState & { onGuest: (g: GuestHandle | undefined) => void },
 ): Promise<Booted> {
-  const { suite, guest: guestSpec, scenario } = plan;
-  const { clock, checks, summary, log } = run;
-  let files: { initrd?: string; rootDisk?: string; keys?: Awaited<ReturnType<RunOps['keys']>>; hostKey?: string } = {};
-  const bootScript = fit.mode === 'ssh' ? scenario.atBoot?.({ suite, kernel }) : undefined;
-  if (fit.mode === 'ssh') {
-    const workloads = await clock.time('workloads', () =>
-      ops.workloads([...new Set([...suite.workloads, ...LAB_WORKLOADS])]),
-    );
-    const keys = await ops.keys();
-    const image = await clock.time(
-      'image',
-      () =>
-        ops.initramfs({
-          kernel,
-          keys,
-          modules: suite.modules,
-          workloads,
-          allModules: plan.kernel.kind !== 'debian',
-          kselftestDir: kernel.kselftestDir,
-          ...(bootScript !== undefined ? { bootScript } : {}),
-        }),
-      (i) => (i.cached ? 'cached' : i.damaged ? 'built again: the cached copy was damaged (hash mismatch)' : 'built'),
-    );
-    const rootfs =
-      suite.image === 'initramfs'
-        ? undefined
-        : await clock.time(
-            'rootfs',
-            () => ops.rootfs(suite.image, keys),
-            (r) => (r.cached ? 'cached' : 'built'),
-          );
-    summary.image = {
-      ...image,
-      ...(rootfs ? { rootfs: { path: rootfs.path, key: rootfs.key, cached: rootfs.cached } } : {}),
-    };
-    files = { initrd: image.path, keys, ...(rootfs ? { rootDisk: rootfs.path, hostKey: rootfs.hostPublicKey } : {}) };
-  }
-  const bootKernel = await clock.time(
+  const bootScript = fit.mode === 'ssh' ? plan.scenario.atBoot?.({ suite: plan.suite, kernel }) : undefined;
+  const files = fit.mode === 'ssh' ? await imageStage(plan, ops, kernel, bootScript, run) : {};
+  const bootKernel = await run.clock.time(
     'vmlinux',
     () => ops.bootable(kernel),
     (b) => (b.pvh ? 'PVH entry' : 'bzImage'),
   );
-  let booted: Booted | undefined;
-  const note =
-    fit.mode === 'console'
-      ? 'console only, until kunit_shutdown'
-      : bootScript !== undefined
-        ? 'until the boot script starts'
-        : undefined;
-  const request = {
-    guest: guestSpec,
-    accel: machine.accel,
-    kernel: bootKernel.path,
-    extraCmdline: runCmdline(suite, fit, machine.accel),
-    ...(fit.mode === 'console' ? { consoleOnly: true } : {}),
-    initrd: files.initrd,
-    rootDisk: files.rootDisk,
-    onFinding: (f: ConsoleFinding) => log(`  console: ${f.kind}: ${f.title}`),
-  };
-  const snapshots = snapshotEligible(plan, fit, bootScript) ? machine.snapshots : undefined;
-  const key = snapshots ? await snapshots.key(request) : undefined;
-  const snap = key ? snapshots!.find(key) : undefined;
-  const started = (guest: GuestHandle) => {
-    booted = { guest };
-    run.onGuest(guest);
-    summary.guest = {
-      ...summary.guest!,
-      cmdline: guest.plan.cmdline,
-      argv: guest.plan.argv,
-      domainXml: guest.plan.domainXml,
-    };
-  };
-  let restored: { guest?: GuestHandle; note?: string } = {};
-  if (snap) {
-    restored = await clock.time(
-      'restore',
-      () =>
-        restoreGuest({
-          snap,
-          snapshots: snapshots!,
-          boot: (req) => machine.boot(req),
-          request,
-          timeoutMs: guestSpec.boot_timeout * 1000,
-          onGuest: (g) => (g ? started(g) : run.onGuest(undefined)),
-        }),
-      (r) => (r.guest ? `from snapshot ${snap.meta.key}` : r.note),
-    );
-    summary.snapshot = { key: key!, ...(restored.guest ? { restoredFrom: snap.dir } : { note: restored.note }) };
-  }
-  if (restored.guest) {
-    checks.watchGuest(() => restored.guest!.infrastructureLoss());
-    if (snap!.meta.release !== kernel.release) {
-      throw new InfraError(
-        `the snapshot's guest runs ${snap!.meta.release}, expected ${kernel.release}`,
-        undefined,
-        'boot-failed',
-      );
-    }
-  } else {
-    await clock.time(
-      'boot',
-      async () => {
-        const guest = await machine.boot(request);
-        started(guest);
-        if (fit.mode === 'console') {
-          const ended = await guest.waitConsoleRun(consoleRunSeconds(guestSpec, suite) * 1000);
-          booted!.ended = ended;
-          const lost = ended ? await guest.infrastructureLoss() : undefined;
-          if (lost) throw lost;
-          const release = /Linux version (\S+)/.exec(guest.consoleText())?.[1];
-          if (release !== kernel.release)
-            throw guest.bootFailure(
-              release
-                ? `guest ran kernel ${release}, expected ${kernel.release}`
-                : 'the kernel printed nothing on the console',
-            );
-          return;
-        }
-        checks.watchGuest(() => guest.infrastructureLoss());
-        const release = await raceAbort(
-          guest.waitReady(guestSpec.boot_timeout * 1000, bootScript !== undefined ? 'boot-script' : 'ssh'),
-        );
-        if (release !== kernel.release)
-          throw new InfraError(`guest runs kernel ${release}, expected ${kernel.release}`, undefined, 'boot-failed');
-        // A module init was asked to load and could not: said, not silent (a suite that needs it fails later).
-        const notLoaded = modprobeFailures(guest.consoleTail(400));
-        if (notLoaded.length) log(`  modules that did not load at boot: ${notLoaded.join(', ')}`);
-      },
-      () => note,
-    );
-    // Saved at the ready point, before the run touches it, when the boot was clean: later runs start here.
-    if (key && plan.snapshots === 'on' && !booted!.guest.watcher.findings.length) {
-      const saved = await clock.time(
-        'save',
-        () => saveGuest({ guest: booted!.guest, snapshots: snapshots!, key, release: kernel.release }),
-        (s) => (s ? `snapshot ${key}, ${(s.meta.bytes / 1048576).toFixed(0)} MiB` : 'another run saved it first'),
-      );
-      summary.snapshot = { ...summary.snapshot, key, saved: saved !== undefined };
-    }
-  }
-  if (fit.mode === 'console') return booted!;
-  const connect = () => booted!.guest.connectSsh(files.keys!, 15000, files.hostKey);
-  const onDemand =
-    bootScript !== undefined
-      ? sshOnDemand(() => raceAbort(booted!.guest.waitReady(guestSpec.boot_timeout * 1000)).then(connect))
-      : undefined;
-  const connected = onDemand
-    ? undefined
-    : await clock.time('ssh', async () => {
-        const ssh = await connect();
-        // A restored guest's clock stopped when it was saved, and its randomness is the snapshot's.
-        if (restored.guest) await freshenRestored(ssh);
-        return ssh;
-      });
-  booted!.ssh = { ...(connected ? { connected } : {}), ...(onDemand ? { onDemand } : {}) };
-  return booted!;
+  const started = await startStage(plan, machine, kernel, fit, { ...files, kernel: bootKernel.path }, bootScript, run);
+  if (fit.mode === 'console') return started.booted;
+  return sshStage(plan, started, files, bootScript, run);
 }
 
 /** The scenario with its context, within the suite's timeout (a console run's time was the boot's). */
