@@ -10,7 +10,7 @@ import { patchcheck } from '../../harness/bisect/patchcheck.js';
 import type { StepOps } from '../../harness/bisect/test-commit.js';
 import type { RunSummary } from '../../harness/run/run-summary.js';
 import type { Outcome } from '../../harness/util/outcome.js';
-import { countStatuses } from '../../harness/run/run-summary.js';
+import { fakeSummary } from '../helpers/fake-summary.js';
 import { LabError } from '../../harness/util/errors.js';
 import { BuildError } from '../../harness/kbuild/build-errors.js';
 
@@ -32,19 +32,7 @@ async function history(n = 10): Promise<{ tree: string; commits: string[] }> {
 }
 
 function summary(outcome: Outcome, status: 'PASS' | 'FAIL' | 'ERROR', reason?: string): RunSummary {
-  const tests = [{ path: 'damon-kunit.case', name: 'case', status, durationMs: 1, ...(reason ? { reason } : {}) }];
-  return {
-    runId: 'r',
-    suite: 'damon-kunit',
-    status,
-    outcome,
-    startedAt: '',
-    finishedAt: '',
-    stages: [],
-    tests,
-    counts: countStatuses(tests),
-    console: { findings: [], log: 'console.log' },
-  };
+  return fakeSummary({ suite: 'damon-kunit', name: 'case', status, outcome, reason });
 }
 
 /** Steps whose "kernel" is the series file's base commit: bad from `firstBad` on, not building at `broken`. */

@@ -7,23 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMatrix, cellFromResult, type MatrixOps } from '../../harness/matrix/run-matrix.js';
 import { MatrixSpecSchema } from '../../harness/schema/matrix.js';
-import { countStatuses, type RunSummary } from '../../harness/run/run-summary.js';
+import type { RunSummary } from '../../harness/run/run-summary.js';
 import type { Outcome } from '../../harness/util/outcome.js';
+import { fakeSummary } from '../helpers/fake-summary.js';
 
 function summary(suite: string, status: 'PASS' | 'FAIL' | 'ERROR', outcome: Outcome): RunSummary {
-  const tests = [{ path: `${suite}.check`, name: 'check', status, durationMs: 1 }];
-  return {
-    runId: 'r',
-    suite,
-    status,
-    outcome,
-    startedAt: '',
-    finishedAt: '',
-    stages: [],
-    tests,
-    counts: countStatuses(tests),
-    console: { findings: [], log: 'console.log' },
-  };
+  return fakeSummary({ suite, name: 'check', status, outcome });
 }
 
 t.test(
