@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { compareRuns, formatComparison } from '../compare/compare-runs.js';
 import { reportsRoot } from '../util/paths.js';
 import type { RunSummary } from '../run/run-summary.js';
@@ -54,6 +54,14 @@ export interface Command {
 }
 
 /** `lab parse` follows its verdict: the overall status, or any leaf that did not pass. */
+const isDirectory = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 /**
  * Runs a `lab run` and, when asked, hands its outcome back through a file: the report folder when the run
  * wrote one, else the error that stopped it first (an unknown suite, a bad guest file).
@@ -178,6 +186,9 @@ export const commands: Record<string, Command> = {
     },
     async run(v, p) {
       const resultFile = typeof v['result-file'] === 'string' ? v['result-file'] : undefined;
+      // Checked before anything runs: a result nobody can write would be lost after the whole run.
+      if (resultFile !== undefined && !isDirectory(dirname(resolve(resultFile))))
+        throw new UsageError(`--result-file ${resultFile}: its folder ${dirname(resolve(resultFile))} does not exist`);
       const { summary, reportDir } = await handingBack(resultFile, () => {
         if (p.length !== 1)
           throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lab, newReportsDir, onlyReport, repo } from './lab-cli.js';
 
@@ -18,6 +18,22 @@ t.test('a guest YAML with an unknown key exits 2 naming file, line and key', asy
   t.equal(r.exitCode, 2);
   t.match(r.stderr, `${file}:3: unknown key 'memroy'`);
 });
+
+t.test(
+  '--result-file: an error before any report is handed back; a folder that does not exist is exit 2 at once',
+  async (t) => {
+    const reports = newReportsDir();
+    const file = join(reports, 'result.json');
+    const r = await lab(['run', 'damon-smok', '--result-file', file], { reports });
+    t.equal(r.exitCode, 2);
+    const result = JSON.parse(readFileSync(file, 'utf8')) as { outcome: string; error: string };
+    t.equal(result.outcome, 'usage');
+    t.match(result.error, /unknown suite 'damon-smok'/);
+    const nowhere = await lab(['run', 'damon-smoke', '--result-file', '/nonexistent/dir/r.json'], { reports });
+    t.equal(nowhere.exitCode, 2);
+    t.match(nowhere.stderr, /--result-file \/nonexistent\/dir\/r\.json: its folder \/nonexistent\/dir does not exist/);
+  },
+);
 
 t.test('an unknown command and a bad flag are usage errors', async (t) => {
   t.equal((await lab(['frobnicate'])).exitCode, 2);
