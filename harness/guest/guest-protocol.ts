@@ -12,6 +12,8 @@ export const MARKERS = {
   bootDone: 'LAB-BOOT-DONE',
   /** The root disk did not mount (no virtio-blk or ext4 in the kernel). */
   rootfsFailed: 'LAB-ROOTFS-FAILED',
+  /** dropbear never listened on port 22 (it could not start: a library or its key missing). */
+  sshdFailed: 'LAB-SSHD-FAILED',
   /** A module listed for boot did not load: `LAB-MODPROBE-FAILED <module>`. */
   modprobeFailed: 'LAB-MODPROBE-FAILED',
 } as const;
@@ -21,6 +23,7 @@ export const READY = /LAB-READY (\S+) uptime=/;
 export const BOOT_SCRIPT = /LAB-BOOT-SCRIPT (\S+)/;
 export const BOOT_DONE = /LAB-BOOT-DONE (\S+) rc=/;
 export const ROOTFS_FAILED = /LAB-ROOTFS-FAILED (.*)/;
+export const SSHD_FAILED = /LAB-SSHD-FAILED (.*)/;
 
 /** Pure: the modules init could not load at boot, from the console text (each named once). */
 export function modprobeFailures(console: string): string[] {

@@ -2,6 +2,7 @@ import type ssh2 from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { InfraError } from '../util/errors.js';
 import { shellJoin, shq } from './shell-quote.js';
+import { timeline } from '../util/timeline.js';
 
 /** Longest script sent as the exec request itself; longer ones travel on stdin. */
 export const MAX_EXEC_REQUEST = 2000;
@@ -87,7 +88,8 @@ export class GuestSsh {
   exec(script: string, opts: ExecOptions = {}): Promise<ExecResult> {
     if (script.length > MAX_EXEC_REQUEST && opts.stdin === undefined)
       return this.exec('sh -s', { ...opts, stdin: script });
-    return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    return new Promise<ExecResult>((resolve, reject) => {
       if (this.dropped !== undefined) return reject(this.lostError());
       this.execChannel(script, reject, (err, stream) => {
         if (err) return reject(new InfraError(`ssh exec failed: ${err.message}`));
@@ -115,6 +117,7 @@ export class GuestSsh {
         });
         stream.on('close', () => {
           if (timer) clearTimeout(timer);
+          timeline.span('exec', t0, commandHead(typeof opts.stdin === 'string' ? opts.stdin : script));
           // A channel torn down with no exit status: the connection went, not the command.
           if (!exited) return reject(this.lostError());
           resolve({
@@ -201,4 +204,9 @@ function parsePublicKey(line: string): Buffer {
   const b64 = line.trim().split(/\s+/)[1];
   if (!b64) throw new InfraError(`malformed public key: ${line}`);
   return Buffer.from(b64, 'base64');
+}
+
+/** The first words of a guest command, for the timeline. */
+function commandHead(script: string): string {
+  return script.replace(/\s+/g, ' ').trim().slice(0, 60);
 }

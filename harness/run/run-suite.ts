@@ -21,6 +21,7 @@ import { collectResults } from './run-results.js';
 import { imageStage, sshStage, startStage, type Booted, type RunState } from './guest-stages.js';
 import { consoleRunSeconds, kernelFit, type KernelChoice, type KernelFit, type RunPlan } from './run-plan.js';
 import { localRunOps, type MachineHost, type RunOps } from './run-ops.js';
+import { timeline } from '../util/timeline.js';
 
 export type { KernelChoice } from './run-plan.js';
 
@@ -95,6 +96,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string) => void): Promise<RunOutcome> {
   const { suite, scenario } = plan;
   const startedAt = new Date().toISOString();
+  const timelineFrom = timeline.entries.length;
+  timeline.mark('run');
   const clock = new StageClock((t) =>
     log(`  ${t.stage.padEnd(10)} ${t.seconds.toFixed(2).padStart(7)} s${t.note ? `  ${t.note}` : ''}`),
   );
@@ -195,6 +198,8 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
   summary.status = results.status;
   summary.outcome = results.outcome;
   summary.finishedAt = new Date().toISOString();
+  timeline.mark('report');
+  summary.timeline = timeline.since(timelineFrom);
   writeReport(plan.reportDir, summary, guest?.plan.consoleLog);
   if (guest && !plan.keep) guest.removeRunDir();
   else if (guest) guest.keepRunDir();

@@ -3,6 +3,7 @@ import type { TestRecord, TestStatus } from '../results/model.js';
 import type { HostCapabilities } from '../local-host/capabilities.js';
 import type { Outcome } from '../util/outcome.js';
 import type { SnapshotFacts } from './snapshot-stage.js';
+import type { TimelineEntry } from '../util/timeline.js';
 
 export interface StageTiming {
   stage: string;
@@ -60,6 +61,8 @@ export interface RunSummary {
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */
   host?: HostCapabilities;
   stages: StageTiming[];
+  /** Where the run's wall time went, in ms since the lab process started (stages, QEMU's start, each round trip). */
+  timeline?: TimelineEntry[];
   tests: TestRecord[];
   counts: Record<TestStatus, number>;
   /** SVG figures made at report time (region heatmaps, convergence curves), shown in report.html. */

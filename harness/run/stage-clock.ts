@@ -1,4 +1,5 @@
 import type { StageTiming } from './run-summary.js';
+import { timeline } from '../util/timeline.js';
 
 /** Times the pipeline's stages for summary.json and the terminal. */
 export class StageClock {
@@ -18,6 +19,7 @@ export class StageClock {
   }
 
   private push(stage: string, t0: number, note: string | undefined): void {
+    timeline.span(`stage:${stage}`, t0);
     const t: StageTiming = { stage, seconds: Math.round(performance.now() - t0) / 1000, ...(note ? { note } : {}) };
     this.stages.push(t);
     this.onStage(t);

@@ -18,9 +18,10 @@ import { QmpClient } from './qmp.js';
 import { trackChild, untrackChild } from './reaper.js';
 import { dieWithParent } from './die-with-parent.js';
 import { claimRunDir, recordQemu, releaseRunDir, RUN_DIR_PREFIX } from './leftovers.js';
-import { BOOT_DONE, BOOT_SCRIPT, READY, ROOTFS_FAILED } from '../guest/guest-protocol.js';
+import { BOOT_DONE, BOOT_SCRIPT, READY, ROOTFS_FAILED, SSHD_FAILED } from '../guest/guest-protocol.js';
 import type { GuestHandle, GuestPlan } from './guest-handle.js';
 import { shq } from '../guest/shell-quote.js';
+import { timeline } from '../util/timeline.js';
 
 export type { GuestPlan } from './guest-handle.js';
 
@@ -163,13 +164,18 @@ export class RunningGuest implements GuestHandle {
     for (;;) {
       this.follower.poll();
       const m = marker.exec(this.watcher.tail(200));
-      if (m) return m[1]!;
+      if (m) {
+        timeline.mark('ready-seen');
+        return m[1]!;
+      }
       // The initramfs init says so when the root disk does not mount (no virtio-blk or ext4 in the kernel).
       const rootfs = ROOTFS_FAILED.exec(this.watcher.tail(200));
       if (rootfs)
         throw this.bootFailure(
           `the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`,
         );
+      const sshd = SSHD_FAILED.exec(this.watcher.tail(200));
+      if (sshd) throw this.bootFailure(`the guest's SSH server did not start: ${sshd[1]!.trim()}`);
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
       const flood = this.watcher.findings.find((f) => f.kind === 'flood');
@@ -282,7 +288,7 @@ export class RunningGuest implements GuestHandle {
       } catch (e) {
         if ((e as Error).name === 'InterruptedError') throw e;
         last = e;
-        await sleep(200);
+        await sleep(50);
       }
     }
     throw this.bootFailure(
@@ -495,6 +501,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
       );
     }
     trackChild(child.pid, 'qemu guest');
+    timeline.mark('qemu-spawned');
     recordQemu(runDir, child.pid);
     void GuestSsh.preload();
     const guest = new RunningGuest(

@@ -1,8 +1,8 @@
 #!/bin/sh
 # /init of the lab's initramfs guest: mount the kernel filesystems, load the modules the image lists,
 # run the suite's boot script if the image has one, bring up user-mode networking and start dropbear.
-# It prints LAB-READY on the console when sshd listens, so the host waits for that line instead of
-# polling the port.
+# It prints LAB-READY on the console when sshd listens and the network is up, so the host waits for
+# that line instead of polling the port.
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm /run /tmp /var/log
@@ -18,6 +18,18 @@ mount -t tmpfs tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 hostname lab-guest
+# Read once with the shell's own read: under TCG every process init starts costs ~10 ms.
+read -r cmdline </proc/cmdline
+cmdline=" $cmdline "
+read -r release </proc/sys/kernel/osrelease
+
+# dropbear starts first, in the background: loading its libraries and key under TCG takes as long as
+# loading the modules and bringing up the network, and it listens on every address, so it need not wait
+# for eth0. Not for a root-disk guest: switch_root would leave it holding port 22 in the old root.
+case $cmdline in
+*" lab.rootfs="*) ;;
+*) dropbear -F -s -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -P /run/dropbear.pid </dev/null >/dev/null 2>&1 & ;;
+esac
 
 while read -r mod; do
 	[ -n "$mod" ] || continue
@@ -28,15 +40,15 @@ done < /etc/lab/modules
 # where the host reads it without waiting for SSH. LAB-BOOT-SCRIPT says the kernel booted and the work
 # begins (its time is the suite's, not the boot's); LAB-BOOT-DONE that it is complete.
 if [ -f /etc/lab/boot.sh ]; then
-	echo "LAB-BOOT-SCRIPT $(cat /proc/sys/kernel/osrelease)"
+	echo "LAB-BOOT-SCRIPT $release"
 	sh /etc/lab/boot.sh
 	rc=$?
-	echo "LAB-BOOT-DONE $(cat /proc/sys/kernel/osrelease) rc=$rc"
+	echo "LAB-BOOT-DONE $release rc=$rc"
 fi
 
 # A rootfs guest (lab.rootfs=/dev/vda): the disk becomes / after the kernel's modules, the kselftests
 # and the workloads are copied in (the disk runs in snapshot mode: the cached image stays untouched).
-case " $(cat /proc/cmdline) " in
+case $cmdline in
 *" lab.rootfs="*)
 	root=$(sed -n 's/.* lab\.rootfs=\([^ ]*\).*/\1/p' /proc/cmdline)
 	mkdir -p /newroot
@@ -62,11 +74,27 @@ ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
 
 # TCG guests: keep QEMU's software TLB refilling so accessed bits behave as on hardware (tlb-churn.c).
-grep -q 'lab.tlb_churn' /proc/cmdline && tlb-churn </dev/null >/dev/null 2>&1 &
+case $cmdline in *" lab.tlb_churn "*) tlb-churn </dev/null >/dev/null 2>&1 & ;; esac
 
-dropbear -s -r /etc/dropbear/dropbear_ed25519_host_key -p 22 -P /run/dropbear.pid
+# LAB-READY once dropbear listens on port 22 (0x0016, state 0A in /proc/net/tcp; read with the shell's
+# own read, no process per look), so the host's first connection is answered. At most 10 s.
+listening() {
+	while read -r _ local _ state _; do
+		[ "$state" = 0A ] && case $local in *:0016) return 0 ;; esac
+	done </proc/net/tcp
+	return 1
+}
+n=0
+until listening || [ $n -ge 1000 ]; do
+	n=$((n + 1))
+	sleep 0.01
+done
 read -r up _ < /proc/uptime
-echo "LAB-READY $(cat /proc/sys/kernel/osrelease) uptime=$up"
+if listening; then
+	echo "LAB-READY $release uptime=$up"
+else
+	echo "LAB-SSHD-FAILED dropbear is not listening on port 22 after 10 s"
+fi
 
 # PID 1 must not exit; poweroff comes over SSH as "poweroff -f".
 while :; do sleep 3600; done
