@@ -4,6 +4,8 @@ import type { TimelineEntry } from '../util/timeline.js';
 /** One line of where a run's wall time went. */
 export interface CostItem {
   item: string;
+  /** How many of it (the suite's round trips). */
+  count?: number;
   seconds: number;
   /**
    * The lab's own work (what a raw QEMU boot of the same files does not do), as opposed to the kernel's boot,
@@ -23,8 +25,9 @@ export function itemiseRun(summary: RunSummary, wallSeconds: number, consoleText
   const t = summary.timeline ?? [];
   const at = (what: string) => t.find((e) => e.what === what)?.atMs;
   const items: CostItem[] = [];
-  const add = (item: string, ms: number | undefined, own: boolean) => {
-    if (ms !== undefined && Number.isFinite(ms)) items.push({ item, seconds: Math.round(ms) / 1000, own });
+  const add = (item: string, ms: number | undefined, own: boolean, count?: number) => {
+    if (ms !== undefined && Number.isFinite(ms))
+      items.push({ item, seconds: Math.round(ms) / 1000, own, ...(count === undefined ? {} : { count }) });
   };
   const run = at('run');
   const spawned = at('qemu-spawned');
@@ -47,7 +50,7 @@ export function itemiseRun(summary: RunSummary, wallSeconds: number, consoleText
     // poweroff are round trips too, counted in their stages).
     const execs = t.filter((e) => e.what === 'exec' && e.atMs >= suite.atMs && e.atMs < suite.atMs + suiteMs);
     const execMs = execs.reduce((s, e) => s + (e.ms ?? 0), 0);
-    add(`suite: ${execs.length} round trip(s) into the guest`, execMs, true);
+    add('suite: its round trips into the guest', execMs, true, execs.length);
     add('suite: the rest (its waits, host-side work)', suiteMs - execMs, false);
   }
   add('shutdown', stage(t, 'shutdown'), false);

@@ -13,6 +13,7 @@ import {
 import { basename, join } from 'node:path';
 import { run } from '../util/process.js';
 import { hashParts } from '../util/hash.js';
+import { memoBytes, memoJson } from '../util/identity-memo.js';
 import { repoRoot } from '../util/paths.js';
 import { InfraError } from '../util/errors.js';
 import { withParents, writeCpio, type CpioEntry } from './cpio.js';
@@ -63,7 +64,11 @@ function fileEntry(path: string, hostPath: string, mode = 0o755): CpioEntry {
  * Decides every file of the image. Everything read from the host goes through here, so the cache key
  * is a hash of the archive's exact inputs.
  */
-export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan> {
+export async function planInitramfs(inp: InitramfsInputs, cache?: string): Promise<InitramfsPlan> {
+  // The host's answers (applets, libraries, decompressed modules) kept under the files' identities when there is a
+  // cache to keep them in.
+  const ask = (name: string, files: string[], compute: () => Promise<string>) =>
+    cache ? memoJson(cache, name, files, compute) : compute();
   const entries: CpioEntry[] = [];
   const release = inp.kernel.release;
   entries.push({
@@ -79,12 +84,14 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
   entries.push({ kind: 'symlink', path: 'sbin', target: 'bin' });
 
   entries.push(fileEntry('bin/busybox', inp.busybox));
-  const applets = (await run([inp.busybox, '--list'])).split('\n').filter((a) => a && a !== 'busybox');
+  const applets = (await ask(`${inp.busybox} --list`, [inp.busybox], () => run([inp.busybox, '--list'])))
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const a of applets) entries.push({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' });
 
   entries.push(fileEntry('usr/sbin/dropbear', inp.dropbear));
-  for (const lib of parseLddOutput(await run(['ldd', inp.dropbear])))
-    entries.push(fileEntry(lib.replace(/^\//, ''), lib));
+  const ldd = await ask(`ldd ${inp.dropbear}`, [inp.dropbear, '/etc/ld.so.cache'], () => run(['ldd', inp.dropbear]));
+  for (const lib of parseLddOutput(ldd)) entries.push(fileEntry(lib.replace(/^\//, ''), lib));
 
   entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\n') });
   entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\n') });
@@ -134,7 +141,11 @@ export async function planInitramfs(inp: InitramfsInputs): Promise<InitramfsPlan
     for (const p of paths) {
       const plain = p.replace(/\.(xz|gz|zst)$/, '');
       const hostFile = join(modDir, p);
-      const data = p.endsWith('.xz') ? await decompressXz(hostFile) : readFileSync(hostFile);
+      const data = !p.endsWith('.xz')
+        ? readFileSync(hostFile)
+        : cache
+          ? await memoBytes(cache, `xz -dc ${hostFile}`, [hostFile], () => decompressXz(hostFile))
+          : await decompressXz(hostFile);
       entries.push({ kind: 'file', path: `lib/modules/${release}/${plain}`, data, mode: 0o644 });
       depLines.push(`${plain}: ${(dep.get(p) ?? []).map((d) => d.replace(/\.(xz|gz|zst)$/, '')).join(' ')}`.trimEnd());
     }
@@ -191,7 +202,7 @@ export async function buildInitramfs(
   cache: string,
   inp: InitramfsInputs,
 ): Promise<{ path: string; key: string; cached: boolean; damaged?: boolean }> {
-  const plan = await planInitramfs(inp);
+  const plan = await planInitramfs(inp, cache);
   const dir = join(cache, 'images');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `initramfs-${plan.key.slice(0, 20)}.cpio`);

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { execa } from 'execa';
+import { loadExeca } from '../util/process.js';
 import { raceAbort } from '../util/abort.js';
 import { trackChild, untrackChild } from '../vm/reaper.js';
 import { groupDiesWithParent } from '../vm/die-with-parent.js';
@@ -17,6 +17,7 @@ export async function runMake(
   appendFileSync(o.logPath, `\n$ ${argv.join(' ')}\n`);
   // make and its compilers in a process group of their own that dies with the lab, SIGKILL included.
   const [file, ...args] = groupDiesWithParent(argv);
+  const execa = await loadExeca();
   const child = execa(file, args, {
     env: o.env,
     all: true,

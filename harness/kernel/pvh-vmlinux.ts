@@ -10,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { execa } from 'execa';
+import { loadExeca } from '../util/process.js';
 import { join, resolve, sep } from 'node:path';
 import type { KernelConfig } from './kconfig.js';
 import { cacheRoot } from '../util/paths.js';
@@ -71,6 +71,7 @@ export async function bootableKernel(
     writeFileSync(compressed, bz.subarray(payload.offset));
     // The stream is followed by the bzImage's trailer, which decompressors report as trailing garbage:
     // their exit status says nothing, the ELF header below does.
+    const execa = await loadExeca();
     await execa(tool!, [...args, compressed], {
       stdout: { file: tmp },
       stderr: 'ignore',

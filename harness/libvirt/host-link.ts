@@ -3,7 +3,7 @@ import { connect as netConnect } from 'node:net';
 import { basename, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
-import { execa } from 'execa';
+import { loadExeca } from '../util/process.js';
 import { InfraError } from '../util/errors.js';
 import { hashFile } from '../util/hash.js';
 import { shq } from '../guest/shell-quote.js';
@@ -42,6 +42,7 @@ export function localLink(name: string): HostLink {
     name,
     local: true,
     async exec(argv) {
+      const execa = await loadExeca();
       const r = await execa(argv[0]!, argv.slice(1), { reject: false });
       return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
     },

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from '../util/process.js';
 import { repoRoot } from '../util/paths.js';
 import { InfraError } from '../util/errors.js';
 
@@ -8,6 +8,7 @@ const PACKAGE = '@unraid/libvirt';
 
 /** Whether the native binding loads (in a child: a failed ESM import is remembered for the process). */
 async function bindingLoads(): Promise<boolean> {
+  const execa = await loadExeca();
   const r = await execa('node', ['--input-type=module', '-e', `await import('${PACKAGE}')`], {
     cwd: repoRoot(),
     reject: false,
@@ -35,6 +36,7 @@ export async function ensureLibvirtBinding(log: (line: string) => void): Promise
   const argv = existsSync(dir)
     ? ['rebuild', PACKAGE, '--foreground-scripts']
     : ['install', '--no-save', '--no-audit', '--no-fund', '--foreground-scripts', `${PACKAGE}@${version}`];
+  const execa = await loadExeca();
   const r = await execa('npm', argv, { cwd: root, env, reject: false, all: true });
   if (r.exitCode !== 0 || !(await bindingLoads())) {
     throw new InfraError(

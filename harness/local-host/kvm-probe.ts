@@ -2,7 +2,7 @@ import { writeJsonAtomic } from '../util/state-file.js';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dieWithParent } from '../vm/die-with-parent.js';
-import { execa } from 'execa';
+import { loadExeca } from '../util/process.js';
 import { trackChild, untrackChild } from '../vm/reaper.js';
 
 export interface KvmVerdict {
@@ -72,6 +72,7 @@ export async function probeKvm(qemu: string, vmlinuz: string, timeoutMs = 15000)
     'console=ttyS0 panic=-1 init=/lab-kvm-probe',
   ];
   const [file, ...args] = dieWithParent([qemu, ...argv]);
+  const execa = await loadExeca();
   const child = execa(file, args, { reject: false, all: true, stdin: 'ignore', timeout: timeoutMs });
   if (child.pid) trackChild(child.pid, 'qemu kvm probe');
   let output = '';

@@ -1,5 +1,7 @@
 import { probe, run } from '../util/process.js';
 import { InfraError } from '../util/errors.js';
+import { memoJson } from '../util/identity-memo.js';
+import { cacheRoot } from '../util/paths.js';
 
 /** Debian packages the default path needs, each with the reason, shown by `lab setup` and `lab doctor`. */
 export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
@@ -62,8 +64,11 @@ export function missingPackages(wanted: readonly string[], dpkgStatus: string): 
 }
 
 export async function queryMissing(wanted: readonly string[]): Promise<string[]> {
-  const r = await probe(['dpkg-query', '-W', '-f', '${Package}\t${Status}\n', ...wanted]);
-  return missingPackages(wanted, r.stdout);
+  // dpkg's answer changes only with its status file (every install and removal rewrites it).
+  const status = await memoJson(cacheRoot(), `dpkg-query ${wanted.join(' ')}`, ['/var/lib/dpkg/status'], async () =>
+    probe(['dpkg-query', '-W', '-f', '${Package}\t${Status}\n', ...wanted]).then((r) => r.stdout),
+  );
+  return missingPackages(wanted, status);
 }
 
 /** Installs what is missing with apt-get (root only); returns what it installed. */

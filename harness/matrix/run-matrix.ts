@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
+import { loadExeca } from '../util/process.js';
 import yaml from 'js-yaml';
 import { artifactFromDir, buildKernel } from '../kbuild/build-kernel.js';
 import { connectHost, findHost, loadLabConfig, probeHost, type HostConnection } from '../libvirt/host-connection.js';
@@ -435,6 +436,7 @@ export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
       ];
       // The child hands back its result through a file it is told of, never through its console text.
       const resultFile = join(cellsDir, `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.result.json`);
+      const execa = await loadExeca();
       const child = execa('node', [...args, '--result-file', resultFile], {
         reject: false,
         all: true,

@@ -1,5 +1,6 @@
 import { InfraError } from '../util/errors.js';
 import { probe } from '../util/process.js';
+import { memoJson, onPath } from '../util/identity-memo.js';
 import { BUILD_PACKAGES, ensurePackages, REQUIRED_PACKAGES } from '../local-host/packages.js';
 import { QEMU_BINARY, qemuVersion } from '../local-host/qemu-binary.js';
 import { hostAccel, resolveAccel } from '../local-host/accel.js';
@@ -160,7 +161,10 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
       };
     },
     async workloads(names) {
-      const gccVersion = (await probe(['gcc', '-dumpfullversion'])).stdout.trim();
+      const gcc = onPath('gcc');
+      const gccVersion = await memoJson(cache, 'gcc -dumpfullversion', gcc ? [gcc] : [], async () =>
+        (await probe(['gcc', '-dumpfullversion'])).stdout.trim(),
+      );
       const out: Record<string, string> = {};
       for (const w of names) out[w] = await buildWorkload(cache, w, gccVersion);
       return out;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { loadExeca } from '../util/process.js';
 
 /**
  * Mail read as `git am` reads it: git's own mailsplit and mailinfo, not a parser of ours. They split an
@@ -30,6 +30,7 @@ export interface MailMessage {
 
 /** git for reading mail: no repository, no user or system config, never a prompt. */
 async function gitMail(args: string[], input?: Buffer): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  const execa = await loadExeca();
   const r = await execa('git', args, {
     reject: false,
     ...(input ? { input } : {}),

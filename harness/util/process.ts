@@ -1,11 +1,20 @@
-import { execa, type Options } from 'execa';
+import type { Options } from 'execa';
 import { InfraError } from './errors.js';
+
+/**
+ * execa, loaded on first use: importing it costs ~80 ms, and a warm `lab run` starts QEMU before it needs a
+ * process of its own (node's spawn starts QEMU).
+ */
+export function loadExeca(): Promise<typeof import('execa').execa> {
+  return import('execa').then((m) => m.execa);
+}
 
 /** Runs a command given as an argv array (never a shell string) and returns stdout; throws InfraError naming it. */
 export async function run(argv: readonly string[], options: Options = {}): Promise<string> {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
   try {
+    const execa = await loadExeca();
     const r = await execa(file, args, { stripFinalNewline: true, ...options });
     return typeof r.stdout === 'string' ? r.stdout : '';
   } catch (e) {
@@ -23,6 +32,7 @@ export async function probe(
 ): Promise<{ ok: boolean; stdout: string; stderr: string; exitCode: number | undefined }> {
   const [file, ...args] = argv;
   if (!file) throw new Error('empty argv');
+  const execa = await loadExeca();
   const r = await execa(file, args, { reject: false, stripFinalNewline: true, ...options });
   return {
     ok: r.exitCode === 0 && !r.failed,
