@@ -37,9 +37,13 @@ import { runMatrix } from '../matrix/run-matrix.js';
 import { connectHost, loadLabConfig, probeHost } from '../libvirt/host-connection.js';
 import { ensureLibvirtBinding } from '../libvirt/libvirt-binding.js';
 import { githubWorkflow, gitlabPipeline } from '../matrix/ci-export.js';
+import { guestCommands } from './guest-commands.js';
+import { newGuestName } from '../kept/kept-guests.js';
 
 export interface CommandContext {
   cache: string;
+  /** The words after the first `--` (a command for the guest), kept out of option parsing. */
+  tail?: string[];
 }
 
 export interface Command {
@@ -167,9 +171,10 @@ export const commands: Record<string, Command> = {
       return doctorFailed(lines) ? ExitCode.infrastructure : ExitCode.ok;
     },
   },
+  ...guestCommands((v) => kernelChoice(v)),
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--no-snapshot] [--result-file FILE] [--quiet]\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --no-snapshot  boot, even when a saved booted guest of this kernel, image and machine is there (and save none)\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
+    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--keep-guest NAME] [--no-snapshot] [--result-file FILE] [--quiet]\n  --keep-guest  leave the suite's guest running as NAME afterwards (lab exec NAME, lab shell NAME, lab down NAME)\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --no-snapshot  boot, even when a saved booted guest of this kernel, image and machine is there (and save none)\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
     options: {
       guest: { type: 'string' },
       keep: { type: 'boolean' },
@@ -183,8 +188,9 @@ export const commands: Record<string, Command> = {
       'lab-config': { type: 'string' },
       'result-file': { type: 'string' },
       'no-snapshot': { type: 'boolean' },
+      'keep-guest': { type: 'string' },
     },
-    async run(v, p) {
+    async run(v, p, { cache }) {
       const resultFile = typeof v['result-file'] === 'string' ? v['result-file'] : undefined;
       // Checked before anything runs: a result nobody can write would be lost after the whole run.
       if (resultFile !== undefined && !isDirectory(dirname(resolve(resultFile))))
@@ -199,6 +205,7 @@ export const commands: Record<string, Command> = {
           ...(typeof v.host === 'string' ? { host: v.host } : {}),
           ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
           keep: v.keep === true,
+          ...(typeof v['keep-guest'] === 'string' ? { keepGuest: newGuestName(cache, v['keep-guest']) } : {}),
           ...(v['no-snapshot'] === true ? { snapshots: 'off' as const } : {}),
           log: v.quiet ? () => {} : err,
         });

@@ -61,15 +61,20 @@ async function main(argv: string[]): Promise<number> {
   const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) throw new UsageError(`unknown command '${name}'`, usage());
   if (asksForHelp(rest)) return printHelp(name);
+  // Words after `--` are a command for the guest (lab exec NAME -- CMD…): never options of the lab's.
+  const dd = rest.indexOf('--');
+  const args = dd < 0 ? rest : rest.slice(0, dd);
+  const tail = dd < 0 ? undefined : rest.slice(dd + 1);
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: cmd.options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UsageError(`${name}: ${(e as Error).message}`, cmd.help);
   }
   prepareCache();
   return cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, {
     cache: cacheRoot(),
+    ...(tail ? { tail } : {}),
   });
 }
 

@@ -133,6 +133,30 @@ export class GuestSsh {
     });
   }
 
+  /**
+   * Runs a command with its output streamed as it comes (`lab exec`): its exit status, or the signal that ended it.
+   * A connection that goes while it runs is an InfraError (lost), as for exec().
+   */
+  stream(
+    command: string,
+    out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  ): Promise<{ code: number; signal?: string }> {
+    return new Promise((resolve, reject) => {
+      if (this.dropped !== undefined) return reject(this.lostError());
+      this.execChannel(command, reject, (err, stream) => {
+        if (err) return reject(new InfraError(`ssh exec failed: ${err.message}`));
+        let status: { code: number; signal?: string } | undefined;
+        stream.on('data', (d: Buffer) => out.stdout.write(d));
+        stream.stderr.on('data', (d: Buffer) => out.stderr.write(d));
+        stream.on('exit', (c: number | null, sig?: string) => {
+          status = { code: c ?? -1, ...(sig ? { signal: sig } : {}) };
+        });
+        stream.on('close', () => (status ? resolve(status) : reject(this.lostError())));
+        stream.end();
+      });
+    });
+  }
+
   /** Runs an argv (each word quoted); a non-zero exit is returned, not thrown. */
   run(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.exec(shellJoin(argv), opts);
@@ -181,6 +205,54 @@ export class GuestSsh {
   }
 
   /** ssh2 throws "Not connected" synchronously from exec once the socket is gone: that is a lost connection. */
+  /**
+   * A terminal session (`lab shell`): a pty of the terminal's size and type, the login shell or one command in it,
+   * the terminal's keys passed through raw (Ctrl-C, Ctrl-Z reach the guest's foreground job), its size followed.
+   * Resolves with the exit status; the terminal is restored whatever happens.
+   */
+  interactive(opts: {
+    command?: string;
+    term: string;
+    rows: number;
+    cols: number;
+    stdin: NodeJS.ReadStream;
+    stdout: NodeJS.WriteStream;
+    stderr: NodeJS.WritableStream;
+  }): Promise<{ code: number; signal?: string }> {
+    const pty = { term: opts.term, rows: opts.rows, cols: opts.cols };
+    return new Promise((resolve, reject) => {
+      const raw = opts.stdin.isTTY === true;
+      const onStream = (err: Error | undefined, stream: ssh2.ClientChannel) => {
+        if (err) return reject(new InfraError(`ssh session failed: ${err.message}`));
+        if (raw) opts.stdin.setRawMode(true);
+        const onResize = () => stream.setWindow(opts.stdout.rows, opts.stdout.columns, 0, 0);
+        opts.stdout.on('resize', onResize);
+        let status: { code: number; signal?: string } | undefined;
+        stream.on('exit', (c: number | null, sig?: string) => {
+          status = { code: c ?? -1, ...(sig ? { signal: sig } : {}) };
+        });
+        opts.stdin.pipe(stream);
+        stream.pipe(opts.stdout, { end: false });
+        stream.stderr.pipe(opts.stderr, { end: false });
+        stream.on('close', () => {
+          opts.stdin.unpipe(stream);
+          opts.stdin.pause();
+          opts.stdout.off('resize', onResize);
+          if (raw) opts.stdin.setRawMode(false);
+          if (status) resolve(status);
+          else reject(this.lostError());
+        });
+      };
+      try {
+        if (opts.command !== undefined) this.client.exec(opts.command, { pty }, onStream as never);
+        else this.client.shell(pty, onStream as never);
+      } catch (e) {
+        this.dropped ??= (e as Error).message;
+        reject(this.lostError());
+      }
+    });
+  }
+
   private execChannel(script: string, reject: (e: Error) => void, cb: Parameters<ssh2.Client['exec']>[1]): void {
     try {
       this.client.exec(script, cb as never);

@@ -111,6 +111,7 @@ export async function startStage(
     initrd: files.initrd,
     rootDisk: files.rootDisk,
     onFinding: (f: ConsoleFinding) => log(`  console: ${f.kind}: ${f.title}`),
+    ...(plan.keepGuest !== undefined ? { keepable: true } : {}),
   };
   let booted: Booted | undefined;
   const started = (guest: GuestHandle) => {

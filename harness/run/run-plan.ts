@@ -38,6 +38,8 @@ export interface RunPlan {
    * never saves (a bisect step's kernel is new each time); 'off' always boots (--no-snapshot).
    */
   snapshots: 'on' | 'restore-only' | 'off';
+  /** Leave the guest running under this name after the suite (`--keep-guest`, `lab up`) instead of stopping it. */
+  keepGuest?: string;
 }
 
 /** What a kernel must have built in to mount a rootfs image as its root disk (kernel/configs/rootfs.config). */

@@ -38,6 +38,8 @@ export interface RunOptions {
   quickStop?: boolean;
   /** Keep the guest's run dir (QMP socket, console) after the run. */
   keep?: boolean;
+  /** Leave the guest running under this name (see RunPlan.keepGuest). */
+  keepGuest?: string;
   /** Saved booted guests (default 'on'; LAB_NO_SNAPSHOT=1 makes it 'off'): see RunPlan. */
   snapshots?: RunPlan['snapshots'];
   log?: (line: string) => void;
@@ -76,6 +78,7 @@ export async function resolveRun(opts: RunOptions): Promise<RunPlan> {
     ...(host ? { host } : {}),
     quickStop: opts.quickStop === true,
     keep: opts.keep === true,
+    ...(opts.keepGuest === undefined ? {} : { keepGuest: opts.keepGuest }),
     snapshots: process.env.LAB_NO_SNAPSHOT === '1' ? 'off' : (opts.snapshots ?? 'on'),
   };
 }
@@ -119,6 +122,7 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
   let guest: GuestHandle | undefined;
   let machine: MachineHost | undefined;
   let runError: LabError | undefined;
+  let kept = false;
   log(`${suite.name}: run ${plan.runId}`);
 
   try {
@@ -174,7 +178,8 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
       log(`error: ${runError.message}`);
     }
   } finally {
-    if (guest) {
+    kept = guest && !runError && plan.keepGuest !== undefined ? keepGuest(plan, ops, guest, summary, log) : false;
+    if (guest && !kept) {
       const g = guest;
       const stop = () =>
         runError?.outcome === 'interrupted'
@@ -201,9 +206,51 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
   timeline.mark('report');
   summary.timeline = timeline.since(timelineFrom);
   writeReport(plan.reportDir, summary, guest?.plan.consoleLog);
+  if (kept) return { summary, reportDir: plan.reportDir };
   if (guest && !plan.keep) guest.removeRunDir();
   else if (guest) guest.keepRunDir();
   return { summary, reportDir: plan.reportDir };
+}
+
+/**
+ * Leaves the guest running for the user and records it (its QEMU no longer dies with the lab): true when it was
+ * kept. A guest that cannot be kept (a libvirt domain, a console-only kernel) is stopped as usual, saying why.
+ */
+function keepGuest(
+  plan: RunPlan,
+  ops: RunOps,
+  guest: GuestHandle,
+  summary: RunSummary,
+  log: (line: string) => void,
+): boolean {
+  const name = plan.keepGuest!;
+  const port = guest.plan.sshPort;
+  const why = !ops.keepGuest
+    ? 'this machine host cannot keep guests'
+    : port === undefined
+      ? 'it has no SSH (a console-only kernel)'
+      : undefined;
+  const pid = why ? undefined : guest.detach?.();
+  if (pid === undefined || port === undefined) {
+    log(`  the guest cannot be kept running: ${why ?? 'its machine cannot outlive the lab (a libvirt domain)'}`);
+    return false;
+  }
+  ops.keepGuest!({
+    name,
+    pid,
+    sshPort: port,
+    runDir: guest.runDir,
+    consoleLog: guest.plan.consoleLog,
+    release: summary.kernel?.release ?? '',
+    kernel: summary.kernel?.vmlinuz ?? '',
+    guest: plan.guest.name,
+    startedAt: new Date().toISOString(),
+    reportDir: plan.reportDir,
+  });
+  summary.guest!.shutdown = `kept running as ${name}`;
+  log(`  kept     guest ${name}: QEMU pid ${pid}, ssh on 127.0.0.1:${port}`);
+  log(`  get in:  lab shell ${name} · lab exec ${name} -- CMD · lab down ${name}`);
+  return true;
 }
 
 /** The kernel as summary.json names it. */

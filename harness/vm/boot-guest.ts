@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { readBounded } from '../util/bounded-file.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,11 @@ export interface BootRequest {
    * run's console log starts with it; QEMU appends). QEMU's own machine only.
    */
   restore?: { state: string; bootConsole: string };
+  /**
+   * The guest may outlive the lab process (`lab up`, `--keep-guest`): QEMU starts in its own process group,
+   * without the death signal, its stderr in the run dir (a pipe would break when the lab exits).
+   */
+  keepable?: boolean;
 }
 
 /** Console findings that make a lost guest the kernel's fault rather than the host's. */
@@ -84,6 +89,8 @@ export interface GuestMachine {
    * exit code 0), false when something outside the guest did (a signal, a QEMU error, a crash).
    */
   endedByGuest(): boolean;
+  /** Lets the machine outlive the lab process: the pid to find it by (a keepable QEMU); undefined where it cannot. */
+  detach?(): number | undefined;
   /** QEMU's QMP socket, where the lab can reach it (saving and restoring guests); none on libvirt. */
   readonly qmpSocket?: string;
 }
@@ -136,6 +143,19 @@ export class RunningGuest implements GuestHandle {
 
   get hasExited(): boolean {
     return this.exited;
+  }
+
+  /**
+   * Leaves the guest running when the lab exits (a kept guest): the console is no longer followed, the reaper no
+   * longer kills it, the run dir is the user's. The pid, or undefined when this machine cannot be kept.
+   */
+  detach(): number | undefined {
+    const pid = this.machine.detach?.();
+    if (pid === undefined || this.exited) return undefined;
+    this.ssh?.close();
+    this.finish();
+    this.keepRunDir();
+    return pid;
   }
 
   get qemuStderr(): string {
@@ -429,11 +449,20 @@ export class RunningGuest implements GuestHandle {
 }
 
 /** A QEMU process as a guest machine: QMP quit to ask, SIGKILL to force. */
-function qemuMachine(child: ChildProcess, qmpSocket: string): GuestMachine {
-  let stderr = '';
+function qemuMachine(child: ChildProcess, qmpSocket: string, stderrFile?: string): GuestMachine {
+  let piped = '';
   child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
+    piped += d.toString();
   });
+  // A keepable QEMU writes its stderr to a file in the run dir (read bounded: its first 16 and last 48 KiB).
+  const stderr = () => {
+    if (!stderrFile) return piped;
+    try {
+      return readBounded(stderrFile, 16 * 1024, 48 * 1024).text;
+    } catch {
+      return '';
+    }
+  };
   let byGuest = false;
   // 'close': QEMU exited and its stderr is read to the end.
   const ended = new Promise<string>((resolve) =>
@@ -447,7 +476,13 @@ function qemuMachine(child: ChildProcess, qmpSocket: string): GuestMachine {
     ended,
     qmpSocket,
     endedByGuest: () => byGuest,
-    stderr: () => stderr,
+    stderr,
+    detach() {
+      if (!stderrFile || !child.pid) return undefined;
+      untrackChild(child.pid);
+      child.unref();
+      return child.pid;
+    },
     async quit() {
       const qmp = await QmpClient.connect(qmpSocket, 1000);
       await withTimeout(
@@ -488,10 +523,18 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
       ...(sshPort === undefined ? {} : { sshPort }),
       rootDisk: req.rootDisk,
     });
-    const [file, ...args] = dieWithParent(plan.argv);
     // node's own spawn, not execa: loading execa (80 ms) before QEMU starts would delay every boot by as much.
-    // The lab dying takes QEMU with it through setpriv's death signal, and the reaper kills it on Ctrl-C.
-    const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The lab dying takes QEMU with it through setpriv's death signal, and the reaper kills it on Ctrl-C; a
+    // keepable one has neither until the run ends (the reaper tracks it until it is detached), and its own
+    // process group, so a Ctrl-C at the terminal reaches the lab only.
+    const stderrFile = req.keepable ? join(runDir, 'qemu.stderr') : undefined;
+    const [file, ...args] = req.keepable ? (plan.argv as [string, ...string[]]) : dieWithParent(plan.argv);
+    const stderrFd = stderrFile ? openSync(stderrFile, 'a', 0o600) : undefined;
+    const child = spawn(file, args, {
+      stdio: ['ignore', 'ignore', stderrFd ?? 'pipe'],
+      detached: req.keepable === true,
+    });
+    if (stderrFd !== undefined) closeSync(stderrFd);
     if (!child.pid) {
       const [e] = (await once(child, 'error')) as [Error];
       rmSync(runDir, { recursive: true, force: true });
@@ -512,7 +555,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
       },
       req.accel,
       runDir,
-      qemuMachine(child, plan.qmpSocket),
+      qemuMachine(child, plan.qmpSocket, stderrFile),
       req.onFinding,
     );
     // Not cut short by Ctrl-C: the caller must get the guest to stop it. (Interrupted here, it used to live

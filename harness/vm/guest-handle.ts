@@ -30,6 +30,8 @@ export interface GuestHandle {
   /** The QEMU run dir (its paths are part of the argv; a snapshot's key leaves them out). */
   readonly runDir: string;
   kill(): Promise<void>;
+  /** Leaves the guest running past the lab process: its pid, or undefined where it cannot be kept. */
+  detach?(): number | undefined;
   removeRunDir(): void;
   keepRunDir(): void;
 }

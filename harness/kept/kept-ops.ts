@@ -1,0 +1,156 @@
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { GuestSsh } from '../guest/ssh-session.js';
+import { ensureLabKeys } from '../guest/lab-keys.js';
+import { QmpClient } from '../vm/qmp.js';
+import { readBounded } from '../util/bounded-file.js';
+import { delay, withTimeout } from '../util/abort.js';
+import { InfraError } from '../util/errors.js';
+import { forgetKeptGuest, isAlive, keptPid, type KeptGuest } from './kept-guests.js';
+
+/** What a kept guest's user does with it from another lab process: connect, run a command, stop it. */
+
+/** An SSH connection to a kept guest, checked against the host key the lab baked into its image. */
+export async function connectKept(cache: string, g: KeptGuest, timeoutMs = 10000): Promise<GuestSsh> {
+  const keys = await ensureLabKeys(cache);
+  try {
+    return await GuestSsh.connect({
+      port: g.sshPort,
+      privateKey: keys.clientPrivateKey,
+      hostPublicKey: keys.hostPublicKey,
+      timeoutMs,
+    });
+  } catch (e) {
+    throw new InfraError(
+      `guest ${g.name} does not answer SSH on 127.0.0.1:${g.sshPort}: ${(e as Error).message}`,
+      `its console: ${g.consoleLog}`,
+      'guest-lost',
+    );
+  }
+}
+
+/** Pure: the exit status of a guest command as a shell gives it (a signal n is 128 + n). */
+export function exitStatusOf(r: { code: number; signal?: string }): number {
+  if (r.signal) {
+    const n = (constants.signals as Record<string, number>)[r.signal.startsWith('SIG') ? r.signal : `SIG${r.signal}`];
+    return 128 + (n ?? 0);
+  }
+  return r.code >= 0 && r.code <= 255 ? r.code : 255;
+}
+
+/** Pure: the console's last panic (or oops) and the lines before it, when the console shows one. */
+export function panicExcerpt(consoleText: string, lines = 30): string | undefined {
+  const all = consoleText.split('\n');
+  let at = all.length - 1;
+  while (at >= 0 && !/Kernel panic - not syncing|BUG: |Oops: /.test(all[at]!)) at--;
+  if (at < 0) return undefined;
+  // A few lines of what led to it, then the panic's own report (its call trace follows the line).
+  return all.slice(Math.max(0, at - 5), at + lines).join('\n');
+}
+
+/**
+ * Runs a command line in a kept guest as `ssh host CMD` would (the words joined for the guest's shell), its output
+ * streamed: the command's exit status. When the guest dies under it (a panic), the console's excerpt is written
+ * to stderr and the status is 255, as vng does; a connection lost for no reason the console shows is the
+ * infrastructure's (guest-lost).
+ */
+export async function execInKept(
+  cache: string,
+  g: KeptGuest,
+  words: readonly string[],
+  out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<number> {
+  return inKept(cache, g, out.stderr, (ssh) => ssh.stream(words.join(' '), out));
+}
+
+/**
+ * Something run over a fresh SSH connection to a kept guest (a command, a shell): its exit status, or 255 with the
+ * console's panic excerpt when the guest's kernel died under it.
+ */
+export async function inKept(
+  cache: string,
+  g: KeptGuest,
+  stderr: NodeJS.WritableStream,
+  session: (ssh: GuestSsh) => Promise<{ code: number; signal?: string }>,
+): Promise<number> {
+  const ssh = await connectKept(cache, g);
+  const out = { stderr };
+  try {
+    return exitStatusOf(await session(ssh));
+  } catch (e) {
+    if (!(e instanceof InfraError) || e.outcome !== 'guest-lost') throw e;
+    // The console is written by QEMU as the kernel dies: give it a moment to get the panic's lines out.
+    for (let i = 0; i < 20; i++) {
+      const excerpt = panicExcerpt(readConsole(g));
+      if (excerpt) {
+        out.stderr.write(`lab: the guest's kernel died while the command ran; its console:\n${excerpt}\n`);
+        return 255;
+      }
+      await delay(100);
+    }
+    throw e;
+  } finally {
+    ssh.close();
+  }
+}
+
+function readConsole(g: KeptGuest): string {
+  try {
+    return readBounded(g.consoleLog, 64 * 1024, 256 * 1024).text;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Stops a kept guest: `poweroff -f` over SSH, then QMP quit, then SIGKILL, each given its time; then its record and
+ * run dir are removed. Says which one stopped it.
+ */
+export async function stopKept(
+  cache: string,
+  g: KeptGuest,
+): Promise<'poweroff' | 'qmp-quit' | 'killed' | 'already-exited'> {
+  let how: 'poweroff' | 'qmp-quit' | 'killed' | 'already-exited' = 'already-exited';
+  if (isAlive(g)) {
+    how = 'poweroff';
+    const ssh = await connectKept(cache, g, 3000).catch(() => undefined);
+    if (ssh) {
+      await withTimeout(
+        ssh.exec('sync; poweroff -f').catch(() => undefined),
+        3000,
+      );
+      ssh.close();
+    }
+    if (!(await gone(g, ssh ? 8000 : 0))) {
+      how = 'qmp-quit';
+      const qmp = await QmpClient.connect(g.qmpSocket ?? join(g.runDir, 'qmp.sock'), 1000).catch(() => undefined);
+      if (qmp) {
+        await withTimeout(
+          qmp.execute('quit').catch(() => undefined),
+          1000,
+        );
+        qmp.close();
+      }
+      if (!(await gone(g, qmp ? 3000 : 0))) {
+        how = 'killed';
+        try {
+          process.kill(keptPid(g), 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+        if (!(await gone(g, 5000))) throw new InfraError(`QEMU ${keptPid(g)} of guest ${g.name} does not die`);
+      }
+    }
+  }
+  forgetKeptGuest(cache, g.name, g);
+  return how;
+}
+
+async function gone(g: KeptGuest, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (!isAlive(g)) return true;
+    if (Date.now() >= deadline) return false;
+    await delay(50);
+  }
+}
