@@ -1,0 +1,120 @@
+// The developer's loop on real guests: lab up / status / down leave no process or folder; lab exec gives the
+// command's exit status (0, 3) and 255 with the panic when the kernel dies under it; lab shell is a real pty,
+// driven through tmux (a command, the terminal's size, Ctrl-C to the guest's job, the shell's exit status);
+// lab run --keep-guest leaves the suite's guest up; lab shell -c boots a guest for one command and stops it.
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { cacheRoot } from '../../harness/util/paths.js';
+import { ensurePackages } from '../../harness/local-host/packages.js';
+import { lab, labBin, liveQemus, newQemusLeft, repo } from './lab-cli.js';
+
+const guestsDir = join(cacheRoot(), 'guests');
+const kept = () => (existsSync(guestsDir) ? readdirSync(guestsDir).filter((n) => n.endsWith('.json')) : []);
+const status = async () => JSON.parse((await lab(['status', '--json'])).stdout) as Array<Record<string, unknown>>;
+
+t.test('up, status, exec, down: the guest outlives the command that started it, and nothing is left', async (t) => {
+  const before = liveQemus();
+  const up = await lab(['up', 'loop-a', '--quiet']);
+  t.equal(up.exitCode, 0, up.all);
+  t.match(up.stdout, /^loop-a: up, kernel \S+, ssh 127\.0\.0\.1:\d+$/m);
+  const [g] = (await status()).filter((x) => x.name === 'loop-a');
+  t.ok(g, 'lab status lists it');
+  t.equal(liveQemus().filter((p) => !before.includes(p)).length, 1, 'its QEMU runs after lab up exited');
+
+  const uname = await lab(['exec', 'loop-a', '--', 'uname', '-r']);
+  t.equal(uname.exitCode, 0, uname.all);
+  t.equal(uname.stdout.trim(), g!.release);
+  const three = await lab(['exec', 'loop-a', '--', 'echo out; echo err >&2; exit 3']);
+  t.equal(three.exitCode, 3, 'the guest command’s exit status is the lab’s');
+  t.equal(three.stdout, 'out');
+  t.equal(three.stderr, 'err');
+  const noCmd = await lab(['exec', 'loop-a']);
+  t.equal(noCmd.exitCode, 2, 'no command after -- is a usage error');
+  const twice = await lab(['up', 'loop-a', '--quiet']);
+  t.equal(twice.exitCode, 2, 'a name in use is refused');
+  t.match(twice.stderr, /already running/);
+
+  const down = await lab(['down', 'loop-a']);
+  t.equal(down.exitCode, 0, down.all);
+  t.match(down.stdout, /loop-a: down \(poweroff\)/);
+  t.same(await newQemusLeft(before), [], 'no QEMU left');
+  t.notOk(existsSync(String(g!.runDir)), 'its run dir is gone');
+  t.notOk(kept().includes('loop-a.json'), 'its record is gone');
+  const again = await lab(['down', 'loop-a']);
+  t.equal(again.exitCode, 2, 'a guest that is not running is a usage error');
+});
+
+t.test('a panic while a command runs: exit 255 and the console excerpt, the guest forgotten', async (t) => {
+  const before = liveQemus();
+  t.equal((await lab(['up', 'loop-panic', '--quiet'])).exitCode, 0);
+  const r = await lab(['exec', 'loop-panic', '--', 'echo c > /proc/sysrq-trigger']);
+  t.equal(r.exitCode, 255, r.all);
+  t.match(r.stderr, /the guest's kernel died while the command ran/);
+  t.match(r.stderr, /Kernel panic - not syncing: sysrq triggered crash/);
+  t.same(await newQemusLeft(before), [], 'the panicked guest’s QEMU is gone');
+  t.notOk(
+    (await status()).some((x) => x.name === 'loop-panic'),
+    'lab status no longer lists it',
+  );
+});
+
+t.test('lab shell is a real terminal: size, a command, Ctrl-C to the guest, the exit status', async (t) => {
+  await ensurePackages(['tmux']);
+  const before = liveQemus();
+  t.equal((await lab(['up', 'loop-tty', '--quiet'])).exitCode, 0);
+  const session = `lab-test-${process.pid}`;
+  const tmux = (...args: string[]) => execa('tmux', args, { reject: false });
+  const screen = async () => (await tmux('capture-pane', '-t', session, '-p')).stdout;
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 100 && !re.test(await screen()); i++) await new Promise((r) => setTimeout(r, 100));
+    return screen();
+  };
+  t.teardown(() => tmux('kill-session', '-t', session));
+  await tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '100',
+    '-y',
+    '30',
+    '-c',
+    repo,
+    `node ${labBin} shell loop-tty; echo SHELL-EXIT=$?; sleep 60`,
+  );
+  t.match(await waitFor(/~ # $/m), /built-in shell/, 'a shell prompt');
+  await tmux('send-keys', '-t', session, 'stty size; echo T=$TERM', 'Enter');
+  t.match(await waitFor(/^T=/m), /^30 100$/m, 'the pty has the terminal’s size');
+  await tmux('send-keys', '-t', session, 'sleep 100', 'Enter');
+  await new Promise((r) => setTimeout(r, 700));
+  await tmux('send-keys', '-t', session, 'C-c');
+  await tmux('send-keys', '-t', session, 'echo after-$((40+2))', 'Enter');
+  t.match(await waitFor(/^after-42$/m), /\^C/, 'Ctrl-C stopped the guest’s sleep, the shell went on');
+  await tmux('send-keys', '-t', session, 'exit 7', 'Enter');
+  t.match(await waitFor(/SHELL-EXIT=/), /SHELL-EXIT=7/, 'the shell’s exit status is the lab’s');
+  t.equal((await lab(['down', 'loop-tty'])).exitCode, 0);
+  t.same(await newQemusLeft(before), []);
+});
+
+t.test('lab run --keep-guest leaves the suite’s guest up; lab shell -c boots one for a command', async (t) => {
+  const before = liveQemus();
+  const run = await lab(['run', 'boot', '--keep-guest', 'loop-run']);
+  t.equal(run.exitCode, 0, run.all);
+  t.match(run.stderr, /get in: +lab shell loop-run/);
+  const r = await lab(['exec', 'loop-run', '--', 'cat /proc/uptime']);
+  t.equal(r.exitCode, 0, r.all);
+  t.equal((await lab(['down', 'loop-run'])).exitCode, 0);
+
+  const once = await lab(['shell', '-c', 'uname -r; exit 5']);
+  t.equal(once.exitCode, 5, once.all);
+  t.match(once.stdout, /^\d+\.\d+\S*/);
+  t.same(
+    (await status()).filter((x) => String(x.name).startsWith('guest-')),
+    [],
+    'the session’s guest is gone',
+  );
+  t.same(await newQemusLeft(before), [], 'no QEMU left');
+});
