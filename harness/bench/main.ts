@@ -1,4 +1,5 @@
 import { bootBench } from './boot-bench.js';
+import { loopBench } from './loop-bench.js';
 import { coldBuildBench, incrementalBuildBench, warmBuildBench } from './build-bench.js';
 import { kunitBench } from './kunit-bench.js';
 import { bisectBench } from './bisect-bench.js';
@@ -16,6 +17,7 @@ const reps = Number(process.env.LAB_BENCH_REPS ?? 5);
  */
 const benches: Record<string, () => Promise<void>> = {
   smoke: () => bootBench(reps),
+  loop: () => loopBench(reps),
   'warm-build': () => warmBuildBench(reps),
   'incremental-build': incrementalBuildBench,
   'cold-build': coldBuildBench,
@@ -26,5 +28,5 @@ const benches: Record<string, () => Promise<void>> = {
 const wanted = process.argv.slice(2);
 for (const name of wanted)
   if (!benches[name]) throw new Error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
-for (const name of wanted.length ? wanted : ['smoke', 'warm-build', 'incremental-build', 'matrix'])
+for (const name of wanted.length ? wanted : ['smoke', 'loop', 'warm-build', 'incremental-build', 'matrix'])
   await benches[name]!();

@@ -1,4 +1,4 @@
-import type { ParseArgsConfig } from 'node:util';
+import type { Command } from './command.js';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compareRuns, formatComparison } from '../compare/compare-runs.js';
@@ -40,22 +40,7 @@ import { githubWorkflow, gitlabPipeline } from '../matrix/ci-export.js';
 import { guestCommands } from './guest-commands.js';
 import { newGuestName } from '../kept/kept-guests.js';
 
-export interface CommandContext {
-  cache: string;
-  /** The words after the first `--` (a command for the guest), kept out of option parsing. */
-  tail?: string[];
-}
-
-export interface Command {
-  summary: string;
-  help: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(
-    values: Record<string, string | boolean | undefined>,
-    positionals: string[],
-    ctx: CommandContext,
-  ): Promise<number>;
-}
+export type { Command, CommandContext } from './command.js';
 
 /** `lab parse` follows its verdict: the overall status, or any leaf that did not pass. */
 const isDirectory = (p: string) => {

@@ -1,4 +1,4 @@
-import type { Command } from './commands.js';
+import type { Command } from './command.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { UsageError } from '../util/errors.js';
 import { escapeControls } from '../report/control-bytes.js';

@@ -6,6 +6,8 @@ import { run } from '../util/process.js';
 export interface LabKeys {
   /** OpenSSH private key of the client (ed25519). */
   clientPrivateKey: string;
+  /** …and the file it is in (for OpenSSH's own client: `lab exec`'s master connection). */
+  clientKeyFile?: string;
   /** "ssh-ed25519 AAAA… damon-lab" for the guest's authorized_keys. */
   clientPublicKey: string;
   /** dropbear-format host key file the guest's dropbear serves. */
@@ -45,6 +47,7 @@ export async function ensureLabKeys(cache: string): Promise<LabKeys> {
   }
   return {
     clientPrivateKey: readFileSync(priv, 'utf8'),
+    clientKeyFile: priv,
     clientPublicKey: readFileSync(pub, 'utf8').trim(),
     hostKeyFile,
     hostPublicKey: readFileSync(hostPub, 'utf8').trim(),

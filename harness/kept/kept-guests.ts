@@ -25,6 +25,8 @@ export const KeptGuestSchema = z
     startedAt: z.string(),
     /** The run that started it (its report folder). */
     reportDir: z.string().optional(),
+    /** The control socket of the OpenSSH master connection to it (`lab exec`'s fast path in ./lab). */
+    sshControl: z.string().optional(),
   })
   .strict();
 export type KeptGuest = z.output<typeof KeptGuestSchema>;
@@ -37,6 +39,26 @@ function dir(cache: string): string {
 
 export function keptGuestFile(cache: string, name: string): string {
   return join(dir(cache), `${name}.json`);
+}
+
+/**
+ * What ./lab's `exec` fast path reads with bash's `read` (no JSON parser there, no node start): the port, the master's
+ * control socket and the console, one per line.
+ */
+export function fastPathFile(cache: string, name: string): string {
+  return join(dir(cache), `${name}.ssh`);
+}
+
+export function writeFastPath(cache: string, g: KeptGuest): void {
+  if (!g.sshControl) return;
+  writeFileAtomic(
+    fastPathFile(cache, g.name),
+    `${g.sshPort}
+${g.sshControl}
+${g.consoleLog}
+`,
+    0o600,
+  );
 }
 
 /** Records a kept guest; its QEMU's identity is read now (it must be running). */
@@ -98,6 +120,7 @@ export function isAlive(g: KeptGuest): boolean {
 
 /** Removes a guest's record and its run dir (its QEMU must be gone). */
 export function forgetKeptGuest(cache: string, name: string, g?: KeptGuest): void {
+  rmSync(fastPathFile(cache, name), { force: true });
   if (g?.runDir) rmSync(g.runDir, { recursive: true, force: true });
   rmSync(keptGuestFile(cache, name), { force: true });
 }

@@ -6,6 +6,8 @@ import { QmpClient } from '../vm/qmp.js';
 import { readBounded } from '../util/bounded-file.js';
 import { delay, withTimeout } from '../util/abort.js';
 import { InfraError } from '../util/errors.js';
+import { loadExeca } from '../util/process.js';
+import { existsSync, writeFileSync } from 'node:fs';
 import { forgetKeptGuest, isAlive, keptPid, type KeptGuest } from './kept-guests.js';
 
 /** What a kept guest's user does with it from another lab process: connect, run a command, stop it. */
@@ -142,6 +144,7 @@ export async function stopKept(
       }
     }
   }
+  await stopMaster(g);
   forgetKeptGuest(cache, g.name, g);
   return how;
 }
@@ -153,4 +156,69 @@ async function gone(g: KeptGuest, ms: number): Promise<boolean> {
     if (Date.now() >= deadline) return false;
     await delay(50);
   }
+}
+
+/**
+ * Opens an OpenSSH master connection to a kept guest (`ssh -M`, backgrounded once authenticated, in its own session)
+ * whose control socket lives in the guest's run dir: `lab exec` then runs a command through it from bash, without
+ * starting node or a new SSH handshake (./lab's fast path). The socket's path, or undefined when there is no ssh
+ * client or it could not connect (`lab exec` then takes the slow path, and works the same).
+ */
+export async function startMaster(cache: string, g: KeptGuest): Promise<string | undefined> {
+  const keys = await ensureLabKeys(cache);
+  if (!keys.clientKeyFile) return undefined;
+  const control = join(g.runDir, 'ssh.ctl');
+  const knownHosts = join(g.runDir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${g.sshPort} ${keys.hostPublicKey.trim()}\n`, { mode: 0o600 });
+  const execa = await loadExeca();
+  const r = await execa(
+    'ssh',
+    [...masterOptions(control, knownHosts, keys.clientKeyFile), '-M', '-N', '-f', ...target(g)],
+    {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 15000,
+    },
+  );
+  return r.exitCode === 0 && existsSync(control) ? control : undefined;
+}
+
+/** Closes the master connection (it also ends by itself when the guest goes). */
+export async function stopMaster(g: KeptGuest): Promise<void> {
+  if (!g.sshControl || !existsSync(g.sshControl)) return;
+  const execa = await loadExeca();
+  await execa('ssh', ['-F', '/dev/null', '-S', g.sshControl, '-O', 'exit', ...target(g)], {
+    reject: false,
+    stdin: 'ignore',
+    timeout: 5000,
+  });
+}
+
+function masterOptions(control: string, knownHosts: string, keyFile: string): string[] {
+  return [
+    '-F',
+    '/dev/null',
+    '-o',
+    `ControlPath=${control}`,
+    '-o',
+    'ControlPersist=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-i',
+    keyFile,
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'ServerAliveInterval=5',
+  ];
+}
+
+function target(g: KeptGuest): string[] {
+  return ['-p', String(g.sshPort), 'root@127.0.0.1'];
 }

@@ -14,6 +14,7 @@ export const REQUIRED_PACKAGES: ReadonlyArray<{ name: string; why: string }> = [
   { name: 'xz-utils', why: 'decompresses Debian kernel modules for busybox modprobe' },
   { name: 'zstd', why: 'unpacks the vmlinux from a zstd bzImage for fast PVH boots' },
   { name: 'util-linux', why: 'setpriv: QEMU is started so that it dies with the lab' },
+  { name: 'openssh-client', why: "ssh's connection multiplexing: `lab exec` on a kept guest without starting node" },
   {
     name: 'debian-archive-keyring',
     why: "the lab's own apt checks the signatures of sid's and experimental's kernels",

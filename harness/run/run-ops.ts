@@ -20,7 +20,8 @@ import type { GuestHandle } from '../vm/guest-handle.js';
 import type { Accel } from '../vm/machine-plan.js';
 import { connectHost, probeHost } from '../libvirt/host-connection.js';
 import type { RunPlan } from './run-plan.js';
-import { recordKeptGuest, type KeptGuest } from '../kept/kept-guests.js';
+import { recordKeptGuest, writeFastPath, type KeptGuest } from '../kept/kept-guests.js';
+import { startMaster } from '../kept/kept-ops.js';
 import type { SnapshotOps } from './snapshot-stage.js';
 import { planMachine } from '../vm/machine-plan.js';
 import { tcgThreads } from '../vm/boot-guest.js';
@@ -70,7 +71,7 @@ export interface RunOps {
   /** The file QEMU boots: the PVH vmlinux when the kernel has the entry, else the bzImage. */
   bootable(kernel: KernelArtifact): Promise<{ path: string; pvh: boolean }>;
   /** Records a guest left running for the user (`--keep-guest`, `lab up`). */
-  keepGuest?(g: Omit<KeptGuest, 'qemu'> & { pid: number }): void;
+  keepGuest?(g: Omit<KeptGuest, 'qemu'> & { pid: number }): Promise<void>;
 }
 
 /** Snapshots in this machine's cache, for its QEMU (version `qemuVersion`). */
@@ -176,6 +177,11 @@ export function localRunOps(cache: string, log: (line: string) => void): RunOps 
     initramfs: (inp) => buildInitramfs(cache, { ...inp, busybox: '/bin/busybox', dropbear: '/usr/sbin/dropbear' }),
     rootfs: (image, keys) => buildRootfs(cache, image, keys, log),
     bootable: (kernel) => bootableKernel(kernel.vmlinuz, kernel.config),
-    keepGuest: (g) => void recordKeptGuest(cache, g),
+    async keepGuest(g) {
+      const kept = recordKeptGuest(cache, g);
+      // The master connection `lab exec` goes through without starting node (./lab's fast path).
+      const sshControl = await startMaster(cache, kept);
+      if (sshControl) writeFastPath(cache, recordKeptGuest(cache, { ...g, sshControl }));
+    },
   };
 }

@@ -178,7 +178,7 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
       log(`error: ${runError.message}`);
     }
   } finally {
-    kept = guest && !runError && plan.keepGuest !== undefined ? keepGuest(plan, ops, guest, summary, log) : false;
+    kept = guest && !runError && plan.keepGuest !== undefined ? await keepGuest(plan, ops, guest, summary, log) : false;
     if (guest && !kept) {
       const g = guest;
       const stop = () =>
@@ -216,13 +216,13 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
  * Leaves the guest running for the user and records it (its QEMU no longer dies with the lab): true when it was
  * kept. A guest that cannot be kept (a libvirt domain, a console-only kernel) is stopped as usual, saying why.
  */
-function keepGuest(
+async function keepGuest(
   plan: RunPlan,
   ops: RunOps,
   guest: GuestHandle,
   summary: RunSummary,
   log: (line: string) => void,
-): boolean {
+): Promise<boolean> {
   const name = plan.keepGuest!;
   const port = guest.plan.sshPort;
   const why = !ops.keepGuest
@@ -235,7 +235,7 @@ function keepGuest(
     log(`  the guest cannot be kept running: ${why ?? 'its machine cannot outlive the lab (a libvirt domain)'}`);
     return false;
   }
-  ops.keepGuest!({
+  await ops.keepGuest!({
     name,
     pid,
     sshPort: port,

@@ -118,3 +118,34 @@ t.test('lab run --keep-guest leaves the suite’s guest up; lab shell -c boots o
   );
   t.same(await newQemusLeft(before), [], 'no QEMU left');
 });
+
+t.test('./lab exec goes through the master connection without node, with the same statuses', async (t) => {
+  const before = liveQemus();
+  t.equal((await lab(['up', 'loop-fast', '--quiet'])).exitCode, 0);
+  t.teardown(async () => {
+    await lab(['down', 'loop-fast']);
+  });
+  const script = join(repo, 'lab');
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    execa(script, args, { reject: false, cwd: repo, env: { ...env } });
+  t.ok(existsSync(join(guestsDir, 'loop-fast.ssh')), 'lab up opened the master connection');
+  const ok = await run(['exec', 'loop-fast', '--', 'echo', 'fast']);
+  t.equal(ok.exitCode, 0, ok.stderr);
+  t.equal(ok.stdout, 'fast');
+  t.equal((await run(['exec', 'loop-fast', '--', 'exit 3'])).exitCode, 3);
+  const hundred = await run(['exec', 'loop-fast', '--', 'echo once >> /tmp/count; exit 100']);
+  t.equal(hundred.exitCode, 100, 'any status, 100 too, is the command’s');
+  t.equal((await run(['exec', 'loop-fast', '--', 'cat /tmp/count'])).stdout, 'once', 'and it ran once');
+  const own255 = await run(['exec', 'loop-fast', '--', 'exit 255']);
+  t.equal(own255.exitCode, 255);
+  t.notMatch(own255.stderr, /kernel died/, 'a command’s own 255 is no panic');
+  const slow = await run(['exec', 'loop-fast', '--', 'exit 4'], { LAB_NO_FAST_EXEC: '1' });
+  t.equal(slow.exitCode, 4, 'the node path gives the same status');
+  const panic = await run(['exec', 'loop-fast', '--', 'echo c > /proc/sysrq-trigger']);
+  t.equal(panic.exitCode, 255);
+  t.match(panic.stderr, /kernel died while the command ran[\s\S]*Kernel panic - not syncing/);
+  t.same(await newQemusLeft(before), []);
+  const after = await run(['exec', 'loop-fast', '--', 'true']);
+  t.equal(after.exitCode, 2, 'the dead guest: the CLI says it is not running');
+  t.match(after.stderr, /no running guest named 'loop-fast'/);
+});
