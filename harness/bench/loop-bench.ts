@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { $ } from 'zx';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { QEMU_BINARY } from '../local-host/qemu-binary.js';
-import { rawQemuArgv } from './raw-boot.js';
+import { rawBootToShell } from './raw-boot.js';
 import { labRun } from './lab-run.js';
 import { argvAfter, fmtSeconds, median } from './stats.js';
 
@@ -61,7 +60,17 @@ export async function loopBench(reps: number): Promise<void> {
   const shellTimes: number[] = [];
   const rawBoot: number[] = [];
   for (let i = 0; i < reps; i++) {
-    rawBoot.push(await rawBootToCommand({ kernel: pvh, initrd, accelArgs, command: 'uname -r' }));
+    rawBoot.push(
+      await rawBootToShell({
+        qemu: QEMU_BINARY,
+        kernel: pvh,
+        initrd,
+        cpus: 2,
+        memoryMiB: 1024,
+        accelArgs,
+        command: 'uname -r',
+      }),
+    );
     shellTimes.push(await timed(() => execa(lab, ['shell', '-c', 'uname -r'], { stdin: 'ignore' })));
   }
   show("raw QEMU boot (PVH) to 'uname -r' and poweroff", rawBoot);
@@ -80,28 +89,4 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 
 function show(label: string, xs: number[]): void {
   console.log(`${label.padEnd(48)} median ${fmtSeconds(median(xs))}  [${xs.map((x) => x.toFixed(3)).join(' ')}]`);
-}
-
-/** A raw QEMU boot of the lab's files to a busybox shell that runs the command and powers off: seconds. */
-async function rawBootToCommand(o: {
-  kernel: string;
-  initrd: string;
-  accelArgs: string[];
-  command: string;
-}): Promise<number> {
-  const argv = rawQemuArgv({ ...o, cpus: 2, memoryMiB: 1024, append: 'console=ttyS0 panic=-1 rdinit=/bin/sh' });
-  const t0 = performance.now();
-  const p = $({ quiet: true, nothrow: true, timeout: 120000 })`${QEMU_BINARY} ${argv}`;
-  let seen = '';
-  let sent = false;
-  p.stdout.on('data', (d: Buffer) => {
-    seen += d.toString();
-    if (!sent && /\/ # /.test(seen)) {
-      sent = true;
-      p.stdin.write(`${o.command}; poweroff -f\n`);
-    }
-  });
-  await p;
-  if (!sent) throw new Error(`raw boot never reached a shell: ${seen.slice(-300)}`);
-  return (performance.now() - t0) / 1000;
 }

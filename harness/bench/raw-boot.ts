@@ -38,8 +38,8 @@ export function rawQemuArgv(o: {
 
 /**
  * The baseline a lab run is measured against: plain qemu-system-x86_64 with the same kernel and initramfs,
- * booted to a busybox shell on the serial console (rdinit=/bin/sh), which is then told to power off.
- * Returns seconds from spawn to QEMU's exit.
+ * booted to a busybox shell on the serial console (rdinit=/bin/sh), which then runs `command` (if any) and is told
+ * to power off. Returns seconds from spawn to QEMU's exit.
  */
 export async function rawBootToShell(o: {
   qemu: string;
@@ -49,6 +49,7 @@ export async function rawBootToShell(o: {
   memoryMiB: number;
   accelArgs: string[];
   timeoutMs?: number;
+  command?: string;
 }): Promise<number> {
   const argv = rawQemuArgv({ ...o, append: 'console=ttyS0 panic=-1 rdinit=/bin/sh' });
   const t0 = performance.now();
@@ -60,7 +61,7 @@ export async function rawBootToShell(o: {
     // The prompt means the shell reads the console; typing before it loses characters in the UART.
     if (!sent && /\/ # /.test(seen)) {
       sent = true;
-      p.stdin.write('poweroff -f\n');
+      p.stdin.write(`${o.command ? `${o.command}; ` : ''}poweroff -f\n`);
     }
   });
   const r = await p;

@@ -1,4 +1,4 @@
-import type { Command } from './command.js';
+import { BOOT_OPTIONS, type Command } from './command.js';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compareRuns, formatComparison } from '../compare/compare-runs.js';
@@ -161,18 +161,11 @@ export const commands: Record<string, Command> = {
     summary: 'run a suite in a guest and write reports/<run-id>/',
     help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--keep-guest NAME] [--no-snapshot] [--result-file FILE] [--quiet]\n  --keep-guest  leave the suite's guest running as NAME afterwards (lab exec NAME, lab shell NAME, lab down NAME)\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --no-snapshot  boot, even when a saved booted guest of this kernel, image and machine is there (and save none)\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
     options: {
-      guest: { type: 'string' },
+      ...BOOT_OPTIONS,
       keep: { type: 'boolean' },
-      quiet: { type: 'boolean' },
-      series: { type: 'string' },
-      tree: { type: 'string' },
-      kernel: { type: 'string' },
-      modules: { type: 'string' },
-      kconfig: { type: 'string' },
       host: { type: 'string' },
       'lab-config': { type: 'string' },
       'result-file': { type: 'string' },
-      'no-snapshot': { type: 'boolean' },
       'keep-guest': { type: 'string' },
     },
     async run(v, p, { cache }) {

@@ -1,4 +1,4 @@
-import type { Command } from './command.js';
+import { BOOT_OPTIONS, type Command } from './command.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { UsageError } from '../util/errors.js';
 import { escapeControls } from '../report/control-bytes.js';
@@ -11,17 +11,6 @@ const out = (line: string) => process.stdout.write(escapeControls(line) + '\n');
 
 type Values = Record<string, string | boolean | undefined>;
 
-/** The options that choose a kernel and guest to boot, as `lab run` takes them. */
-const BOOT_OPTIONS = {
-  guest: { type: 'string' },
-  series: { type: 'string' },
-  tree: { type: 'string' },
-  kernel: { type: 'string' },
-  modules: { type: 'string' },
-  kconfig: { type: 'string' },
-  'no-snapshot': { type: 'boolean' },
-  quiet: { type: 'boolean' },
-} as const;
 const BOOT_USAGE =
   '[--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel debian-7.2|BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--no-snapshot] [--quiet]';
 
