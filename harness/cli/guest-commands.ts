@@ -4,7 +4,8 @@ import { UsageError } from '../util/errors.js';
 import { escapeControls } from '../report/control-bytes.js';
 import { runSuite, type KernelChoice } from '../run/run-suite.js';
 import { findKeptGuest, listKeptGuests, newGuestName, type KeptGuest } from '../kept/kept-guests.js';
-import { execInKept, inKept, stopKept } from '../kept/kept-ops.js';
+import { connectKept, execInKept, inKept, stopKept } from '../kept/kept-ops.js';
+import { copyIn, copyOut, parseCopyEnd } from '../kept/guest-copy.js';
 
 const err = (line: string) => process.stderr.write(escapeControls(line) + '\n');
 const out = (line: string) => process.stdout.write(escapeControls(line) + '\n');
@@ -107,6 +108,30 @@ export function guestCommands(kernelChoice: (v: Values) => KernelChoice): Record
           );
         } finally {
           if (session) await stopKept(cache, g);
+        }
+      },
+    },
+    cp: {
+      summary: 'copy files and folders between the host and a kept guest (every file checked by sha256 on both sides)',
+      help: 'usage: lab cp SRC DST\n  one side is in the guest: NAME:PATH, or :PATH for the only kept guest\n  into DST when it is a folder (the name kept), else as DST',
+      options: {},
+      async run(_v, p, { cache }) {
+        if (p.length !== 2) throw new UsageError('lab cp takes a source and a destination: lab cp SRC DST');
+        const [from, to] = [parseCopyEnd(p[0]!), parseCopyEnd(p[1]!)];
+        if ((from.where === 'guest') === (to.where === 'guest'))
+          throw new UsageError('lab cp: one side in the guest (NAME:PATH or :PATH), the other on the host');
+        const g = findKeptGuest(
+          cache,
+          from.where === 'guest' ? from.guest : to.where === 'guest' ? to.guest : undefined,
+        );
+        const ssh = await connectKept(cache, g);
+        try {
+          const landed =
+            from.where === 'host' ? await copyIn(ssh, from.path, to.path) : await copyOut(ssh, from.path, to.path);
+          out(`${p[0]} → ${to.where === 'guest' ? `${g.name}:` : ''}${landed} (checked)`);
+          return ExitCode.ok;
+        } finally {
+          ssh.close();
         }
       },
     },

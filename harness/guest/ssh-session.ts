@@ -139,20 +139,22 @@ export class GuestSsh {
    */
   stream(
     command: string,
-    out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+    out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; stdin?: NodeJS.ReadableStream },
   ): Promise<{ code: number; signal?: string }> {
     return new Promise((resolve, reject) => {
       if (this.dropped !== undefined) return reject(this.lostError());
       this.execChannel(command, reject, (err, stream) => {
         if (err) return reject(new InfraError(`ssh exec failed: ${err.message}`));
         let status: { code: number; signal?: string } | undefined;
-        stream.on('data', (d: Buffer) => out.stdout.write(d));
-        stream.stderr.on('data', (d: Buffer) => out.stderr.write(d));
+        // Piped, so a slow reader (a tar unpacking on the host) holds the guest back instead of the lab's memory.
+        stream.pipe(out.stdout, { end: false });
+        stream.stderr.pipe(out.stderr, { end: false });
         stream.on('exit', (c: number | null, sig?: string) => {
           status = { code: c ?? -1, ...(sig ? { signal: sig } : {}) };
         });
         stream.on('close', () => (status ? resolve(status) : reject(this.lostError())));
-        stream.end();
+        if (out.stdin) out.stdin.pipe(stream);
+        else stream.end();
       });
     });
   }
