@@ -4,6 +4,7 @@ import { GuestSsh } from '../guest/ssh-session.js';
 import { ensureLabKeys } from '../guest/lab-keys.js';
 import { QmpClient } from '../vm/qmp.js';
 import { readBounded } from '../util/bounded-file.js';
+import { scanConsole } from '../results/console-watcher.js';
 import { delay, withTimeout } from '../util/abort.js';
 import { InfraError } from '../util/errors.js';
 import { loadExeca } from '../util/process.js';
@@ -40,14 +41,20 @@ export function exitStatusOf(r: { code: number; signal?: string }): number {
   return r.code >= 0 && r.code <= 255 ? r.code : 255;
 }
 
-/** Pure: the console's last panic (or oops) and the lines before it, when the console shows one. */
-export function panicExcerpt(consoleText: string, lines = 30): string | undefined {
-  const all = consoleText.split('\n');
-  let at = all.length - 1;
-  while (at >= 0 && !/Kernel panic - not syncing|BUG: |Oops: /.test(all[at]!)) at--;
-  if (at < 0) return undefined;
-  // A few lines of what led to it, then the panic's own report (its call trace follows the line).
-  return all.slice(Math.max(0, at - 5), at + lines).join('\n');
+/** What kills a guest under a command: the console watcher's kinds for it. */
+const FATAL: ReadonlySet<string> = new Set(['panic', 'oops', 'bug', 'gpf']);
+
+/**
+ * Pure: the console's last fatal finding (the console watcher reads it, as it does for runs) with a few lines of what
+ * led to it, when the console shows one.
+ */
+export function panicExcerpt(consoleText: string): string | undefined {
+  const f = scanConsole(consoleText)
+    .filter((x) => FATAL.has(x.kind))
+    .at(-1);
+  if (!f) return undefined;
+  const before = consoleText.split('\n').slice(Math.max(0, f.line - 6), f.line - 1);
+  return [...before, f.excerpt].join('\n');
 }
 
 /**
@@ -125,7 +132,7 @@ export async function stopKept(
     }
     if (!(await gone(g, ssh ? 8000 : 0))) {
       how = 'qmp-quit';
-      const qmp = await QmpClient.connect(g.qmpSocket ?? join(g.runDir, 'qmp.sock'), 1000).catch(() => undefined);
+      const qmp = g.qmpSocket ? await QmpClient.connect(g.qmpSocket, 1000).catch(() => undefined) : undefined;
       if (qmp) {
         await withTimeout(
           qmp.execute('quit').catch(() => undefined),

@@ -241,6 +241,7 @@ async function keepGuest(
     sshPort: port,
     runDir: guest.runDir,
     consoleLog: guest.plan.consoleLog,
+    ...(guest.plan.qmpSocket ? { qmpSocket: guest.plan.qmpSocket } : {}),
     release: summary.kernel?.release ?? '',
     kernel: summary.kernel?.vmlinuz ?? '',
     guest: plan.guest.name,

@@ -549,6 +549,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     const guest = new RunningGuest(
       {
         consoleLog: plan.consoleLog,
+        qmpSocket: plan.qmpSocket,
         cmdline: plan.cmdline,
         argv: plan.argv,
         ...(sshPort === undefined ? {} : { sshPort }),

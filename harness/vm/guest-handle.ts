@@ -44,6 +44,8 @@ export interface GuestPlan {
   /** The QEMU argv (QEMU backend) or the domain XML (libvirt backend). */
   argv?: string[];
   domainXml?: string;
+  /** QEMU's QMP socket, where this machine has one the lab reaches (not libvirt's). */
+  qmpSocket?: string;
   /** The forwarded SSH port on the machine's host; none for a console-only guest. */
   sshPort?: number;
   /** The libvirt host, when not this machine's QEMU. */
