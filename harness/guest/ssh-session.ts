@@ -61,8 +61,18 @@ export class GuestSsh {
     const { Client } = await GuestSsh.preload();
     return new Promise((resolve, reject) => {
       const client = new Client();
-      client.once('ready', () => resolve(new GuestSsh(client, opts.port)));
-      client.once('error', (e) => reject(e));
+      let ready = false;
+      client.once('ready', () => {
+        ready = true;
+        resolve(new GuestSsh(client, opts.port));
+      });
+      // on, not once: a connect that fails can emit more than one error (a handshake timeout, then "Connection
+      // lost before handshake" as the guest dies), and an 'error' with no listener would end the whole lab.
+      client.on('error', (e) => {
+        if (ready) return;
+        reject(e);
+        client.end();
+      });
       client.connect({
         // A guest on a remote libvirt host is reached through a channel of the host's SSH connection.
         ...(opts.sock ? { sock: opts.sock } : { host: '127.0.0.1', port: opts.port }),
