@@ -13,6 +13,7 @@ import type { StageClock } from './stage-clock.js';
 import type { RunSummary } from './run-summary.js';
 import { consoleRunSeconds, runCmdline, snapshotEligible, type KernelFit, type RunPlan } from './run-plan.js';
 import type { MachineHost, RunOps } from './run-ops.js';
+import { shareModules } from '../vm/shared-dir.js';
 import { freshenRestored, LAB_WORKLOADS, restoreGuest, saveGuest } from './snapshot-stage.js';
 
 /** What the stages share with the run: its clock, its checks, the summary they add facts to, its log. */
@@ -46,6 +47,7 @@ export async function imageStage(
   plan: RunPlan,
   ops: RunOps,
   kernel: KernelArtifact,
+  fit: KernelFit,
   bootScript: string | undefined,
   run: RunState,
 ): Promise<BootFiles> {
@@ -61,7 +63,7 @@ export async function imageStage(
       ops.initramfs({
         kernel,
         keys,
-        modules: suite.modules,
+        modules: [...suite.modules, ...(fit.share ? shareModules(kernel.config, fit.share.fs) : [])],
         workloads,
         allModules: plan.kernel.kind !== 'debian',
         kselftestDir: kernel.kselftestDir,
@@ -112,6 +114,7 @@ export async function startStage(
     rootDisk: files.rootDisk,
     onFinding: (f: ConsoleFinding) => log(`  console: ${f.kind}: ${f.title}`),
     ...(plan.keepGuest !== undefined ? { keepable: true } : {}),
+    ...(fit.share ? { share: fit.share } : {}),
   };
   let booted: Booted | undefined;
   const started = (guest: GuestHandle) => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { LabError, InfraError, SuiteTimeoutError } from '../util/errors.js';
+import { LabError, InfraError, SuiteTimeoutError, UsageError } from '../util/errors.js';
+import type { ShareRequest } from '../vm/shared-dir.js';
 import { cacheRoot, reportsRoot } from '../util/paths.js';
 import { raceAbort } from '../util/abort.js';
 import { hashParts } from '../util/hash.js';
@@ -40,6 +41,10 @@ export interface RunOptions {
   keep?: boolean;
   /** Leave the guest running under this name (see RunPlan.keepGuest). */
   keepGuest?: string;
+  /** A host directory the guest sees at the same path (see RunPlan.share). */
+  share?: ShareRequest;
+  /** Measure the guest itself after the suite (its memory in use): for comparisons (lab ab). */
+  measureGuest?: boolean;
   /** Saved booted guests (default 'on'; LAB_NO_SNAPSHOT=1 makes it 'off'): see RunPlan. */
   snapshots?: RunPlan['snapshots'];
   log?: (line: string) => void;
@@ -66,6 +71,10 @@ export async function resolveRun(opts: RunOptions): Promise<RunPlan> {
   const host = opts.host
     ? (({ config, file }) => findHost(config, opts.host!, file))(loadLabConfig(opts.labConfig))
     : undefined;
+  if (opts.share && host)
+    throw new UsageError(
+      `--share ${opts.share.dir}: shares work for guests QEMU runs on this machine, not on host ${host.name}`,
+    );
   const runId = newRunId(suite.name);
   return {
     runId,
@@ -79,6 +88,8 @@ export async function resolveRun(opts: RunOptions): Promise<RunPlan> {
     quickStop: opts.quickStop === true,
     keep: opts.keep === true,
     ...(opts.keepGuest === undefined ? {} : { keepGuest: opts.keepGuest }),
+    ...(opts.share ? { share: opts.share } : {}),
+    ...(opts.measureGuest ? { measureGuest: true } : {}),
     snapshots: process.env.LAB_NO_SNAPSHOT === '1' ? 'off' : (opts.snapshots ?? 'on'),
   };
 }
@@ -137,7 +148,10 @@ export async function executeRun(plan: RunPlan, ops: RunOps, log: (line: string)
       (k) => k.release,
     );
     summary.kernel = kernelFacts(kernel);
-    const fit = kernelFit(kernel.config, suite, scenario);
+    const fit = kernelFit(kernel.config, suite, scenario, plan.share);
+    if (fit.share) summary.share = fit.share;
+    if (fit.share)
+      log(`  share    ${fit.share.dir} over ${fit.share.fs}, ${fit.share.writable ? 'writable' : 'read-only'}`);
     // DAMON's in-kernel users (damon_stat starts at boot on Debian 7.2) hold DAMON: a suite that needs it
     // to itself keeps them off from the kernel command line, and the report says so.
     if (fit.damonUsers.length) summary.damon = { inKernelUsers: fit.damonUsers, keptOff: fit.keepOff };
@@ -247,11 +261,24 @@ async function keepGuest(
     guest: plan.guest.name,
     startedAt: new Date().toISOString(),
     reportDir: plan.reportDir,
+    ...(summary.share ? { share: summary.share } : {}),
   });
   summary.guest!.shutdown = `kept running as ${name}`;
   log(`  kept     guest ${name}: QEMU pid ${pid}, ssh on 127.0.0.1:${port}`);
   log(`  get in:  lab shell ${name} · lab exec ${name} -- CMD · lab down ${name}`);
   return true;
+}
+
+/** Pure: MemTotal - MemAvailable of a /proc/meminfo, in MiB; undefined when either is missing. */
+export function meminfoUsedMiB(meminfo: string): number | undefined {
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(meminfo)?.[1] ?? NaN);
+  const used = (kb('MemTotal') - kb('MemAvailable')) / 1024;
+  return Number.isFinite(used) ? Math.round(used * 10) / 10 : undefined;
+}
+
+async function memUsedMiB(ssh: GuestSsh): Promise<number | undefined> {
+  const r = await ssh.exec('cat /proc/meminfo');
+  return r.code === 0 ? meminfoUsedMiB(r.stdout) : undefined;
 }
 
 /** The kernel as summary.json names it. */
@@ -293,15 +320,52 @@ async function bootStage(
   run: RunState & { onGuest: (g: GuestHandle | undefined) => void },
 ): Promise<Booted> {
   const bootScript = fit.mode === 'ssh' ? plan.scenario.atBoot?.({ suite: plan.suite, kernel }) : undefined;
-  const files = fit.mode === 'ssh' ? await imageStage(plan, ops, kernel, bootScript, run) : {};
+  const files = fit.mode === 'ssh' ? await imageStage(plan, ops, kernel, fit, bootScript, run) : {};
   const bootKernel = await run.clock.time(
     'vmlinux',
     () => ops.bootable(kernel),
     (b) => (b.pvh ? 'PVH entry' : 'bzImage'),
   );
-  const started = await startStage(plan, machine, kernel, fit, { ...files, kernel: bootKernel.path }, bootScript, run);
+  const start = () => startStage(plan, machine, kernel, fit, { ...files, kernel: bootKernel.path }, bootScript, run);
+  const started = await start();
   if (fit.mode === 'console') return started.booted;
-  return sshStage(plan, started, files, bootScript, run);
+  if (!started.restored) return sshStage(plan, started, files, bootScript, run);
+  try {
+    return await sshStage(plan, started, files, bootScript, run);
+  } catch (e) {
+    if (!(e instanceof LabError) || e.outcome === 'interrupted') throw e;
+    // The stream loaded but what it holds does not run (a guest that panics at once, or never answers): the
+    // snapshot is bad, not the kernel. It goes, and the run boots as if it had never been there.
+    await dropBadRestore(plan, machine, started.booted.guest, e, run);
+    return sshStage(plan, await start(), files, bootScript, run);
+  }
+}
+
+/**
+ * A restored guest that did not answer: its snapshot deleted, its console kept in the report folder
+ * (restore-console.log), the guest stopped and forgotten, and the report told why the run booted.
+ */
+async function dropBadRestore(
+  plan: RunPlan,
+  machine: MachineHost,
+  guest: GuestHandle,
+  e: LabError,
+  run: RunState & { onGuest: (g: GuestHandle | undefined) => void },
+): Promise<void> {
+  const key = run.summary.snapshot?.key;
+  const snap = key ? machine.snapshots?.find(key) : undefined;
+  if (snap) machine.snapshots!.drop(snap);
+  mkdirSync(plan.reportDir, { recursive: true });
+  writeFileSync(join(plan.reportDir, 'restore-console.log'), guest.consoleText());
+  await guest.kill();
+  guest.removeRunDir();
+  run.onGuest(undefined);
+  const why = e.message.split('\n')[0];
+  run.log(`  the restored guest did not answer (${why}): snapshot ${key} deleted, booting instead`);
+  run.summary.snapshot = {
+    key: key ?? '',
+    note: `snapshot ${key} restored, but its guest did not answer (${why}; its console: restore-console.log): deleted, booted instead`,
+  };
 }
 
 /** The scenario with its context, within the suite's timeout (a console run's time was the boot's). */
@@ -375,6 +439,8 @@ async function scenarioStage(
         : sshUnavailable(`the guest ended while its boot script ran (${guest.plan.consoleLog})`);
     }
     await scenario.run(context(ssh));
+    // The guest's memory in use once the suite is done (lab ab compares it): MemTotal - MemAvailable.
+    if (plan.measureGuest) summary.guestMemUsedMiB = await memUsedMiB(ssh).catch(() => undefined);
   };
   try {
     await raceAbort(Promise.race([suiteRun(), timeout]));

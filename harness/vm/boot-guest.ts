@@ -19,10 +19,12 @@ import { QmpClient } from './qmp.js';
 import { trackChild, untrackChild } from './reaper.js';
 import { dieWithParent } from './die-with-parent.js';
 import { claimRunDir, recordQemu, releaseRunDir, RUN_DIR_PREFIX } from './leftovers.js';
-import { BOOT_DONE, BOOT_SCRIPT, READY, ROOTFS_FAILED, SSHD_FAILED } from '../guest/guest-protocol.js';
+import { BOOT_DONE, BOOT_SCRIPT, READY, ROOTFS_FAILED, SHARE_FAILED, SSHD_FAILED } from '../guest/guest-protocol.js';
 import type { GuestHandle, GuestPlan } from './guest-handle.js';
 import { shq } from '../guest/shell-quote.js';
 import { timeline } from '../util/timeline.js';
+import type { SharedDir } from './shared-dir.js';
+import { startVirtiofsd, type Virtiofsd } from './virtiofsd.js';
 
 export type { GuestPlan } from './guest-handle.js';
 
@@ -49,6 +51,8 @@ export interface BootRequest {
    * without the death signal, its stderr in the run dir (a pipe would break when the lab exits).
    */
   keepable?: boolean;
+  /** A host directory the guest's init mounts at the same path (QEMU's machine only). */
+  share?: SharedDir;
 }
 
 /** Console findings that make a lost guest the kernel's fault rather than the host's. */
@@ -184,18 +188,23 @@ export class RunningGuest implements GuestHandle {
     const marker = until === 'ssh' ? READY : BOOT_SCRIPT;
     for (;;) {
       this.follower.poll();
-      const m = marker.exec(this.watcher.tail(200));
+      // Every 20 ms while a guest boots: the console's tail is cut once per look, not per marker.
+      const tail = this.watcher.tail(200);
+      // Before the ready marker, which follows it: a guest without the share asked for is not the guest asked for.
+      const share = SHARE_FAILED.exec(tail);
+      if (share) throw this.bootFailure(`the guest could not mount the shared directory: ${share[1]!.trim()}`);
+      const m = marker.exec(tail);
       if (m) {
         timeline.mark('ready-seen');
         return m[1]!;
       }
       // The initramfs init says so when the root disk does not mount (no virtio-blk or ext4 in the kernel).
-      const rootfs = ROOTFS_FAILED.exec(this.watcher.tail(200));
+      const rootfs = ROOTFS_FAILED.exec(tail);
       if (rootfs)
         throw this.bootFailure(
           `the guest could not mount its root disk: ${rootfs[1]!.trim()} (does the kernel have CONFIG_VIRTIO_BLK=y and CONFIG_EXT4_FS=y? add the rootfs fragment to the series' configs)`,
         );
-      const sshd = SSHD_FAILED.exec(this.watcher.tail(200));
+      const sshd = SSHD_FAILED.exec(tail);
       if (sshd) throw this.bootFailure(`the guest's SSH server did not start: ${sshd[1]!.trim()}`);
       const panic = this.watcher.findings.find((f) => f.kind === 'panic');
       if (panic) throw this.bootFailure(`kernel panic during boot: ${panic.title}`);
@@ -355,13 +364,15 @@ export class RunningGuest implements GuestHandle {
   }
 
   /**
-   * Saves the running guest to `file` (QEMU's migration stream through `exec:cat`), then lets it run on.
-   * The guest is paused while its memory is written (about a second for a small guest); nothing inside it
-   * notices but the clock.
+   * Saves the guest to `file` (QEMU's migration stream through `exec:cat`), then lets it run on. The guest
+   * is paused first and for the whole save (under half a second for a small guest), so the stream is one
+   * consistent copy of a stopped machine: a live save, whose dirty-page passes race the running guest, once
+   * gave a state that panicked on every restore. Nothing inside notices but the clock.
    */
   async saveState(file: string, timeoutMs = 60000): Promise<void> {
     const qmp = await this.qmp();
     try {
+      await qmp.execute('stop');
       // QEMU 7.2 caps migration at 32 MiB/s by default: a file is no network link.
       await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 16 * 1024 * 1024 * 1024 });
       await qmp.execute('migrate', { uri: `exec:cat > ${shq(file)}` });
@@ -375,7 +386,7 @@ export class RunningGuest implements GuestHandle {
         await sleep(20);
       }
     } finally {
-      // A completed migration leaves the source paused: the run goes on with it.
+      // The source stays paused after the save: the run goes on with it.
       await qmp.execute('cont').catch(() => {});
       qmp.close();
     }
@@ -399,6 +410,8 @@ export class RunningGuest implements GuestHandle {
           ? ((await qmp.execute('query-status').catch(() => undefined)) as { status?: string } | undefined)
           : undefined;
         if (s?.status === 'running') return;
+        // Saved paused, a guest loads paused (QEMU keeps the source's run state): it is let go here.
+        if (s?.status === 'paused') await qmp!.execute('cont');
         if (s?.status === 'internal-error' || s?.status === 'shutdown')
           throw this.bootFailure(`the restored guest is ${s.status}`);
         await sleep(10);
@@ -449,7 +462,7 @@ export class RunningGuest implements GuestHandle {
 }
 
 /** A QEMU process as a guest machine: QMP quit to ask, SIGKILL to force. */
-function qemuMachine(child: ChildProcess, qmpSocket: string, stderrFile?: string): GuestMachine {
+function qemuMachine(child: ChildProcess, qmpSocket: string, stderrFile?: string, daemon?: Virtiofsd): GuestMachine {
   let piped = '';
   child.stderr?.on('data', (d: Buffer) => {
     piped += d.toString();
@@ -468,6 +481,8 @@ function qemuMachine(child: ChildProcess, qmpSocket: string, stderrFile?: string
   const ended = new Promise<string>((resolve) =>
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       if (child.pid) untrackChild(child.pid);
+      // Its virtiofsd ends when QEMU disconnects; one QEMU never connected to must not be left waiting.
+      daemon?.stop();
       byGuest = !signal && code === 0;
       resolve(signal ? `killed by signal ${signal}` : `exit code ${code}`);
     }),
@@ -481,6 +496,7 @@ function qemuMachine(child: ChildProcess, qmpSocket: string, stderrFile?: string
       if (!stderrFile || !child.pid) return undefined;
       untrackChild(child.pid);
       child.unref();
+      daemon?.detach();
       return child.pid;
     },
     async quit() {
@@ -510,7 +526,11 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     claimRunDir(runDir);
     const sshPort = req.consoleOnly ? undefined : await freeLoopbackPort();
     if (req.restore) writeFileSync(join(runDir, 'console.log'), req.restore.bootConsole);
+    const daemon =
+      req.share?.fs === 'virtiofs' ? await startVirtiofsd(req.share, runDir, req.keepable === true) : undefined;
     const plan = buildQemuArgv({
+      ...(req.share ? { share: req.share } : {}),
+      ...(daemon ? { virtiofsSocket: daemon.socket } : {}),
       ...(req.restore ? { incoming: req.restore.state } : {}),
       guest: req.guest,
       accel: req.accel,
@@ -537,6 +557,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
     if (stderrFd !== undefined) closeSync(stderrFd);
     if (!child.pid) {
       const [e] = (await once(child, 'error')) as [Error];
+      daemon?.stop();
       rmSync(runDir, { recursive: true, force: true });
       throw new InfraError(`cannot start ${plan.argv[0]}: ${e.message}`, 'run `lab setup` to install qemu-system-x86');
     }
@@ -556,7 +577,7 @@ export async function startGuest(req: BootRequest): Promise<RunningGuest> {
       },
       req.accel,
       runDir,
-      qemuMachine(child, plan.qmpSocket, stderrFile),
+      qemuMachine(child, plan.qmpSocket, stderrFile, daemon),
       req.onFinding,
     );
     // Not cut short by Ctrl-C: the caller must get the guest to stop it. (Interrupted here, it used to live

@@ -44,6 +44,13 @@ export interface Snapshot {
 export const snapshotsRoot = (cache: string) => join(cache, 'snapshots');
 
 /**
+ * How a state file is made, part of every key: 2 since guests are paused before they are saved (a live save of a
+ * 6.12 guest while another guest loaded the host restored to a kernel that jumped into init_task and panicked on
+ * every restore; version 1's files are never restored again).
+ */
+export const SNAPSHOT_FORMAT = 2;
+
+/**
  * Pure: the key of a booted guest: its machine plan (CPUs, memory, NUMA, PMU, the kernel command line, the
  * files it boots) without the forwarded port (the host's side, which a restore may change), the identity
  * of those files, and QEMU's version and TCG threading. Another command line word, memory size or
@@ -57,6 +64,7 @@ export function snapshotKey(o: {
 }): string {
   const { sshPort: _port, ...machine } = o.machine;
   return hashParts([
+    ['format', String(SNAPSHOT_FORMAT)],
     ['qemu', o.qemuVersion],
     ['tcg', o.tcgThreads],
     ['machine', JSON.stringify(machine)],

@@ -84,6 +84,8 @@ class FakeGuest implements GuestHandle {
   }
   async connectSsh(): Promise<GuestSsh> {
     this.calls.push('connectSsh');
+    if (this.o.restoredDies && this.req.restore)
+      throw new InfraError('QEMU ended before SSH answered (exit code 0)', 'Kernel panic', 'boot-failed');
     const exec = async (script: string) => {
       this.execs.push(script);
       return { code: 0, stdout: '', stderr: '' };
@@ -121,6 +123,8 @@ interface FakeBehaviour {
   consoleEnds?: boolean;
   accel?: 'kvm' | 'tcg';
   restoreFails?: boolean;
+  /** A restored guest loads, then dies before SSH answers (a snapshot whose state does not run). */
+  restoredDies?: boolean;
   /** A snapshot store for the machine (in a temp folder): snapshots are on. */
   snapshots?: SnapshotOps;
 }
@@ -484,6 +488,32 @@ t.test(
       t.ok(r.summary.stages.some((s) => s.stage === 'boot'));
       t.equal(r.summary.outcome, 'ok', `${what}: the run itself passes`);
     }
+  },
+);
+
+t.test(
+  'snapshots: one that loads but whose guest dies before SSH answers is deleted, the run boots and saves anew',
+  async (t) => {
+    const store = memorySnapshots();
+    const kernel = kernelWith(SSH_CONFIG);
+    await executeRun(planFor(passing()), fakeOps(kernel, { snapshots: store.ops }).ops, () => {});
+    const again = fakeOps(kernel, { restoredDies: true, snapshots: store.ops });
+    const lines: string[] = [];
+    const plan = planFor(passing());
+    const r = await executeRun(plan, again.ops, (l) => lines.push(l));
+    t.equal(again.seen.guests.length, 2, 'a restored guest, then a booted one');
+    t.same(again.seen.guests[0]!.calls, ['waitRestored', 'connectSsh', 'kill', 'removeRunDir']);
+    t.same(again.seen.guests[1]!.calls, ['waitReady', 'saveState', 'connectSsh', 'shutdown', 'removeRunDir']);
+    t.same(store.log, ['publish k-lab.tlb_churn', 'drop k-lab.tlb_churn', 'publish k-lab.tlb_churn'], 'saved anew');
+    t.match(r.summary.snapshot?.note, /restored, but its guest did not answer \(QEMU ended before SSH answered/);
+    t.equal(r.summary.snapshot?.saved, true);
+    t.ok(existsSync(join(plan.reportDir, 'restore-console.log')), "the dead guest's console is kept");
+    t.ok(lines.some((l) => /the restored guest did not answer .*booting instead/.test(l)));
+    t.equal(r.summary.outcome, 'ok', 'the run itself passes: a bad snapshot is not a test failure');
+    t.same(
+      r.summary.tests.map((x) => x.status),
+      ['PASS', 'PASS', 'PASS'],
+    );
   },
 );
 
