@@ -1,4 +1,4 @@
-import { BOOT_OPTIONS, type Command } from './command.js';
+import { BOOT_OPTIONS, shareOption, type Command } from './command.js';
 import { ExitCode, exitCodeOf } from './exit-codes.js';
 import { UsageError } from '../util/errors.js';
 import { escapeControls } from '../report/control-bytes.js';
@@ -13,7 +13,7 @@ const out = (line: string) => process.stdout.write(escapeControls(line) + '\n');
 type Values = Record<string, string | boolean | undefined>;
 
 const BOOT_USAGE =
-  '[--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel debian-7.2|BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--no-snapshot] [--quiet]';
+  '[--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel debian-7.2|BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--share DIR [--rw]] [--no-snapshot] [--quiet]\n  --share DIR  the host directory DIR inside the guest at the same path (read-only unless --rw; such a guest always boots: QEMU cannot save it)';
 
 /** The developer's loop: a guest kept running between commands (`lab up`), and the commands that use it. */
 export function guestCommands(kernelChoice: (v: Values) => KernelChoice): Record<string, Command> {
@@ -22,7 +22,9 @@ export function guestCommands(kernelChoice: (v: Values) => KernelChoice): Record
    * proof it is usable. No guest (the reason said) when it did not come up, with the exit code to give.
    */
   async function bootKept(cache: string, name: string, v: Values): Promise<{ g?: KeptGuest; code: number }> {
+    const share = shareOption(v);
     const { summary, reportDir } = await runSuite({
+      ...(share ? { share } : {}),
       suite: 'boot',
       kernel: kernelChoice(v),
       ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
@@ -36,7 +38,7 @@ export function guestCommands(kernelChoice: (v: Values) => KernelChoice): Record
     err(`lab: the guest did not come up${summary.error ? `: ${summary.error.message}` : ''} (report: ${reportDir})`);
     return { code: summary.outcome === 'ok' ? ExitCode.testFailed : exitCodeOf(summary.outcome) };
   }
-  const asksToBoot = (v: Values) => ['guest', 'series', 'kernel'].some((k) => typeof v[k] === 'string');
+  const asksToBoot = (v: Values) => ['guest', 'series', 'kernel', 'share'].some((k) => typeof v[k] === 'string');
 
   return {
     up: {
@@ -46,7 +48,10 @@ export function guestCommands(kernelChoice: (v: Values) => KernelChoice): Record
       async run(v, p, { cache }) {
         if (p.length > 1) throw new UsageError(`lab up takes one name (got ${p.join(' ')})`);
         const { g, code } = await bootKept(cache, newGuestName(cache, p[0]), v);
-        if (g) out(`${g.name}: up, kernel ${g.release}, ssh 127.0.0.1:${g.sshPort}`);
+        if (g)
+          out(
+            `${g.name}: up, kernel ${g.release}, ssh 127.0.0.1:${g.sshPort}${g.share ? `, ${g.share.dir} shared ${g.share.writable ? 'writable' : 'read-only'}` : ''}`,
+          );
         return code;
       },
     },
@@ -62,7 +67,7 @@ export function guestCommands(kernelChoice: (v: Values) => KernelChoice): Record
         else
           for (const g of guests)
             out(
-              `${g.name.padEnd(12)} ${g.release.padEnd(28)} ssh 127.0.0.1:${g.sshPort}  guest ${g.guest}  since ${g.startedAt}  console ${g.consoleLog}`,
+              `${g.name.padEnd(12)} ${g.release.padEnd(28)} ssh 127.0.0.1:${g.sshPort}  guest ${g.guest}  since ${g.startedAt}${g.share ? `  share ${g.share.dir} (${g.share.writable ? 'rw' : 'ro'})` : ''}  console ${g.consoleLog}`,
             );
         return ExitCode.ok;
       },

@@ -57,22 +57,29 @@ export function resolveFragments(series: SeriesSpec, seriesFile: string, version
   });
 }
 
+/**
+ * Pure: the fragment files a series reads, in order, by name and path: the lab's base first (so a series' fragments
+ * override it), then its `configs:` from kernel/configs/ or relative to the series file.
+ */
+export function fragmentFiles(series: SeriesSpec, seriesFile: string): Array<{ name: string; path: string }> {
+  const base = series.base_config === 'lab' ? 'lab-base' : series.base_config;
+  const named = (name: string) => join(repoRoot(), 'kernel', 'configs', `${name}.config`);
+  return [
+    ...(series.base_config !== 'defconfig' ? [{ name: base, path: named(base) }] : []),
+    ...series.configs.map((name) => ({
+      name,
+      path:
+        name.endsWith('.config') || name.includes('/')
+          ? isAbsolute(name)
+            ? name
+            : resolve(dirname(seriesFile), name)
+          : named(name),
+    })),
+  ];
+}
+
 function readFragments(series: SeriesSpec, seriesFile: string): ConfigFragment[] {
-  const out: ConfigFragment[] = [];
-  // The lab's bases are fragments of their own, first, so a series' fragments override them.
-  if (series.base_config !== 'defconfig') {
-    const name = series.base_config === 'lab' ? 'lab-base' : series.base_config;
-    out.push(readFragment(name, join(repoRoot(), 'kernel', 'configs', `${name}.config`), seriesFile));
-  }
-  for (const name of series.configs) {
-    const path =
-      name.endsWith('.config') || name.includes('/')
-        ? isAbsolute(name)
-          ? name
-          : resolve(dirname(seriesFile), name)
-        : join(repoRoot(), 'kernel', 'configs', `${name}.config`);
-    out.push(readFragment(name, path, seriesFile));
-  }
+  const out = fragmentFiles(series, seriesFile).map((f) => readFragment(f.name, f.path, seriesFile));
   const inline = Object.entries(series.config).map(([k, v]) =>
     v === 'n' ? `# ${k} is not set` : `${k}=${kconfigValue(v)}`,
   );

@@ -25,6 +25,8 @@ export const KeptGuestSchema = z
     startedAt: z.string(),
     /** The run that started it (its report folder). */
     reportDir: z.string().optional(),
+    /** The host directory shown inside at the same path, and whether the guest may write to it. */
+    share: z.object({ dir: z.string(), writable: z.boolean(), fs: z.enum(['virtiofs', '9p']) }).optional(),
     /** The control socket of the OpenSSH master connection to it (`lab exec`'s fast path in ./lab). */
     sshControl: z.string().optional(),
   })

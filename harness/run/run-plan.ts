@@ -7,6 +7,8 @@ import type { KernelConfig } from '../kernel/kconfig.js';
 import { sshUnreachableReason, unmetRequirements } from '../kernel/kconfig.js';
 import { inKernelDamonUsers, keepOffCmdline, type InKernelDamonUser } from '../damon/in-kernel-users.js';
 import type { Accel } from '../vm/machine-plan.js';
+import { shareCmdline, shareFsFor, type ShareRequest, type SharedDir } from '../vm/shared-dir.js';
+import { UsageError } from '../util/errors.js';
 
 /** Which kernel a run boots. */
 export type KernelChoice =
@@ -40,6 +42,10 @@ export interface RunPlan {
   snapshots: 'on' | 'restore-only' | 'off';
   /** Leave the guest running under this name after the suite (`--keep-guest`, `lab up`) instead of stopping it. */
   keepGuest?: string;
+  /** A host directory the guest sees at the same path (`--share`, QEMU on this machine only). */
+  share?: ShareRequest;
+  /** Measure the guest after the suite (its memory in use, summary.guestMemUsedMiB): `lab ab` asks. */
+  measureGuest?: boolean;
 }
 
 /** What a kernel must have built in to mount a rootfs image as its root disk (kernel/configs/rootfs.config). */
@@ -56,11 +62,29 @@ export interface KernelFit {
   damonUsers: InKernelDamonUser[];
   /** Words that keep DAMON's in-kernel users off, for a suite that needs DAMON to itself. */
   keepOff: string[];
+  /** The run's share with the transport this kernel mounts. */
+  share?: SharedDir;
 }
 
-/** Pure: reads the kernel's config against the suite. */
-export function kernelFit(config: KernelConfig, suite: SuiteSpec, scenario: Pick<Scenario, 'console'>): KernelFit {
+/**
+ * Pure: reads the kernel's config against the suite (and the share asked for: a kernel that cannot mount it, or has
+ * no init to, is the user's error, not a skip).
+ */
+export function kernelFit(
+  config: KernelConfig,
+  suite: SuiteSpec,
+  scenario: Pick<Scenario, 'console'>,
+  share?: ShareRequest,
+): KernelFit {
   const consoleReason = sshUnreachableReason(config);
+  const fs = share ? shareFsFor(config) : undefined;
+  if (share && consoleReason)
+    throw new UsageError(`--share ${share.dir}: ${consoleReason}, with no init to mount a share`);
+  if (share && fs && 'missing' in fs)
+    throw new UsageError(
+      `--share ${share.dir}: ${fs.missing}`,
+      'build the kernel with CONFIG_VIRTIO_FS=y (the lab base config has it), or 9p: CONFIG_NET_9P_VIRTIO and CONFIG_9P_FS',
+    );
   const damonUsers = inKernelDamonUsers(config);
   const rootfsNeeds =
     suite.image === 'initramfs'
@@ -80,6 +104,7 @@ export function kernelFit(config: KernelConfig, suite: SuiteSpec, scenario: Pick
     unmet: [...unmetRequirements(config, suite.kernel_config), ...rootfsNeeds, ...sshNeeded],
     damonUsers,
     keepOff: suite.damon_exclusive ? keepOffCmdline(damonUsers) : [],
+    ...(share && fs && 'fs' in fs ? { share: { ...share, fs: fs.fs } } : {}),
   };
 }
 
@@ -93,20 +118,28 @@ export function runCmdline(suite: SuiteSpec, fit: KernelFit, accel: Accel): stri
     ...fit.keepOff,
     ...(fit.mode === 'console' ? ['kunit_shutdown=reboot'] : []),
     ...(fit.mode === 'ssh' && accel === 'tcg' && suite.tlb_churn ? ['lab.tlb_churn'] : []),
+    ...(fit.share ? shareCmdline(fit.share) : []),
   ];
 }
 
 /**
  * Pure: whether this run may start from (and save) a booted guest: an SSH guest on an initramfs that does
  * nothing per run at boot. A boot script is the run's own work, a root disk's overlay is not in the saved
- * state, a console run has nothing to restore to.
+ * state, a console run has nothing to restore to, and QEMU 7.2 cannot migrate a shared directory's device
+ * (vhost-user-fs is unmigratable; 9p blocks migration while mounted).
  */
 export function snapshotEligible(
-  plan: Pick<RunPlan, 'snapshots' | 'suite'>,
+  plan: Pick<RunPlan, 'snapshots' | 'suite' | 'share'>,
   fit: KernelFit,
   bootScript: string | undefined,
 ): boolean {
-  return plan.snapshots !== 'off' && fit.mode === 'ssh' && bootScript === undefined && plan.suite.image === 'initramfs';
+  return (
+    plan.snapshots !== 'off' &&
+    fit.mode === 'ssh' &&
+    bootScript === undefined &&
+    plan.suite.image === 'initramfs' &&
+    plan.share === undefined
+  );
 }
 
 /** Pure: how long a console run may take to end itself: it boots and runs its suites in one go. */

@@ -1,4 +1,5 @@
 import type { GuestSpec } from '../schema/guest.js';
+import type { SharedDir } from './shared-dir.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -44,6 +45,8 @@ export interface MachinePlan {
   cmdline: string;
   /** The host port on 127.0.0.1 forwarded to the guest's SSH; none: no network at all (console-only). */
   sshPort?: number;
+  /** A host directory shown inside (`--share`); a virtiofs one also makes guest RAM shareable with virtiofsd. */
+  share?: SharedDir;
 }
 
 export interface MachineInputs {
@@ -56,6 +59,7 @@ export interface MachineInputs {
   /** Kernel command line words added by the run (suite needs, debugging). */
   extraCmdline?: readonly string[];
   sshPort?: number;
+  share?: SharedDir;
 }
 
 /** Pure: the machine a guest spec and a run's boot files make. */
@@ -87,6 +91,7 @@ export function planMachine(inp: MachineInputs): MachinePlan {
     initrd: inp.initrd,
     rootDisk: inp.rootDisk,
     ...(inp.sshPort === undefined ? {} : { sshPort: inp.sshPort }),
+    ...(inp.share ? { share: inp.share } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import { planMachine, userNetwork, type MachineInputs, type MachinePlan } from './machine-plan.js';
 import { shq } from '../guest/shell-quote.js';
+import { shareQemuArgs } from './shared-dir.js';
 
 export interface QemuPlanInputs extends MachineInputs {
   qemu: string;
@@ -15,6 +16,8 @@ export interface QemuPlanInputs extends MachineInputs {
    * console file is then appended to: it already holds the boot's console.
    */
   incoming?: string;
+  /** virtiofsd's socket, for a virtiofs share (see shared-dir.ts). */
+  virtiofsSocket?: string;
 }
 
 export interface QemuPlan {
@@ -33,19 +36,24 @@ export function buildQemuArgv(inp: QemuPlanInputs): QemuPlan {
 /** Pure: a machine plan as QEMU's argv, its console, QMP socket and pid file in the run dir. */
 export function qemuArgv(
   m: MachinePlan,
-  where: { qemu: string; runDir: string; tcgThreads?: 'single' | 'multi'; incoming?: string },
+  where: { qemu: string; runDir: string; tcgThreads?: 'single' | 'multi'; incoming?: string; virtiofsSocket?: string },
 ): QemuPlan {
   const consoleLog = `${where.runDir}/console.log`;
   const qmpSocket = `${where.runDir}/qmp.sock`;
   const pidFile = `${where.runDir}/qemu.pid`;
   const cpuModel = 'model' in m.cpu ? m.cpu.model : m.accel === 'kvm' ? 'host' : 'max';
   const pmuFlag = m.pmu === 'absent' ? '' : `,pmu=${m.pmu}`;
+  // virtiofsd maps the guest's buffers from guest RAM: RAM must be a shared memfd, per NUMA node or whole.
+  const sharedRam = m.share?.fs === 'virtiofs';
+  const ramBackend = sharedRam ? 'memory-backend-memfd' : 'memory-backend-ram';
+  const wholeRam = sharedRam && m.numa.length === 0;
   const argv = [
     where.qemu,
     '-name',
     `damon-lab,debug-threads=on`,
     '-machine',
-    'pc',
+    wholeRam ? 'pc,memory-backend=labmem' : 'pc',
+    ...(wholeRam ? ['-object', `memory-backend-memfd,id=labmem,size=${m.memoryMiB}M,share=on`] : []),
     '-accel',
     m.accel === 'kvm' ? 'kvm' : `tcg,thread=${where.tcgThreads ?? 'single'}`,
     '-cpu',
@@ -56,7 +64,7 @@ export function qemuArgv(
     `${m.memoryMiB}M`,
     ...m.numa.flatMap((node, i) => [
       '-object',
-      `memory-backend-ram,id=mem${i},size=${node.memoryMiB}M`,
+      `${ramBackend},id=mem${i},size=${node.memoryMiB}M${sharedRam ? ',share=on' : ''}`,
       '-numa',
       `node,nodeid=${i},memdev=mem${i}${node.cpus ? `,cpus=${node.cpus.first}-${node.cpus.last}` : ''}`,
     ]),
@@ -79,6 +87,7 @@ export function qemuArgv(
     '-pidfile',
     pidFile,
     ...(m.sshPort === undefined ? [] : userNetwork('net0', m.sshPort)),
+    ...(m.share ? shareQemuArgs(m.share, where.virtiofsSocket) : []),
     // snapshot=on: the cached image is never written.
     ...(m.rootDisk ? ['-drive', `file=${m.rootDisk},if=virtio,format=raw,snapshot=on`] : []),
     // exec: runs through /bin/sh: the path is quoted (it is the lab's cache, but quoted all the same).

@@ -36,6 +36,26 @@ while read -r mod; do
 	modprobe "$mod" || echo "LAB-MODPROBE-FAILED $mod"
 done < /etc/lab/modules
 
+# The host's directory (`--share`: lab.share=DIR lab.share_fs=virtiofs|9p [lab.share_rw]) at the same path,
+# read-only unless --rw (the host refuses writes too). Before the boot script, which may use it.
+share=
+case $cmdline in
+*" lab.share="*)
+	share=${cmdline#* lab.share=}
+	share=${share%% *}
+	sfs=${cmdline#* lab.share_fs=}
+	sfs=${sfs%% *}
+	sopt=ro
+	case $cmdline in *" lab.share_rw "*) sopt=rw ;; esac
+	mkdir -p "$share"
+	if [ "$sfs" = 9p ]; then
+		mount -t 9p -o "trans=virtio,version=9p2000.L,msize=262144,$sopt" labshare "$share"
+	else
+		mount -t virtiofs -o "$sopt" labshare "$share"
+	fi || echo "LAB-SHARE-FAILED cannot mount the host's $share over $sfs"
+	;;
+esac
+
 # The suite's boot work (KUnit test modules, say), before the network: its output goes to the console,
 # where the host reads it without waiting for SSH. LAB-BOOT-SCRIPT says the kernel booted and the work
 # begins (its time is the suite's, not the boot's); LAB-BOOT-DONE that it is complete.
@@ -61,6 +81,7 @@ case $cmdline in
 		mount --move /dev /newroot/dev
 		mount --move /proc /newroot/proc
 		mount --move /sys /newroot/sys
+		[ -n "$share" ] && mkdir -p "/newroot$share" && mount --move "$share" "/newroot$share"
 		exec switch_root /newroot /lab/init-rootfs
 	fi
 	echo "LAB-ROOTFS-FAILED cannot mount $root"

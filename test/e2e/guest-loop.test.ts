@@ -1,7 +1,8 @@
 // The developer's loop on real guests: lab up / status / down leave no process or folder; lab exec gives the
 // command's exit status (0, 3) and 255 with the panic when the kernel dies under it; lab shell is a real pty,
 // driven through tmux (a command, the terminal's size, Ctrl-C to the guest's job, the shell's exit status);
-// lab run --keep-guest leaves the suite's guest up; lab shell -c boots a guest for one command and stops it.
+// lab run --keep-guest leaves the suite's guest up; lab shell -c boots a guest for one command and stops it;
+// --share shows a host directory inside (read-only on the host's side unless --rw).
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot } from '../../harness/util/paths.js';
 import { ensurePackages } from '../../harness/local-host/packages.js';
-import { lab, labBin, liveQemus, newQemusLeft, repo } from './lab-cli.js';
+import { lab, labBin, liveProcesses, liveQemus, newQemusLeft, repo } from './lab-cli.js';
 
 const guestsDir = join(cacheRoot(), 'guests');
 const kept = () => (existsSync(guestsDir) ? readdirSync(guestsDir).filter((n) => n.endsWith('.json')) : []);
@@ -196,3 +197,60 @@ t.test('lab cp: a tree in and out, a file renamed, every file checked', async (t
   t.equal((await lab(['down', 'loop-cp'])).exitCode, 0);
   t.same(await newQemusLeft(before), []);
 });
+
+t.test(
+  '--share: the host directory at the same path, read-only unless --rw, a host-built program runs in it',
+  async (t) => {
+    const before = liveQemus();
+    const daemons = liveProcesses('virtiofsd');
+    const dir = mkdtempSync(join(tmpdir(), 'lab-share-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'data.txt'), 'from the host\n');
+    await ensurePackages(['gcc', 'libc6-dev']);
+    // A program built on the host runs in the guest from the share, without copying (static: the guest's initramfs
+    // has busybox's libc setup, not the host's).
+    writeFileSync(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void){puts("built on the host");return 7;}\n');
+    const cc = await execa('gcc', ['-static', '-O2', '-o', join(dir, 'hello'), join(dir, 'hello.c')], {
+      reject: false,
+    });
+    t.equal(cc.exitCode, 0, cc.stderr);
+
+    const up = await lab(['up', 'loop-share', '--share', dir, '--quiet']);
+    t.equal(up.exitCode, 0, up.all);
+    t.match(up.stdout, new RegExp(`${dir} shared read-only`));
+    t.match((await status()).find((x) => x.name === 'loop-share')?.share, { dir, writable: false });
+    const read = await lab(['exec', 'loop-share', '--', `cat ${dir}/data.txt`]);
+    t.equal(read.stdout, 'from the host', read.all);
+    const run = await lab(['exec', 'loop-share', '--', `${dir}/hello`]);
+    t.equal(run.exitCode, 7, run.all);
+    t.equal(run.stdout, 'built on the host');
+    const write = await lab(['exec', 'loop-share', '--', `touch ${dir}/x`]);
+    t.not(write.exitCode, 0, 'a write is refused');
+    t.match(write.stderr, /Read-only file system/);
+    // The guest is root: it may remount its side writable, and the host still refuses.
+    const remount = await lab(['exec', 'loop-share', '--', `mount -o remount,rw ${dir}; touch ${dir}/y`]);
+    t.match(remount.stderr, /Read-only file system/, 'the host refuses writes whatever the guest mounts');
+    t.same(readdirSync(dir).sort(), ['data.txt', 'hello', 'hello.c'], 'nothing was written on the host');
+    // Changed on the host, seen in the guest.
+    writeFileSync(join(dir, 'data.txt'), 'changed on the host\n');
+    await new Promise((r) => setTimeout(r, 1500)); // cache=auto: attributes are kept up to a second
+    t.equal((await lab(['exec', 'loop-share', '--', `cat ${dir}/data.txt`])).stdout, 'changed on the host');
+    t.equal((await lab(['down', 'loop-share'])).exitCode, 0);
+
+    const rw = await lab(['shell', '--share', dir, '--rw', '-c', `echo from the guest > ${dir}/out.txt`]);
+    t.equal(rw.exitCode, 0, rw.all);
+    t.equal(readFileSync(join(dir, 'out.txt'), 'utf8'), 'from the guest\n', '--rw: the guest’s write is on the host');
+
+    t.same(await newQemusLeft(before), [], 'no QEMU left');
+    t.same(
+      liveProcesses('virtiofsd').filter((p) => !daemons.includes(p)),
+      [],
+      'no virtiofsd left',
+    );
+    const bad = await lab(['up', 'loop-share-bad', '--share', join(dir, 'nope')]);
+    t.equal(bad.exitCode, 2, 'a share that does not exist is a usage error');
+    t.match(bad.stderr, /--share .*nope: no such directory/);
+    const rwAlone = await lab(['up', 'loop-share-bad', '--rw']);
+    t.equal(rwAlone.exitCode, 2);
+  },
+);
