@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { hotcoldParams, intervalParams } from '../harness/suites/common-params.js';
 import { statEverything } from '../harness/damon/config.js';
 import { scoreSnapshot, type Accuracy } from '../harness/damon/accuracy.js';
-import { startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';
+import { startCpuHog, startHotcold, stopWorkload, type HotcoldRun } from '../harness/guest/workload.js';
 import { SkipCheck } from '../harness/suites/check-recorder.js';
 import { sleep } from '../harness/util/abort.js';
-import { cpuPercent, sampleKdamondCpu } from '../harness/damon/kdamond-cpu.js';
+import { accessesPerSecond, cpuPercent, sampleKdamondCpu } from '../harness/damon/kdamond-cpu.js';
 import { regionHeatmapSvg, type RegionSnapshot } from '../harness/report/svg-plots.js';
 import type { Scenario, ScenarioContext } from '../harness/suites/scenario.js';
 
@@ -30,6 +30,11 @@ const Params = z
      * measured: the cost a series that touches the sampling path is compared by (0: not measured).
      */
     cpu_window_s: z.number().min(0).max(3600).default(5),
+    /**
+     * A busy loop pinned to the workload's CPU with the workload, halving its share of that CPU: a regression planted
+     * on purpose, for showing that `lab ab` flags a workload slowed down (suites/variants/damon-accuracy-vaddr-hog.yaml).
+     */
+    cpu_hog: z.boolean().default(false),
   })
   .strict();
 type P = z.output<typeof Params>;
@@ -53,7 +58,7 @@ async function measure(
   p: P,
   mode: 'vaddr' | 'paddr',
   w: HotcoldRun,
-): Promise<{ acc: Accuracy; seconds: number; kdamondCpu?: number }> {
+): Promise<{ acc: Accuracy; seconds: number; window?: { kdamondCpu: number; accessesPerSecond?: number } }> {
   const damon = ctx.damonSysfs();
   const probe = await damon.probe();
   if (!probe.availOperations.includes(mode))
@@ -109,7 +114,7 @@ async function measure(
           snaps.push({ seconds: (Date.now() - t0) / 1000, regions: await damon.snapshot(0, 0, 0) });
         }
         plot();
-        return { acc, seconds, ...(p.cpu_window_s > 0 ? { kdamondCpu: await kdamondCpu(ctx, p.cpu_window_s) } : {}) };
+        return { acc, seconds, ...(p.cpu_window_s > 0 ? { window: await quietWindow(ctx, p, w) } : {}) };
       }
       if (seconds > p.max_detect_seconds) {
         plot();
@@ -123,12 +128,24 @@ async function measure(
   }
 }
 
-/** kdamond 0's share of a CPU, in percent, over a window with no user commands. */
-async function kdamondCpu(ctx: ScenarioContext, seconds: number): Promise<number> {
+/**
+ * Over a window with no user commands: kdamond 0's share of a CPU, in percent, and the workload's accesses per second
+ * (its hot loop's passes times the pages each writes): what monitoring costs, and whether it slows the workload.
+ */
+async function quietWindow(
+  ctx: ScenarioContext,
+  p: P,
+  w: HotcoldRun,
+): Promise<{ kdamondCpu: number; accessesPerSecond?: number }> {
   const { pid } = await ctx.damonSysfs().status(0);
-  const a = await sampleKdamondCpu(ctx.ssh, pid);
-  await sleep(seconds * 1000);
-  return cpuPercent(a, await sampleKdamondCpu(ctx.ssh, pid));
+  const a = await sampleKdamondCpu(ctx.ssh, pid, w.countFile);
+  await sleep(p.cpu_window_s * 1000);
+  const b = await sampleKdamondCpu(ctx.ssh, pid, w.countFile);
+  const pagesPerPass = (p.hot_mib * 1024 * 1024) / w.pageSize;
+  return {
+    kdamondCpu: cpuPercent(a, b),
+    ...(w.countFile ? { accessesPerSecond: accessesPerSecond(a, b, pagesPerPass) } : {}),
+  };
 }
 
 const scenario: Scenario = {
@@ -136,9 +153,20 @@ const scenario: Scenario = {
   async run(ctx) {
     const p = Params.parse(ctx.suite.params);
     const w = await ctx.checks.check('workload_starts', () =>
-      startHotcold(ctx.ssh, { sizeMiB: p.region_mib, hotMiB: p.hot_mib, hotOffsetMiB: p.hot_offset_mib, phys: true }),
+      startHotcold(ctx.ssh, {
+        sizeMiB: p.region_mib,
+        hotMiB: p.hot_mib,
+        hotOffsetMiB: p.hot_offset_mib,
+        phys: true,
+        countFile: '/tmp/hotcold.count',
+      }),
     );
+    let hog: number | undefined;
     try {
+      if (w && p.cpu_hog) {
+        hog = await startCpuHog(ctx.ssh, w.pid);
+        ctx.log(`a busy loop (pid ${hog}) shares CPU 0 with the workload (cpu_hog)`);
+      }
       for (const mode of ['vaddr', 'paddr'] as const) {
         const name = `${mode}_detects_hot_set`;
         if (!p.modes.includes(mode)) {
@@ -154,7 +182,7 @@ const scenario: Scenario = {
           async () => {
             const r = await measure(ctx, p, mode, w);
             ctx.log(
-              `${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s${r.kdamondCpu === undefined ? '' : `; kdamond used ${r.kdamondCpu.toFixed(1)}% of a CPU over ${p.cpu_window_s} s`}`,
+              `${mode}: recall ${pct(r.acc.recall)}%, precision ${pct(r.acc.precision)}%, detected in ${r.seconds.toFixed(1)} s${r.window === undefined ? '' : `; kdamond used ${r.window.kdamondCpu.toFixed(1)}% of a CPU over ${p.cpu_window_s} s${r.window.accessesPerSecond === undefined ? '' : `, the workload made ${Math.round(r.window.accessesPerSecond)} accesses/s`}`}`,
             );
             return r;
           },
@@ -162,13 +190,17 @@ const scenario: Scenario = {
             { name: 'recall', value: pct(r.acc.recall), unit: '%' },
             { name: 'precision', value: pct(r.acc.precision), unit: '%' },
             { name: 'time_to_detect', value: Math.round(r.seconds * 10) / 10, unit: 's' },
-            ...(r.kdamondCpu === undefined
+            ...(r.window === undefined
               ? []
-              : [{ name: 'kdamond_cpu', value: Math.round(r.kdamondCpu * 10) / 10, unit: '%' }]),
+              : [{ name: 'kdamond_cpu', value: Math.round(r.window.kdamondCpu * 10) / 10, unit: '%' }]),
+            ...(r.window?.accessesPerSecond === undefined
+              ? []
+              : [{ name: 'accesses_per_second', value: Math.round(r.window.accessesPerSecond), unit: 'acc/s' }]),
           ],
         );
       }
     } finally {
+      if (hog !== undefined) await stopWorkload(ctx.ssh, hog);
       if (w) await stopWorkload(ctx.ssh, w.pid);
     }
   },

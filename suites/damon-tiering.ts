@@ -19,6 +19,7 @@ import { hotcoldParams, intervalParams } from '../harness/suites/common-params.j
 import { lineWithBandSvg } from '../harness/report/svg-plots.js';
 import { sleep } from '../harness/util/abort.js';
 import type { Scenario } from '../harness/suites/scenario.js';
+import type { DamonSysfs } from '../harness/damon/sysfs-driver.js';
 
 /**
  * Goal-driven DRAM/CXL tiering: a guest with a DRAM node (0) and a CPU-less "CXL" node (1); a workload
@@ -209,6 +210,8 @@ const scenario: Scenario = {
     let variant: TieringGoal | undefined;
     let skipped: string | undefined;
     let workloadMeanPct = NaN;
+    // DAMON's own counters for each scheme over the run (bytes it tried to migrate and did), read once converged.
+    let schemeMiB: Metric[] = [];
     const metricsOf = (c: Convergence): Metric[] => [
       { name: 'time_to_converge', value: Math.round((c.convergeSeconds ?? -1) * 10) / 10, unit: 's' },
       { name: 'steady_mean_error', value: c.meanErrorPp, unit: 'pp' },
@@ -219,6 +222,7 @@ const scenario: Scenario = {
         unit: 'bool',
       },
       { name: 'workload_dram_share', value: workloadMeanPct, unit: '%' },
+      ...schemeMiB,
     ];
     const started = await checks.check('schemes_start', async () => {
       const probe = await damon.probe();
@@ -392,6 +396,10 @@ const scenario: Scenario = {
             );
           }
           const c = judgeConvergence(samples, p.target_dram_pct, p.band_pp);
+          schemeMiB = await schemeCounters(damon).catch((e: Error) => {
+            log(`scheme stats not read: ${e.message}`);
+            return [];
+          });
           const steadyWorkload = workload.slice(workload.length - c.samples);
           workloadMeanPct =
             Math.round((steadyWorkload.reduce((a, [, v]) => a + v, 0) / (steadyWorkload.length || 1)) * 100) / 100;
@@ -421,5 +429,20 @@ const scenario: Scenario = {
     }
   },
 };
+
+/**
+ * Each scheme's sz_tried and sz_applied (bytes DAMON tried to migrate, and migrated) since it started, in MiB: what
+ * a series that changes the goal's tuning or the migration path is compared by (lab ab).
+ */
+async function schemeCounters(damon: DamonSysfs): Promise<Metric[]> {
+  const out: Metric[] = [];
+  for (const [i, action] of ['migrate_hot', 'migrate_cold'].entries()) {
+    const st = await damon.schemeStats(0, 0, i);
+    for (const k of ['sz_tried', 'sz_applied'] as const)
+      if (Number.isFinite(st[k]))
+        out.push({ name: `${action}_${k}`, value: Math.round((st[k]! / 1048576) * 10) / 10, unit: 'MiB' });
+  }
+  return out;
+}
 
 export default scenario;

@@ -14,6 +14,8 @@ export const MARKERS = {
   rootfsFailed: 'LAB-ROOTFS-FAILED',
   /** dropbear never listened on port 22 (it could not start: a library or its key missing). */
   sshdFailed: 'LAB-SSHD-FAILED',
+  /** The host's shared directory (`--share`) did not mount: `LAB-SHARE-FAILED <why>`. */
+  shareFailed: 'LAB-SHARE-FAILED',
   /** A module listed for boot did not load: `LAB-MODPROBE-FAILED <module>`. */
   modprobeFailed: 'LAB-MODPROBE-FAILED',
 } as const;
@@ -24,6 +26,8 @@ export const BOOT_SCRIPT = /LAB-BOOT-SCRIPT (\S+)/;
 export const BOOT_DONE = /LAB-BOOT-DONE (\S+) rc=/;
 export const ROOTFS_FAILED = /LAB-ROOTFS-FAILED (.*)/;
 export const SSHD_FAILED = /LAB-SSHD-FAILED (.*)/;
+/** init could not mount the host's shared directory (`--share`): the guest the user asked for is not there. */
+export const SHARE_FAILED = new RegExp(`${MARKERS.shareFailed} (.*)`);
 
 /** Pure: the modules init could not load at boot, from the console text (each named once). */
 export function modprobeFailures(console: string): string[] {

@@ -23,6 +23,9 @@ export interface HotcoldRun {
   hotEnd: number;
   /** Physical ranges of the hot set, sorted and merged (with phys: true). */
   hotPhys?: Array<[number, number]>;
+  pageSize: number;
+  /** Where the hot loop counts its passes over the hot set (with countFile). */
+  countFile?: string;
 }
 
 /** Pure: sorted, merged ranges. */
@@ -40,7 +43,16 @@ export function mergeRanges(ranges: ReadonlyArray<[number, number]>): Array<[num
 /** Starts hotcold (daemonized: the call returns once its memory is resident and its ranges printed). */
 export async function startHotcold(
   ssh: GuestSsh,
-  o: { sizeMiB: number; hotMiB: number; hotOffsetMiB: number; phys?: boolean; file?: string; timeoutMs?: number },
+  o: {
+    sizeMiB: number;
+    hotMiB: number;
+    hotOffsetMiB: number;
+    phys?: boolean;
+    file?: string;
+    /** A guest file the hot loop keeps its pass count in (the workload's throughput). */
+    countFile?: string;
+    timeoutMs?: number;
+  },
 ): Promise<HotcoldRun> {
   const argv = [
     'hotcold',
@@ -53,6 +65,7 @@ export async function startHotcold(
     String(o.hotOffsetMiB),
     ...(o.phys ? ['--phys'] : []),
     ...(o.file ? ['--file', o.file] : []),
+    ...(o.countFile ? ['--count', o.countFile] : []),
   ];
   const r = await ssh.exec(`${shellJoin(argv)} </dev/null`, { timeoutMs: o.timeoutMs ?? 30000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
@@ -65,9 +78,27 @@ export async function startHotcold(
     hotStart: info.hot_start,
     hotEnd: info.hot_end,
     ...(info.hot_phys ? { hotPhys: mergeRanges(info.hot_phys) } : {}),
+    pageSize: info.page_size,
+    ...(o.countFile ? { countFile: o.countFile } : {}),
   };
 }
 
 export async function stopWorkload(ssh: GuestSsh, pid: number): Promise<void> {
   await ssh.exec(`kill ${pid} 2>/dev/null; true`).catch(() => {});
+}
+
+/**
+ * A busy loop on the workload's CPU: the workload and the loop are pinned to CPU 0 (taskset's mask 1), so the
+ * scheduler gives the workload about half of it. The regression `lab ab` is shown to catch on purpose (a parameter
+ * that halves the workload's CPU share); the loop's pid is returned for stopWorkload.
+ */
+export async function startCpuHog(ssh: GuestSsh, workloadPid: number): Promise<number> {
+  const r = await ssh.exec(
+    `taskset -p 1 ${workloadPid} >/dev/null && { taskset 1 sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 & echo $!; }`,
+    { timeoutMs: 10000 },
+  );
+  const pid = Number(r.stdout.trim());
+  if (r.code !== 0 || !Number.isInteger(pid) || pid <= 0)
+    throw new Error(`could not start the CPU hog beside pid ${workloadPid} (exit ${r.code}): ${r.stderr.trim()}`);
+  return pid;
 }

@@ -108,3 +108,56 @@ export function lineWithBandSvg(
 <text x="14" y="${PAD.top + plotH / 2}" transform="rotate(-90 14 ${PAD.top + plotH / 2})" text-anchor="middle">${esc(yLabel)}</text>
 </svg>`;
 }
+
+/**
+ * Pure: two samples side by side (A left, B right), each run a point, each median a bar; the ratio B/A and its
+ * interval written under the title. Points of equal value are spread sideways so none hides another.
+ */
+export function twoSamplesSvg(
+  title: string,
+  a: readonly number[],
+  b: readonly number[],
+  unit: string,
+  note: string,
+): string {
+  const w = 360;
+  const h = 240;
+  const pad = { left: 64, right: 16, top: 40, bottom: 28 };
+  const all = [...a, ...b];
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const span = hi - lo || Math.abs(hi) || 1;
+  const [y0, y1] = [lo - span * 0.1, hi + span * 0.1];
+  const plotH = h - pad.top - pad.bottom;
+  const y = (v: number) => pad.top + plotH - ((v - y0) / (y1 - y0)) * plotH;
+  const colW = (w - pad.left - pad.right) / 2;
+  const column = (xs: readonly number[], i: number, colour: string, label: string) => {
+    const cx = pad.left + colW * i + colW / 2;
+    const seen = new Map<number, number>();
+    const dots = xs
+      .map((v) => {
+        const k = seen.get(v) ?? 0;
+        seen.set(v, k + 1);
+        const dx = (k % 2 ? 1 : -1) * Math.ceil(k / 2) * 7;
+        return `<circle cx="${(cx + dx).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3.5" fill="${colour}" fill-opacity="0.7"><title>${v}</title></circle>`;
+      })
+      .join('');
+    const sorted = [...xs].sort((p, q) => p - q);
+    const m =
+      sorted.length % 2
+        ? sorted[sorted.length >> 1]!
+        : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    return `${dots}<line x1="${cx - 28}" x2="${cx + 28}" y1="${y(m).toFixed(1)}" y2="${y(m).toFixed(1)}" stroke="${colour}" stroke-width="2.5"><title>median ${m}</title></line>
+<text x="${cx}" y="${h - 10}" text-anchor="middle">${esc(label)} (n=${xs.length})</text>`;
+  };
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">
+<text x="${pad.left}" y="14" font-size="13">${esc(title)}</text>
+<text x="${pad.left}" y="30" fill="#555">${esc(note)}</text>
+<rect x="${pad.left}" y="${pad.top}" width="${w - pad.left - pad.right}" height="${plotH}" fill="#fff" stroke="#999"/>
+<text x="${pad.left - 6}" y="${y(hi) + 4}" text-anchor="end">${+hi.toPrecision(4)}</text>
+<text x="${pad.left - 6}" y="${y(lo) + 4}" text-anchor="end">${+lo.toPrecision(4)}</text>
+<text x="14" y="${pad.top + plotH / 2}" transform="rotate(-90 14 ${pad.top + plotH / 2})" text-anchor="middle">${esc(unit)}</text>
+${column(a, 0, '#1565c0', 'A')}
+${column(b, 1, '#ef6c00', 'B')}
+</svg>`;
+}

@@ -56,6 +56,10 @@ export interface RunSummary {
       activeInKernelUsers: string[];
     };
   };
+  /** The host directory the guest saw at the same path (`--share`), how, and whether it could write. */
+  share?: { dir: string; writable: boolean; fs: 'virtiofs' | '9p' };
+  /** The guest's memory in use after the suite (MemTotal - MemAvailable), when the run measured it (lab ab). */
+  guestMemUsedMiB?: number;
   /** Whether the guest was started from a saved booted guest, or saved for later runs (and why not). */
   snapshot?: SnapshotFacts;
   /** Host capabilities the run saw (vendor, PMUs, KVM parameters). */

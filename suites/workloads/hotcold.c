@@ -17,7 +17,11 @@
  * With --file PATH the region is a shared mapping of that file (created, sized and filled) instead of
  * anonymous memory: file-backed pages, for data attributes monitoring (anon vs not).
  *
- * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--churn] [--phys] [--file PATH]
+ * With --count PATH the hot loop keeps the number of passes it made over the hot set in PATH (20 digits and a
+ * newline, in a shared mapping of the file, so a reader's cat sees it without a syscall of the loop's): the
+ * workload's throughput, which monitoring must not slow down, read twice over a window.
+ *
+ * usage: hotcold [--size MiB] [--hot-size MiB] [--hot-offset MiB] [--duration SECONDS] [--daemon] [--churn] [--phys] [--file PATH] [--count PATH]
  *   --duration 0 (the default) runs until killed.
  *   --daemon: return as soon as the JSON line is out, leaving the hot loop running in a child
  *   (its pid is the one printed). Over SSH this makes starting a workload one round trip.
@@ -101,7 +105,8 @@ int main(int argc, char **argv)
 	volatile unsigned char *region, *hot;
 	unsigned long i, passes = 0;
 	int daemonize = 0, churn = 0, phys = 0, ready[2] = { -1, -1 };
-	const char *file = NULL;
+	const char *file = NULL, *count_file = NULL;
+	char *counter = NULL;
 	pid_t ticker = 0;
 	double start;
 
@@ -134,6 +139,8 @@ int main(int argc, char **argv)
 			duration = parse_ulong(flag, argv[++i]);
 		else if (!strcmp(flag, "--file"))
 			file = argv[++i];
+		else if (!strcmp(flag, "--count"))
+			count_file = argv[++i];
 		else {
 			fprintf(stderr, "hotcold: unknown option %s\n", flag);
 			return 2;
@@ -208,6 +215,18 @@ int main(int argc, char **argv)
 	for (i = 0; i < size * MIB; i += page)
 		region[i] = 1;
 
+	/* Before the JSON line: once a caller has read it, the count file is there. */
+	if (count_file) {
+		int fd = open(count_file, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || ftruncate(fd, 21) ||
+		    (counter = mmap(NULL, 21, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+			perror("hotcold: count");
+			return 1;
+		}
+		close(fd);
+		memcpy(counter, "                   0\n", 21);
+	}
 	hot = region + hot_offset * MIB;
 	printf("{\"pid\":%d,\"ticker_pid\":%d,\"start\":%lu,\"end\":%lu,\"hot_start\":%lu,\"hot_end\":%lu,\"page_size\":%ld",
 	       getpid(), (int)ticker, (unsigned long)(uintptr_t)region, (unsigned long)(uintptr_t)region + size * MIB,
@@ -232,6 +251,12 @@ int main(int argc, char **argv)
 		for (i = 0; i < hot_size * MIB; i += page)
 			hot[i]++;
 		passes++;
+		if (counter) {
+			char digits[24];
+
+			snprintf(digits, sizeof(digits), "%20lu", passes);
+			memcpy(counter, digits, 20);
+		}
 		if (duration && (passes & 63) == 0 && now() - start >= duration)
 			break;
 	}

@@ -24,17 +24,31 @@ t.test(
     t.ok(samples[0]![1] > samples.at(-1)![1], 'demotion to the CPU-less node happened');
     const converge = by.get('dram_share_converges')!;
     const html0 = () => readFileSync(join(dir, 'report.html'), 'utf8');
+    const metric = (name: string) => converge.metrics?.find((m) => m.name === name)?.value ?? NaN;
     // The measurement is in summary.json whatever the verdict: PASS or FAIL, the metrics are there.
     t.same(
       converge.metrics?.map((m) => m.name),
-      ['time_to_converge', 'steady_mean_error', 'steady_stddev', 'native_goal', 'workload_dram_share'],
+      [
+        'time_to_converge',
+        'steady_mean_error',
+        'steady_stddev',
+        'native_goal',
+        'workload_dram_share',
+        'migrate_hot_sz_tried',
+        'migrate_hot_sz_applied',
+        'migrate_cold_sz_tried',
+        'migrate_cold_sz_applied',
+      ],
+    );
+    t.ok(
+      metric('migrate_cold_sz_applied') > 0 && metric('migrate_cold_sz_applied') <= metric('migrate_cold_sz_tried'),
+      `DAMON's own counters: demoted ${metric('migrate_cold_sz_applied')} of ${metric('migrate_cold_sz_tried')} MiB tried`,
     );
     t.equal(
       converge.metrics?.find((m) => m.name === 'native_goal')?.value,
       1,
       "the kernel's own goal metric, no lab-fed loop",
     );
-    const metric = (name: string) => converge.metrics?.find((m) => m.name === name)?.value ?? NaN;
     t.ok(
       metric('time_to_converge') > 0 && metric('time_to_converge') <= 220,
       `converged in ${metric('time_to_converge')} s`,

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { cpuPercent, sampleKdamondCpu, statCpuTicks } from '../../harness/damon/kdamond-cpu.js';
+import { accessesPerSecond, cpuPercent, sampleKdamondCpu, statCpuTicks } from '../../harness/damon/kdamond-cpu.js';
 
 const fixture = (f: string) => readFileSync(new URL(`../fixtures/proc/${f}`, import.meta.url), 'utf8');
 
@@ -52,3 +52,30 @@ t.test('sampleKdamondCpu runs where getconf is absent (a busybox guest): USER_HZ
   t.equal(s.hz, 100);
   t.ok(s.ticks >= 0 && s.uptime > 0);
 });
+
+t.test(
+  'the workload’s throughput: hotcold’s pass count read in the same command, as accesses per second',
+  async (t) => {
+    const scripts: string[] = [];
+    const runner = {
+      exec: async (s: string) => {
+        scripts.push(s);
+        return {
+          code: 0,
+          stdout: `${fixture('kdamond-stat-6.18.txt')}100\n1234.56 2000.00\n               71885\n`,
+          stderr: '',
+        };
+      },
+    };
+    const a = await sampleKdamondCpu(runner, 81, '/tmp/hotcold.count');
+    t.same(a, { ticks: 6654, hz: 100, uptime: 1234.56, passes: 71885 });
+    t.match(scripts[0], /&& cat \/tmp\/hotcold\.count$/);
+    // 16 MiB of 4 KiB pages: 4096 page writes a pass; 50 passes in 2 s.
+    t.equal(accessesPerSecond({ ...a, passes: 100, uptime: 10 }, { ...a, passes: 150, uptime: 12 }, 4096), 102400);
+    t.throws(
+      () => accessesPerSecond({ ticks: 0, hz: 100, uptime: 1 }, { ticks: 0, hz: 100, uptime: 2 }, 1),
+      /no pass counts/,
+    );
+    await t.rejects(sampleKdamondCpu(runner, 81, 'x; reboot'), /not a count file path/);
+  },
+);
