@@ -1,7 +1,11 @@
-import { BOOT_OPTIONS, type Command } from './command.js';
+import { BOOT_OPTIONS, shareOption, thresholdOption, type Command } from './command.js';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { compareRuns, formatComparison } from '../compare/compare-runs.js';
+import { compareRuns, formatComparison, metricMoves, pairMetrics, worstOf } from '../compare/compare-runs.js';
+import { watchRuns } from '../watch/watch-runs.js';
+import { abCommands } from './ab-command.js';
+import { collectSamples, compareSamples, regressions, splitRuns } from '../ab/ab-samples.js';
+import { watchedInputs, type WatchedInput } from '../watch/watch-inputs.js';
 import { reportsRoot } from '../util/paths.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { countLeaves, parseKtap } from '../results/ktap-parser.js';
@@ -159,7 +163,7 @@ export const commands: Record<string, Command> = {
   ...guestCommands((v) => kernelChoice(v)),
   run: {
     summary: 'run a suite in a guest and write reports/<run-id>/',
-    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--keep-guest NAME] [--no-snapshot] [--result-file FILE] [--quiet]\n  --keep-guest  leave the suite's guest running as NAME afterwards (lab exec NAME, lab shell NAME, lab down NAME)\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --no-snapshot  boot, even when a saved booted guest of this kernel, image and machine is there (and save none)\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
+    help: "usage: lab run SUITE [--guest NAME|FILE] [--series NAME|FILE [--tree PATH] | --kernel BZIMAGE|BUILDDIR [--modules DIR] [--kconfig FILE]] [--host NAME [--lab-config FILE]] [--keep] [--keep-guest NAME] [--share DIR [--rw]] [--no-snapshot] [--watch] [--result-file FILE] [--quiet]\n  --watch  run, then again whenever the series (its file, patches, fragments, the --tree's commits) or the --kernel build changes, printing what changed against the previous run; Ctrl-C ends\n  --share DIR  the host directory DIR inside the guest at the same path (read-only unless --rw; the guest boots: QEMU cannot save it)\n  --keep-guest  leave the suite's guest running as NAME afterwards (lab exec NAME, lab shell NAME, lab down NAME)\n  --host  run the guest on a libvirt host of the lab config's inventory instead of QEMU here\n  --no-snapshot  boot, even when a saved booted guest of this kernel, image and machine is there (and save none)\n  --result-file  write {outcome, reportDir} there when the run ends (for a program that started it)",
     options: {
       ...BOOT_OPTIONS,
       keep: { type: 'boolean' },
@@ -167,35 +171,60 @@ export const commands: Record<string, Command> = {
       'lab-config': { type: 'string' },
       'result-file': { type: 'string' },
       'keep-guest': { type: 'string' },
+      watch: { type: 'boolean' },
     },
     async run(v, p, { cache }) {
       const resultFile = typeof v['result-file'] === 'string' ? v['result-file'] : undefined;
       // Checked before anything runs: a result nobody can write would be lost after the whole run.
       if (resultFile !== undefined && !isDirectory(dirname(resolve(resultFile))))
         throw new UsageError(`--result-file ${resultFile}: its folder ${dirname(resolve(resultFile))} does not exist`);
-      const { summary, reportDir } = await handingBack(resultFile, () => {
-        if (p.length !== 1)
-          throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
-        return runSuite({
-          suite: p[0]!,
-          kernel: kernelChoice(v),
-          ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
-          ...(typeof v.host === 'string' ? { host: v.host } : {}),
-          ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
-          keep: v.keep === true,
-          ...(typeof v['keep-guest'] === 'string' ? { keepGuest: newGuestName(cache, v['keep-guest']) } : {}),
-          ...(v['no-snapshot'] === true ? { snapshots: 'off' as const } : {}),
-          log: v.quiet ? () => {} : err,
+      const once = async () => {
+        const { summary, reportDir } = await handingBack(resultFile, () => {
+          if (p.length !== 1)
+            throw new UsageError('lab run takes exactly one suite name', `known suites: ${knownSuites().join(', ')}`);
+          const share = shareOption(v);
+          return runSuite({
+            ...(share ? { share } : {}),
+            suite: p[0]!,
+            kernel: kernelChoice(v),
+            ...(typeof v.guest === 'string' ? { guest: v.guest } : {}),
+            ...(typeof v.host === 'string' ? { host: v.host } : {}),
+            ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
+            keep: v.keep === true,
+            ...(typeof v['keep-guest'] === 'string' ? { keepGuest: newGuestName(cache, v['keep-guest']) } : {}),
+            ...(v['no-snapshot'] === true ? { snapshots: 'off' as const } : {}),
+            log: v.quiet ? () => {} : err,
+          });
         });
+        const c = summary.counts;
+        out(
+          `${summary.suite}: ${summary.status} — ${c.PASS} passed, ${c.FAIL} failed, ${c.ERROR + c.MISS} errors, ${c.SKIP} skipped (accel ${summary.guest?.accel ?? '-'})`,
+        );
+        if (summary.error)
+          err(`error: ${summary.error.message}${summary.error.details ? `\n${summary.error.details}` : ''}`);
+        out(`report: ${reportDir}`);
+        return { summary, code: exitCodeOf(summary.outcome) };
+      };
+      if (v.watch !== true) return (await once()).code;
+      const choice = kernelChoice(v);
+      if (choice.kind === 'debian')
+        throw new UsageError(
+          "--watch reruns when the kernel's inputs change: give --series NAME|FILE (with --tree PATH) or --kernel BUILDDIR",
+          "Debian's prebuilt kernels do not change",
+        );
+      if (typeof v['keep-guest'] === 'string' || resultFile !== undefined)
+        throw new UsageError('--watch runs again and again: not with --keep-guest or --result-file');
+      const end = await watchRuns({
+        run: once,
+        inputs: () => watchInputsOf(choice),
+        compare: (a, b) => {
+          const c = compareRuns(a.tests, b.tests);
+          return formatComparison(c, a.runId, b.runId, metricMoves(pairMetrics(a.tests, b.tests)));
+        },
+        log: out,
       });
-      const c = summary.counts;
-      out(
-        `${summary.suite}: ${summary.status} — ${c.PASS} passed, ${c.FAIL} failed, ${c.ERROR + c.MISS} errors, ${c.SKIP} skipped (accel ${summary.guest?.accel ?? '-'})`,
-      );
-      if (summary.error)
-        err(`error: ${summary.error.message}${summary.error.details ? `\n${summary.error.details}` : ''}`);
-      out(`report: ${reportDir}`);
-      return exitCodeOf(summary.outcome);
+      err(`lab: watch ended after ${end.runs} run${end.runs === 1 ? '' : 's'}`);
+      return end.code ?? ExitCode.interrupted;
     },
   },
   build: {
@@ -328,17 +357,23 @@ export const commands: Record<string, Command> = {
     summary: 'a matrix of kernels × guests × suites: plan it, run it on the local pool, export it to CI',
     help: [
       'usage: lab matrix plan FILE',
-      '       lab matrix run FILE [--jobs N] [--kernel ID] [--baseline MATRIX_RUN] [--tree PATH] [--lab-config FILE] [--quiet]',
+      '       lab matrix run FILE [--jobs N] [--kernel ID] [--baseline KERNEL|MATRIX_RUN] [--runs N] [--threshold PCT]',
+      '                           [--tree PATH] [--lab-config FILE] [--quiet]',
       '       lab matrix export FILE --github|--gitlab [--out PATH]',
       '  plan    the expanded cells: what builds, what boots and runs, which cells share a kernel',
       '  run     builds each kernel once, runs the cells (--jobs guests at once; default from cores and memory),',
       '          writes reports/<matrix-run-id>/ (index.html, summary.json, junit.xml); exit 1 if a cell failed',
+      '          --baseline: against a kernel of the matrix or an earlier matrix run, new failures fail a cell; with',
+      '          --runs N (or runs: in the file; 4 or more a side for the rank test to reach p < 0.05) every metric is',
+      '          tested as lab ab does, and one worse by more than --threshold PCT (default 5) fails its cell too',
       '  export  a GitHub Actions workflow or a GitLab CI file with a job per kernel (its cells), reports as artifacts',
     ].join('\n'),
     options: {
       jobs: { type: 'string' },
       kernel: { type: 'string' },
       baseline: { type: 'string' },
+      runs: { type: 'string' },
+      threshold: { type: 'string' },
       tree: { type: 'string' },
       quiet: { type: 'boolean' },
       github: { type: 'boolean' },
@@ -369,6 +404,13 @@ export const commands: Record<string, Command> = {
         jobs = Number(v.jobs);
         if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${String(v.jobs)}: a whole number ≥ 1`);
       }
+      let runs: number | undefined;
+      if (v.runs !== undefined) {
+        runs = Number(v.runs);
+        if (!Number.isInteger(runs) || runs < 1 || runs > 50)
+          throw new UsageError(`--runs ${String(v.runs)}: a whole number from 1 to 50`);
+      }
+      const threshold = thresholdOption(v.threshold);
       await ensurePackages(
         [...REQUIRED_PACKAGES, ...BUILD_PACKAGES].map((x) => x.name),
         err,
@@ -379,6 +421,8 @@ export const commands: Record<string, Command> = {
         ...(jobs ? { jobs } : {}),
         ...(typeof v.kernel === 'string' ? { kernel: v.kernel } : {}),
         ...(typeof v.baseline === 'string' ? { baseline: v.baseline } : {}),
+        ...(runs ? { runs } : {}),
+        threshold: threshold / 100,
         ...(typeof v.tree === 'string' ? { tree: v.tree } : {}),
         ...(typeof v['lab-config'] === 'string' ? { labConfig: v['lab-config'] } : {}),
         cache,
@@ -389,6 +433,8 @@ export const commands: Record<string, Command> = {
       out(`matrix ${spec.name}: ${[...by].map(([k, n]) => `${n} ${k}`).join(', ')}`);
       for (const c of r.summary.cells.filter((x) => x.newFailures?.length))
         out(`  ${c.id}: ${c.newFailures!.length} new failure(s): ${c.newFailures!.slice(0, 3).join('; ')}`);
+      for (const c of r.summary.cells.filter((x) => x.metricRegressions?.length))
+        out(`  ${c.id}: slower: ${c.metricRegressions!.join('; ')}`);
       out(`report: ${r.dir}`);
       return exitCodeOf(r.outcome);
     },
@@ -429,18 +475,56 @@ export const commands: Record<string, Command> = {
     },
   },
   compare: {
-    summary: 'status changes between two runs (reports/<run-id> or a path); exit 1 on a new failure',
-    help: 'usage: lab compare RUN_A RUN_B [--json]',
-    options: { json: { type: 'boolean' } },
+    summary:
+      'status changes and metric moves between two runs (reports/<run-id> or a path); with several runs a side, metric regressions by the A/B test; exit 1 on a new failure or regression',
+    help: [
+      'usage: lab compare RUN_A RUN_B [--json]',
+      '       lab compare --a RUN --a RUN… --b RUN --b RUN… [--threshold PCT] [--json]',
+      '  with several runs a side: a test fails on a side when it failed in any of its runs; every metric compared as lab ab does',
+    ].join('\n'),
+    options: {
+      json: { type: 'boolean' },
+      a: { type: 'string', multiple: true },
+      b: { type: 'string', multiple: true },
+      threshold: { type: 'string' },
+    },
     async run(v, p) {
-      if (p.length !== 2)
-        throw new UsageError('lab compare takes two runs: RUN_A RUN_B (run ids under reports/, or report folders)');
-      const [a, b] = [readRunSummary(p[0]!), readRunSummary(p[1]!)];
-      const c = compareRuns(a.tests, b.tests);
-      out(v.json ? JSON.stringify(c, null, 2) : formatComparison(c, a.runId, b.runId));
-      return c.regressions.length ? ExitCode.testFailed : ExitCode.ok;
+      const list = (k: 'a' | 'b') => ((v as Record<string, unknown>)[k] as string[] | undefined) ?? [];
+      const several = list('a').length > 0 || list('b').length > 0;
+      if (several ? p.length > 0 || !list('a').length || !list('b').length : p.length !== 2)
+        throw new UsageError(
+          'lab compare takes two runs (RUN_A RUN_B), or runs a side (--a RUN… --b RUN…)',
+          'runs are run ids under reports/, or report folders',
+        );
+      const as = (several ? list('a') : [p[0]!]).map(readRunSummary);
+      const bs = (several ? list('b') : [p[1]!]).map(readRunSummary);
+      const c = compareRuns(worstOf(as.map((x) => x.tests)), worstOf(bs.map((x) => x.tests)));
+      const names = (xs: RunSummary[]) => (xs.length === 1 ? xs[0]!.runId : `${xs.length} runs`);
+      if (!several || as.length < 2 || bs.length < 2) {
+        const metrics = pairMetrics(as[0]!.tests, bs[0]!.tests);
+        out(
+          v.json
+            ? JSON.stringify({ ...c, metrics }, null, 2)
+            : formatComparison(c, names(as), names(bs), metricMoves(metrics)),
+        );
+        return c.regressions.length ? ExitCode.testFailed : ExitCode.ok;
+      }
+      const threshold = thresholdOption(v.threshold);
+      const a = splitRuns(as);
+      const b = splitRuns(bs);
+      const results = compareSamples(collectSamples(a.counted, b.counted), { threshold: threshold / 100, seed: 1 });
+      if (v.json) out(JSON.stringify({ ...c, metrics: results, notCounted: { a: a.failed, b: b.failed } }, null, 2));
+      else {
+        out(formatComparison(c, names(as), names(bs)));
+        for (const m of results)
+          out(
+            `  ${m.test} ${m.name}: A ${m.medianA} B ${m.medianB} ${m.unit}, B/A ${m.interval.ratio.toFixed(3)} [${m.interval.low.toFixed(3)}, ${m.interval.high.toFixed(3)}], p=${m.rankTest.p.toFixed(3)}: ${m.reported}`,
+          );
+      }
+      return c.regressions.length || regressions(results).length ? ExitCode.testFailed : ExitCode.ok;
     },
   },
+  ...abCommands(),
   list: {
     summary: 'list the Debian kernels (and which are fetched), suites, guests and series',
     help: 'usage: lab list',
@@ -534,6 +618,17 @@ function kernelChoice(v: Record<string, string | boolean | undefined>): KernelCh
       ...(str('kconfig') ? { kconfig: str('kconfig')! } : {}),
     };
   return { kind: 'debian' };
+}
+
+/** What `lab run --watch` looks at for a kernel choice; a series file that does not read is still watched itself. */
+function watchInputsOf(choice: KernelChoice): WatchedInput[] {
+  if (choice.kind !== 'series') return watchedInputs(choice);
+  try {
+    return watchedInputs(choice, loadSeries(choice.series));
+  } catch {
+    const file = choice.series.includes('/') || choice.series.endsWith('.yaml') ? resolve(choice.series) : undefined;
+    return file ? [{ path: file, what: 'series file' }] : [];
+  }
 }
 
 /** A run by id (under reports/) or by its report folder or summary.json path. */

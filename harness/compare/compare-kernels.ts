@@ -1,19 +1,9 @@
-import type { Metric, TestRecord } from '../results/model.js';
-import { compareRuns, type StatusChange } from './compare-runs.js';
+import type { TestRecord } from '../results/model.js';
+import type { RunSummary } from '../run/run-summary.js';
+import { compareSamples, collectSamples, regressions, splitRuns, type MetricResult } from '../ab/ab-samples.js';
+import { compareRuns, pairMetrics, worstOf, type MetricPair, type StatusChange } from './compare-runs.js';
 
-/** One metric of one test, on the baseline kernel and on the kernel compared with it. */
-export interface MetricPair {
-  /** The test the metric belongs to, e.g. "damon-accuracy.paddr_detects_hot_set". */
-  test: string;
-  name: string;
-  unit: string;
-  baseline: number;
-  value: number;
-  /** value - baseline, in the metric's unit. */
-  delta: number;
-  /** value / baseline; absent when the baseline is 0. */
-  ratio?: number;
-}
+export type { MetricPair } from './compare-runs.js';
 
 /** A cell of one kernel against the same guest and suite on the matrix's baseline kernel. */
 export interface CellAgainstBaseline {
@@ -25,13 +15,11 @@ export interface CellAgainstBaseline {
   fixes: StatusChange[];
   otherChanges: StatusChange[];
   metrics: MetricPair[];
+  /** Runs on each side that passed and so count as samples (with several runs a side). */
+  counted?: { baseline: number; now: number };
+  /** Every metric compared as `lab ab` does, when both sides have at least two counted runs. */
+  stats?: MetricResult[];
 }
-
-const metricMap = (tests: readonly TestRecord[]) => {
-  const m = new Map<string, Metric & { test: string }>();
-  for (const t of tests) for (const x of t.metrics ?? []) m.set(`${t.path}\u0000${x.name}`, { ...x, test: t.path });
-  return m;
-};
 
 /**
  * Pure: a cell's tests against the baseline kernel's cell of the same guest and suite: status changes
@@ -44,23 +32,41 @@ export function compareWithBaseline(
   now: readonly TestRecord[],
 ): CellAgainstBaseline {
   const c = compareRuns(baseline, now);
-  const before = metricMap(baseline);
-  const metrics: MetricPair[] = [];
-  for (const [key, m] of metricMap(now)) {
-    const b = before.get(key);
-    if (!b || b.unit !== m.unit) continue;
-    const round = (x: number) => Math.round(x * 1000) / 1000;
-    metrics.push({
-      test: m.test,
-      name: m.name,
-      unit: m.unit,
-      baseline: b.value,
-      value: m.value,
-      delta: round(m.value - b.value),
-      ...(b.value !== 0 ? { ratio: round(m.value / b.value) } : {}),
-    });
-  }
+  const metrics = pairMetrics(baseline, now);
   return { ...ids, newFailures: c.regressions, fixes: c.fixes, otherChanges: c.other, metrics };
+}
+
+/** Fewer counted runs a side than this and metrics are only set side by side, never tested. */
+export const MIN_RUNS_FOR_STATS = 2;
+
+/**
+ * Pure: a cell's runs against its baseline's runs. Statuses as between two runs, each side's worst per test (a test
+ * that failed in one run failed on that side); the metrics of the first runs side by side; and, when both sides have
+ * at least two runs that passed, every metric tested as `lab ab` tests it (threshold a fraction, 0.05 for 5%).
+ */
+export function compareRunSets(
+  ids: { id: string; baselineId: string },
+  baseline: readonly RunSummary[],
+  now: readonly RunSummary[],
+  opts: { threshold: number },
+): CellAgainstBaseline {
+  const c = compareWithBaseline(ids, worstOf(baseline.map((r) => r.tests)), worstOf(now.map((r) => r.tests)));
+  c.metrics = pairMetrics(baseline[0]?.tests ?? [], now[0]?.tests ?? []);
+  if (baseline.length < 2 && now.length < 2) return c;
+  const b = splitRuns(baseline).counted;
+  const n = splitRuns(now).counted;
+  c.counted = { baseline: b.length, now: n.length };
+  if (b.length >= MIN_RUNS_FOR_STATS && n.length >= MIN_RUNS_FOR_STATS)
+    c.stats = compareSamples(collectSamples(b, n), { threshold: opts.threshold, seed: 1 });
+  return c;
+}
+
+/** Pure: the metric regressions of a comparison as one line each ("test metric: B/A 1.31 [1.12, 1.52], p=0.008"). */
+export function metricRegressionLines(c: CellAgainstBaseline): string[] {
+  return regressions(c.stats ?? []).map(
+    (m) =>
+      `${m.test} ${m.name}: ${m.medianA} → ${m.medianB} ${m.unit}, ×${m.interval.ratio.toFixed(3)} [${m.interval.low.toFixed(3)}, ${m.interval.high.toFixed(3)}], p=${m.rankTest.p.toFixed(3)}`,
+  );
 }
 
 /** Pure: for each cell not on the baseline kernel, the baseline kernel's cell with the same guest and suite. */

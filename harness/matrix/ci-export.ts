@@ -53,7 +53,10 @@ const MAX_JOB_MINUTES = 360;
 function jobMinutes(plan: MatrixPlan, kernels: readonly string[]): number {
   const cells = plan.cells.filter((c) => kernels.includes(c.kernel));
   const build = kernels.reduce((s, k) => s + (/^debian(-|$)/.test(k) ? 10 : 60), 0);
-  return Math.min(MAX_JOB_MINUTES, build + Math.ceil(cells.reduce((s, c) => s + c.timeout * (1 + c.retries), 0) / 60));
+  return Math.min(
+    MAX_JOB_MINUTES,
+    build + Math.ceil(cells.reduce((s, c) => s + c.timeout * (1 + c.retries) * c.runs, 0) / 60),
+  );
 }
 
 const IMAGE = 'node:20-bookworm';

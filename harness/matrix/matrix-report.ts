@@ -4,7 +4,15 @@ import { xmlEscape as esc, renderJunitSuites } from '../report/junit-writer.js';
 import { htmlPage, statusColour } from '../report/html-page.js';
 import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixPlan } from './plan.js';
-import type { CellResult, MatrixSummary } from './matrix-record.js';
+import type { CellAgainstBaseline } from '../compare/compare-kernels.js';
+import type { CellResult, CellRun, MatrixSummary } from './matrix-record.js';
+
+/** Pure: "3 PASS, 1 FAIL". */
+function runStatuses(runs: readonly CellRun[]): string {
+  const by = new Map<string, number>();
+  for (const r of runs) by.set(r.status, (by.get(r.status) ?? 0) + 1);
+  return [...by].map(([k, n]) => `${n} ${k}`).join(', ');
+}
 
 /** Pure: the cell table, rows kernels, columns guest × suite, each cell coloured by status and linked to its report. */
 export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
@@ -29,8 +37,11 @@ export function renderMatrixHtml(s: MatrixSummary, plan: MatrixPlan): string {
     })
     .join('\n');
   const regressions = s.cells
-    .filter((c) => c.newFailures?.length)
-    .map((c) => `<h3>${esc(c.id)}</h3><ul>${c.newFailures!.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>`)
+    .filter((c) => c.newFailures?.length || c.metricRegressions?.length)
+    .map(
+      (c) =>
+        `<h3>${esc(c.id)}</h3><ul>${(c.newFailures ?? []).map((f) => `<li>${esc(f)}</li>`).join('')}${(c.metricRegressions ?? []).map((f) => `<li>slower: ${esc(f)}</li>`).join('')}</ul>`,
+    )
     .join('\n');
   return htmlPage(
     `matrix ${s.name}`,
@@ -40,10 +51,11 @@ ${s.hosts?.length ? `<p>libvirt hosts: ${s.hosts.map((h) => `<b>${esc(h.name)}</
 <table><tr><th rowspan="2">kernel</th>${head1}</tr><tr>${head2}</tr>
 ${rows}
 </table>
-${regressions ? `<h2>New failures against the baseline</h2>${regressions}` : s.baseline || s.baselineKernel ? '<p>No new failures against the baseline.</p>' : ''}
+${regressions ? `<h2>New failures and regressions against the baseline</h2>${regressions}` : s.baseline || s.baselineKernel ? '<p>No new failures or metric regressions against the baseline.</p>' : ''}
 ${renderAgainstBaseline(s)}
+${renderAgainstRun(s)}
 `,
-    'td.c{color:#fff;font-weight:600;text-align:center;min-width:7em}td.c a{color:#fff}small{font-weight:400;color:#555}td.c small{color:#eee}pre{white-space:pre-wrap;max-width:40em}',
+    'tr.slower td{background:#fde2e1}td.c{color:#fff;font-weight:600;text-align:center;min-width:7em}td.c a{color:#fff}small{font-weight:400;color:#555}td.c small{color:#eee}pre{white-space:pre-wrap;max-width:40em}',
   );
 }
 
@@ -53,6 +65,8 @@ const num = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1
 export function renderAgainstBaseline(s: MatrixSummary): string {
   if (!s.baselineKernel) return '';
   const cells = s.againstBaseline ?? [];
+  if (cells.some((c) => c.stats))
+    return `<h2>Against the baseline kernel ${esc(s.baselineKernel)}</h2>\n${statsTable(cells, s.baselineKernel, s.threshold)}`;
   const rows = cells.flatMap((c) => {
     const changes = [
       ...c.newFailures.map((x) => `new failure ${x.path}: ${x.before} → ${x.after}`),
@@ -71,6 +85,37 @@ export function renderAgainstBaseline(s: MatrixSummary): string {
 ${rows.length ? `<table><tr><th>test</th><th>metric</th><th>${esc(s.baselineKernel)}</th><th>this kernel</th><th>difference</th><th>ratio</th></tr>\n${rows.join('\n')}\n</table>` : '<p>No cell ran on both kernels.</p>'}`;
 }
 
+/** Pure: each cell against the same cell of an earlier matrix run (--baseline RUN), as a statistics table. */
+export function renderAgainstRun(s: MatrixSummary): string {
+  const cells = s.againstRun ?? [];
+  if (!s.baseline || !cells.some((c) => c.stats)) return '';
+  return `<h2>Against matrix run ${esc(s.baseline)}</h2>\n${statsTable(cells, 'baseline run', s.threshold)}`;
+}
+
+/**
+ * Pure: per compared cell, every metric as `lab ab` reports it: both medians, B/A with its 95% interval, the rank
+ * test's p and the verdict; cells with too few runs a side say so instead.
+ */
+function statsTable(cells: readonly CellAgainstBaseline[], baseName: string, threshold = 5): string {
+  const rows = cells.flatMap((c) => {
+    const n = c.counted ? `${c.counted.baseline} run(s) counted on the baseline, ${c.counted.now} here` : 'one run';
+    const head = `<tr><th colspan="7">${esc(c.id)} <small>against ${esc(c.baselineId)}; ${n}${c.newFailures.length ? `; ${c.newFailures.length} new failure(s)` : ''}</small></th></tr>`;
+    if (!c.stats)
+      return [head, '<tr><td colspan="7"><small>too few passing runs a side for the test</small></td></tr>'];
+    return [
+      head,
+      ...c.stats.map(
+        (m) =>
+          `<tr${m.reported === 'slower' ? ' class="slower"' : ''}><td>${esc(m.test)}</td><td>${esc(m.name)}</td><td>${num(m.medianA)} ${esc(m.unit)}</td><td>${num(m.medianB)} ${esc(m.unit)}</td><td>×${m.interval.ratio.toFixed(3)} [${m.interval.low.toFixed(3)}, ${m.interval.high.toFixed(3)}]</td><td>${m.rankTest.p.toFixed(3)}</td><td title="${esc(m.why)}">${esc(m.reported)}</td></tr>`,
+      ),
+    ];
+  });
+  return `<p><small>Medians of the runs that passed; ratio this/baseline with a bootstrap 95% interval; Mann–Whitney U p-value. A metric is slower or faster when p &lt; 0.05 and the whole interval lies more than ${threshold}% from 1 (as <code>lab ab</code>).</small></p>
+<table><tr><th>test</th><th>metric</th><th>${esc(baseName)} median</th><th>median</th><th>ratio [95% interval]</th><th>p</th><th>verdict</th></tr>
+${rows.join('\n')}
+</table>`;
+}
+
 function cellTd(c: CellResult | undefined): string {
   if (!c) return '<td></td>';
   const counts = c.counts
@@ -78,7 +123,11 @@ function cellTd(c: CellResult | undefined): string {
     : '';
   const label = c.report ? `<a href="${esc(c.report)}/report.html">${esc(c.status)}</a>` : esc(c.status);
   const title = c.reason ? ` title="${esc(c.reason)}"` : '';
-  const regress = c.newFailures?.length ? `<br><small>${c.newFailures.length} new failure(s)</small>` : '';
+  const regress = [
+    c.newFailures?.length ? `<br><small>${c.newFailures.length} new failure(s)</small>` : '',
+    c.metricRegressions?.length ? `<br><small>${c.metricRegressions.length} metric(s) slower</small>` : '',
+    c.runs ? `<br><small>${c.runs.length} runs: ${runStatuses(c.runs)}</small>` : '',
+  ].join('');
   const host = c.host ? `<br><small>on ${esc(c.host)}</small>` : '';
   return `<td class="c"${title} style="background:${statusColour(c.status)}">${label}<br><small>${counts}${c.seconds ? ` · ${c.seconds.toFixed(0)} s` : ''}</small>${host}${regress}</td>`;
 }

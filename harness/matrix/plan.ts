@@ -19,6 +19,8 @@ export interface PlannedCell {
   suite: string;
   timeout: number;
   retries: number;
+  /** Times the cell runs (each run with its own retries). */
+  runs: number;
 }
 
 export interface MatrixPlan {
@@ -81,12 +83,14 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
   const cells = kept.map((c): PlannedCell => {
     let timeout = spec.timeout;
     let retries = spec.retries;
+    let runs = spec.runs;
     for (const o of spec.overrides) {
       if (!matches(o, c)) continue;
       if (o.timeout !== undefined) timeout = o.timeout;
       if (o.retries !== undefined) retries = o.retries;
+      if (o.runs !== undefined) runs = o.runs;
     }
-    return { id: `${c.kernel}/${c.guest}/${c.suite}`, ...c, timeout, retries };
+    return { id: `${c.kernel}/${c.guest}/${c.suite}`, ...c, timeout, retries, runs };
   });
   const used = new Set(cells.map((c) => c.kernel));
   return { kernels: [...kernels.values()].filter((k) => used.has(k.id)), cells };
@@ -94,8 +98,9 @@ export function planMatrix(spec: MatrixSpec): MatrixPlan {
 
 /** Pure: the plan as the text `lab matrix plan` prints. */
 export function formatPlan(name: string, plan: MatrixPlan, hosts: readonly string[] = []): string {
+  const runs = plan.cells.reduce((n, c) => n + c.runs, 0);
   const lines = [
-    `matrix ${name}: ${plan.kernels.length} kernel(s) to build, ${plan.cells.length} cell(s) to boot and run`,
+    `matrix ${name}: ${plan.kernels.length} kernel(s) to build, ${plan.cells.length} cell(s) to boot and run${runs > plan.cells.length ? ` (${runs} runs)` : ''}`,
   ];
   lines.push(
     hosts.length
@@ -110,7 +115,10 @@ export function formatPlan(name: string, plan: MatrixPlan, hosts: readonly strin
     );
   }
   lines.push('', 'cells:');
-  for (const c of plan.cells) lines.push(`  ${c.id.padEnd(56)} timeout ${c.timeout} s, retries ${c.retries}`);
+  for (const c of plan.cells)
+    lines.push(
+      `  ${c.id.padEnd(56)} ${c.runs > 1 ? `${c.runs} runs, ` : ''}timeout ${c.timeout} s, retries ${c.retries}`,
+    );
   return lines.join('\n');
 }
 

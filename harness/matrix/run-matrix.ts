@@ -22,11 +22,16 @@ import type { RunSummary } from '../run/run-summary.js';
 import type { MatrixSpec } from '../schema/matrix.js';
 import { planMatrix, poolLimit, type PlannedCell, type PlannedKernel } from './plan.js';
 import { writeMatrixReport } from './matrix-report.js';
-import type { CellResult, KernelResult, MatrixSummary } from './matrix-record.js';
+import type { CellResult, CellRun, KernelResult, MatrixSummary } from './matrix-record.js';
 
 export type { CellResult, KernelResult, MatrixSummary } from './matrix-record.js';
-import { compareRuns } from '../compare/compare-runs.js';
-import { baselinePairs, compareWithBaseline } from '../compare/compare-kernels.js';
+import type { StatusChange } from '../compare/compare-runs.js';
+import {
+  baselinePairs,
+  compareRunSets,
+  metricRegressionLines,
+  type CellAgainstBaseline,
+} from '../compare/compare-kernels.js';
 
 export interface MatrixRunOptions {
   spec: MatrixSpec;
@@ -38,6 +43,10 @@ export interface MatrixRunOptions {
    * with.
    */
   baseline?: string;
+  /** Runs of every cell, over the matrix file's runs:. */
+  runs?: number;
+  /** A metric regression is one past this fraction (0.05: 5%) with its whole interval. */
+  threshold?: number;
   tree?: string;
   /** Run only the cells of this kernel (a CI job per kernel). */
   kernel?: string;
@@ -64,12 +73,15 @@ export interface CellAttempt {
  */
 export interface MatrixOps {
   prepareKernel(k: PlannedKernel, o: MatrixRunOptions, dir: string): Promise<KernelResult>;
-  runCell(
-    cell: PlannedCell,
-    kernel: KernelResult | undefined,
-    attempt: number,
-    ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec },
-  ): Promise<CellAttempt>;
+  runCell(cell: PlannedCell, kernel: KernelResult | undefined, attempt: number, ctx: CellContext): Promise<CellAttempt>;
+}
+
+/** Where a cell attempt runs: its run number (1.. the cell's runs), the folder for reports, the host. */
+export interface CellContext {
+  run: number;
+  cellsDir: string;
+  running: Set<ResultPromise>;
+  host?: HostSpec;
 }
 
 const labBin = () => join(repoRoot(), 'dist', 'harness', 'cli', 'main.js');
@@ -85,6 +97,7 @@ export async function runMatrix(
 ): Promise<{ summary: MatrixSummary; dir: string; outcome: Outcome }> {
   const ops = o.ops ?? labMatrixOps(o);
   const full = planMatrix(o.spec);
+  if (o.runs !== undefined) for (const c of full.cells) c.runs = o.runs;
   const plan =
     o.kernel === undefined
       ? full
@@ -157,6 +170,7 @@ export async function runMatrix(
     })),
     baseline: baselineRun,
     ...(baselineKernel ? { baselineKernel } : {}),
+    threshold: Math.round((o.threshold ?? DEFAULT_THRESHOLD) * 1000) / 10,
   };
   const save = () => {
     summary.finishedAt = new Date().toISOString();
@@ -218,20 +232,24 @@ export async function runMatrix(
   try {
     await Promise.all(
       lanes.map((lane) =>
-        pool(lane.cells, lane.limit, async (cell) => {
+        pool(cellRuns(lane.cells), lane.limit, async ({ cell, run }) => {
           if (labAbort.aborted) return;
           const result = summary.cells.find((x) => x.id === cell.id)!;
-          Object.assign(
-            result,
-            await runCell(ops, cell, kernelOf.get(cell.kernel), {
-              cellsDir,
-              running,
-              host: lane.host,
-            }),
-            lane.host ? { host: lane.host.name } : {},
-          );
+          const one = await runCell(ops, cell, kernelOf.get(cell.kernel), {
+            run,
+            cellsDir,
+            running,
+            ...(lane.host ? { host: lane.host } : {}),
+          });
+          if (cell.runs > 1) {
+            // Runs of one cell may overlap in the pool and end out of order: kept in run order.
+            result.runs = [...(result.runs ?? []), { ...(one as CellRun), run }].sort((x, y) => x.run! - y.run!);
+            for (const k of ['outcome', 'report', 'counts', 'reason'] as const) delete result[k];
+            Object.assign(result, worstRun(result.runs));
+          } else Object.assign(result, one);
+          if (lane.host) result.host = lane.host.name;
           o.log(
-            `  ${result.status.padEnd(7)} ${cell.id}${lane.host ? ` on ${lane.host.name}` : ''} (${result.seconds.toFixed(0)} s${result.attempts > 1 ? `, ${result.attempts} attempts` : ''})${result.reason ? ` — ${result.reason}` : ''}`,
+            `  ${one.status!.padEnd(7)} ${cell.id}${cell.runs > 1 ? ` run ${run}/${cell.runs}` : ''}${lane.host ? ` on ${lane.host.name}` : ''} (${one.seconds!.toFixed(0)} s${one.attempts! > 1 ? `, ${one.attempts} attempts` : ''})${one.reason ? ` — ${one.reason}` : ''}`,
           );
           save();
         }),
@@ -241,13 +259,54 @@ export async function runMatrix(
     labAbort.removeEventListener('abort', stopAll);
   }
   if (labAbort.aborted) summary.interrupted = true;
-  if (baselineRun) addBaseline(summary, baselineRun, dir);
-  if (baselineKernel) addKernelBaseline(summary, baselineKernel, dir);
+  const threshold = o.threshold ?? DEFAULT_THRESHOLD;
+  if (baselineRun) addBaseline(summary, baselineRun, dir, threshold);
+  if (baselineKernel) addKernelBaseline(summary, baselineKernel, dir, threshold);
   save();
   const bad =
     summary.cells.some((c) => c.status !== 'PASS' && c.status !== 'SKIP' && c.status !== 'DONE') ||
-    summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0);
+    summary.cells.some((c) => (c.newFailures?.length ?? 0) > 0 || (c.metricRegressions?.length ?? 0) > 0);
   return { summary, dir, outcome: summary.interrupted ? 'interrupted' : bad ? 'test-failed' : 'ok' };
+}
+
+/** A metric regression by default: 5% worse with the whole interval, as `lab ab`. */
+export const DEFAULT_THRESHOLD = 0.05;
+
+/**
+ * Pure: the cells' runs in the order they start: round-robin, every cell's first run, then every second run, so
+ * the host's drift (a neighbour, thermal state) falls on every kernel alike, as `lab ab` interleaves A and B.
+ */
+export function cellRuns(cells: readonly PlannedCell[]): Array<{ cell: PlannedCell; run: number }> {
+  const most = Math.max(0, ...cells.map((c) => c.runs));
+  const out: Array<{ cell: PlannedCell; run: number }> = [];
+  for (let run = 1; run <= most; run++) for (const cell of cells) if (cell.runs >= run) out.push({ cell, run });
+  return out;
+}
+
+const CELL_RANK: Readonly<Record<CellResult['status'], number>> = {
+  'NOT-RUN': -1,
+  SKIP: 0,
+  DONE: 1,
+  PASS: 2,
+  MISS: 3,
+  ERROR: 4,
+  TIMEOUT: 4.5,
+  FAIL: 5,
+};
+
+/**
+ * Pure: a cell with several runs, as its worst run: that run's status, outcome, report, counts and reason (the one to
+ * look at first), with every run's attempts and seconds added up.
+ */
+export function worstRun(runs: readonly CellRun[]): Partial<CellResult> {
+  let worst = runs[0]!;
+  for (const r of runs) if (CELL_RANK[r.status] > CELL_RANK[worst.status]) worst = r;
+  const { run: _run, ...fields } = worst;
+  return {
+    ...fields,
+    attempts: runs.reduce((n, r) => n + r.attempts, 0),
+    seconds: round(runs.reduce((n, r) => n + r.seconds, 0)),
+  };
 }
 
 /** Runs `work` over `items` with at most `limit` at once, in order of the items. */
@@ -406,7 +465,7 @@ async function runCell(
   ops: MatrixOps,
   cell: PlannedCell,
   kernel: KernelResult | undefined,
-  ctx: { cellsDir: string; running: Set<ResultPromise>; host?: HostSpec },
+  ctx: CellContext,
 ): Promise<Partial<CellResult>> {
   const t0 = performance.now();
   let out: Partial<CellResult> = {};
@@ -422,7 +481,7 @@ async function runCell(
 export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
   return {
     prepareKernel: buildOne,
-    async runCell(cell, kernel, attempt, { cellsDir, running, host }) {
+    async runCell(cell, kernel, attempt, { run, cellsDir, running, host }) {
       const args = [
         labBin(),
         'run',
@@ -435,7 +494,10 @@ export function labMatrixOps(o: MatrixRunOptions): MatrixOps {
         ...(host ? ['--host', host.name, ...(o.labConfig ? ['--lab-config', o.labConfig] : [])] : []),
       ];
       // The child hands back its result through a file it is told of, never through its console text.
-      const resultFile = join(cellsDir, `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${attempt}.result.json`);
+      const resultFile = join(
+        cellsDir,
+        `.${cell.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${cell.runs > 1 ? `run${run}.` : ''}${attempt}.result.json`,
+      );
       const execa = await loadExeca();
       const child = execa('node', [...args, '--result-file', resultFile], {
         reject: false,
@@ -482,42 +544,54 @@ export function cellFromResult(
   };
 }
 
-const cellSummary = (root: string, c: CellResult | undefined) =>
-  c?.report && existsSync(join(root, c.report, 'summary.json'))
-    ? (JSON.parse(readFileSync(join(root, c.report, 'summary.json'), 'utf8')) as RunSummary)
-    : undefined;
+/** A cell's run summaries, in run order (every run of a cell with several; the one otherwise). */
+function cellSummaries(root: string, c: CellResult | undefined): RunSummary[] {
+  const reports = c?.runs ? c.runs.map((r) => r.report) : [c?.report];
+  return reports.flatMap((report) =>
+    report && existsSync(join(root, report, 'summary.json'))
+      ? [JSON.parse(readFileSync(join(root, report, 'summary.json'), 'utf8')) as RunSummary]
+      : [],
+  );
+}
+
+/**
+ * A comparison's verdicts joined to its cell: new failures (described by `how`) and metric regressions by the A/B
+ * test.
+ */
+function flag(cell: CellResult, c: CellAgainstBaseline, how: (r: StatusChange) => string): void {
+  if (c.newFailures.length) cell.newFailures = [...(cell.newFailures ?? []), ...c.newFailures.map(how)];
+  const slower = metricRegressionLines(c);
+  if (slower.length) cell.metricRegressions = [...(cell.metricRegressions ?? []), ...slower];
+}
 
 /** Each other kernel's cells against the baseline kernel's: new failures join the cell's, metrics side by side. */
-function addKernelBaseline(summary: MatrixSummary, kernel: string, dir: string): void {
+function addKernelBaseline(summary: MatrixSummary, kernel: string, dir: string, threshold: number): void {
   summary.againstBaseline = [];
   for (const { cell, baseline } of baselinePairs(summary.cells, kernel)) {
-    const now = cellSummary(dir, cell);
-    const then = cellSummary(dir, baseline);
-    if (!now || !then) continue;
-    const c = compareWithBaseline({ id: cell.id, baselineId: baseline.id }, then.tests, now.tests);
+    const now = cellSummaries(dir, cell);
+    const then = cellSummaries(dir, baseline);
+    if (!now.length || !then.length) continue;
+    const c = compareRunSets({ id: cell.id, baselineId: baseline.id }, then, now, { threshold });
     summary.againstBaseline.push(c);
-    cell.newFailures = [
-      ...(cell.newFailures ?? []),
-      ...c.newFailures.map((r) => `${r.path}: ${r.before} on ${kernel} → ${r.after}`),
-    ];
+    flag(cell, c, (r) => `${r.path}: ${r.before} on ${kernel} → ${r.after}`);
   }
 }
 
-/** Per cell, the tests that fail now and did not in the baseline matrix run. */
-function addBaseline(summary: MatrixSummary, baseline: string, dir: string): void {
+/** Per cell, the tests that fail now and did not in the baseline matrix run, and its metrics against that run's. */
+function addBaseline(summary: MatrixSummary, baseline: string, dir: string, threshold: number): void {
   const bdir = existsSync(join(baseline, 'summary.json')) ? baseline : join(reportsRoot(), baseline);
   const base = JSON.parse(readFileSync(join(bdir, 'summary.json'), 'utf8')) as MatrixSummary;
+  summary.againstRun = [];
   for (const c of summary.cells) {
-    const now = cellSummary(dir, c);
-    const then = cellSummary(
+    const now = cellSummaries(dir, c);
+    const then = cellSummaries(
       bdir,
       base.cells.find((x) => x.id === c.id),
     );
-    if (!now || !then) continue;
-    c.newFailures = [
-      ...(c.newFailures ?? []),
-      ...compareRuns(then.tests, now.tests).regressions.map((r) => `${r.path}: ${r.before} → ${r.after}`),
-    ];
+    if (!now.length || !then.length) continue;
+    const cmp = compareRunSets({ id: c.id, baselineId: `${base.matrixRunId}:${c.id}` }, then, now, { threshold });
+    summary.againstRun.push(cmp);
+    flag(c, cmp, (r) => `${r.path}: ${r.before} → ${r.after}`);
   }
 }
 

@@ -37,6 +37,12 @@ export const MatrixSpecSchema = z
     /** Extra attempts of a cell that ended in an infrastructure error (exit 3). */
     retries: z.number().int().min(0).max(5).default(1),
     /**
+     * Runs of each cell. With several on both sides of a baseline comparison, every metric is compared as `lab ab`
+     * does (medians, B/A with a bootstrap interval, a rank test) and a regression past the threshold fails the cell;
+     * the runs go round-robin over the cells, so the host's drift falls on every kernel alike.
+     */
+    runs: z.number().int().min(1).max(50).default(1),
+    /**
      * libvirt hosts of the lab config's inventory to run the cells on (each cell goes to a host that
      * meets its suite's requires:); empty: the local QEMU pool.
      */
@@ -53,6 +59,7 @@ export const MatrixSpecSchema = z
         CellMatch.extend({
           timeout: z.number().positive().max(86400).optional(),
           retries: z.number().int().min(0).max(5).optional(),
+          runs: z.number().int().min(1).max(50).optional(),
         }).strict(),
       )
       .default([]),

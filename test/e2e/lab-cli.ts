@@ -39,13 +39,18 @@ export function qemuChildrenOf(pid: number): number[] {
 
 /** Every live QEMU on the machine, whoever's child it is now (an orphan's parent is init). */
 export function liveQemus(): number[] {
+  return liveProcesses('qemu-system');
+}
+
+/** Every live process whose name starts with `name` (virtiofsd, say). */
+export function liveProcesses(name: string): number[] {
   return readdirSync('/proc')
     .filter((e) => /^\d+$/.test(e))
     .map(Number)
     .filter((p) => {
       try {
         const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-        return (/\((.*)\)/.exec(stat)?.[1] ?? '').startsWith('qemu-system') && alive(p);
+        return (/\((.*)\)/.exec(stat)?.[1] ?? '').startsWith(name) && alive(p);
       } catch {
         return false;
       }

@@ -131,3 +131,41 @@ t.test('lab matrix: bad input', async (t) => {
   t.equal(plan.exitCode, 0);
   t.match(plan.stdout, /2 kernel\(s\) to build, 4 cell\(s\)/);
 });
+
+t.test('lab matrix run --runs 2 against a baseline kernel: every run kept, every metric tested', async (t) => {
+  const reports = newReportsDir();
+  const r = await lab(['matrix', 'run', 'test/fixtures/matrices/runs-ab.yaml', '--runs', '2', '--quiet'], { reports });
+  // Two runs a side can never reach p < 0.05 (the exact rank test's smallest p is 1/3): no metric can regress.
+  t.equal(r.exitCode, 0, r.all.slice(-4000));
+  const dir = matrixDir(reports);
+  const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as MatrixSummary;
+  t.same(
+    s.cells.map((c) => [c.id, c.status, c.runs?.map((x) => x.status)]),
+    [
+      ['debian/default/damon-smoke', 'PASS', ['PASS', 'PASS']],
+      ['debian-7.2/default/damon-smoke', 'PASS', ['PASS', 'PASS']],
+    ],
+  );
+  const reportsOf = s.cells.flatMap((c) => c.runs!.map((x) => x.report));
+  t.equal(new Set(reportsOf).size, 4, 'a report per run');
+  for (const rep of reportsOf) {
+    const run = JSON.parse(readFileSync(join(dir, rep!, 'summary.json'), 'utf8')) as RunSummary;
+    t.equal(run.status, 'PASS');
+  }
+  const c = s.againstBaseline?.[0];
+  t.same(c?.counted, { baseline: 2, now: 2 });
+  const regions = c?.stats?.find((m) => m.key === 'damon-smoke.regions_are_read nr_regions');
+  t.ok(regions, "the suite's own metrics are tested");
+  t.same([regions?.a.length, regions?.b.length], [2, 2]);
+  t.equal(regions?.reported, 'no detectable change');
+  t.ok(regions!.rankTest.p >= 1 / 3);
+  // The lab's own: the boot, or the restore of a snapshot (the matrix's cells restore once one was saved).
+  t.ok(
+    c?.stats?.some((m) => m.name === 'boot_seconds' || m.name === 'restore_seconds'),
+    'how long the guest took to be ready is tested too',
+  );
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  t.match(html, /Against the baseline kernel debian/);
+  t.match(html, /<td>damon-smoke\.regions_are_read<\/td><td>nr_regions<\/td>/);
+  t.match(html, /2 runs: 2 PASS/);
+});

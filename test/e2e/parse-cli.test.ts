@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { execa } from 'execa';
 import { tmpdir } from 'node:os';
@@ -118,4 +118,57 @@ t.test('lab parse refuses a device and a folder (exit 2), reads a pipe', async (
     { input: 'TAP version 13\n1..1\nnot ok 1 a\n', reject: false },
   );
   t.equal(piped.exitCode, 1);
+});
+
+t.test('lab compare: two runs (status changes, metric moves); several a side (the A/B test on metrics)', async (t) => {
+  const summary = (id: string, status: string, cpu: number) => {
+    const d = join(dir, id);
+    mkdirSync(d);
+    writeFileSync(
+      join(d, 'summary.json'),
+      JSON.stringify({
+        runId: id,
+        suite: 's',
+        status,
+        outcome: status === 'PASS' ? 'ok' : 'test-failed',
+        stages: [],
+        tests: [
+          { path: 's.a', name: 'a', status, durationMs: 1, metrics: [{ name: 'kdamond_cpu', value: cpu, unit: '%' }] },
+        ],
+        counts: { PASS: 1, FAIL: 0, ERROR: 0, MISS: 0, DONE: 0, SKIP: 0 },
+        console: { findings: [], log: 'console.log' },
+      }),
+    );
+    return d;
+  };
+  const as = [2.0, 2.1, 1.9, 2.05].map((c, i) => summary(`a${i}`, 'PASS', c));
+  const bs = [4.0, 4.2, 3.9, 4.1].map((c, i) => summary(`b${i}`, 'PASS', c));
+  const two = await lab(['compare', as[0]!, bs[0]!]);
+  t.equal(two.exitCode, 0, 'no new failure: exit 0');
+  t.match(two.stdout, /s\.a kdamond_cpu: 2 → 4 % \(×2\)/, 'one run each: the move, as an observation');
+  const several = await lab(['compare', ...as.flatMap((x) => ['--a', x]), ...bs.flatMap((x) => ['--b', x])]);
+  t.equal(several.exitCode, 1, `kdamond's CPU doubled over 4 runs a side: a regression\n${several.all}`);
+  t.match(several.stdout, /compare 4 runs → 4 runs/);
+  t.match(several.stdout, /s\.a kdamond_cpu: A 2\.025 B 4\.05 %, B\/A 2\.000 \[[\d.]+, [\d.]+\], p=0\.029: slower/);
+  const failing = await lab(['compare', '--a', as[0]!, '--b', summary('f', 'FAIL', 2)]);
+  t.equal(failing.exitCode, 1, 'a new failure');
+  t.match(failing.stdout, /s\.a: PASS → FAIL/);
+  t.equal((await lab(['compare', '--a', as[0]!])).exitCode, 2, 'one side only: a usage error');
+});
+
+t.test('lab matrix run: --runs and --threshold out of range are usage errors before anything runs', async (t) => {
+  for (const args of [
+    ['--runs', '0'],
+    ['--runs', '2.5'],
+    ['--threshold', '0'],
+    ['--threshold', '150'],
+  ]) {
+    const r = await lab(['matrix', 'run', 'test/fixtures/matrices/two-by-two.yaml', ...args]);
+    t.equal(r.exitCode, 2, `${args.join(' ')}: ${r.all}`);
+    t.match(r.all, new RegExp(`--${args[0]!.slice(2)} ${args[1]!.replace('.', '\\.')}: `));
+  }
+  const bad = file('runs.yaml', 'name: m\nkernels: [debian]\nguests: [default]\nsuites: [damon-smoke]\nruns: 0\n');
+  const r = await lab(['matrix', 'plan', bad]);
+  t.equal(r.exitCode, 2, r.all);
+  t.match(r.all, /runs\.yaml:5.*runs/);
 });

@@ -21,6 +21,9 @@ t.test('every shipped guest, suite and series loads', async (t) => {
   for (const s of knownSuites()) t.equal(loadSuite(s).name, s);
   for (const s of knownSeries()) t.equal(loadSeries(s).spec.name, s);
   t.ok(knownGuests().includes('slub-poison'));
+  // Suite variants (lab ab's parameter sets) load by path, and their params are the scenario's.
+  const variants = join(repoRoot(), 'suites', 'variants');
+  for (const f of readdirSync(variants)) t.equal(loadSuite(join(variants, f)).name, f.replace(/\.yaml$/, ''));
 });
 
 t.test('every shipped matrix validates and plans, naming only shipped guests and suites', async (t) => {
