@@ -38,14 +38,56 @@ t.test('Mann–Whitney U: exact p-values with known answers', async (t) => {
   t.equal(mannWhitney([1, 3, 5, 7], [2, 4, 6, 8]).p.toFixed(4), '0.6857');
 });
 
-t.test('Mann–Whitney U: ties use the normal approximation with the tie correction', async (t) => {
-  t.same(mannWhitney([5, 5, 5], [5, 5, 5]), { u: 4.5, p: 1, method: 'normal' }, 'all tied: nothing to tell apart');
-  // By hand: mid-ranks give A a rank sum of 17, U = 2; tie groups 2,2,2,2 make the variance 25/12 · (11 − 24/90)
-  // = 22.361; z = (|2 − 12.5| − 0.5) / 4.729 = 2.115; two-sided p = erfc(z/√2) = 0.0345.
-  const r = mannWhitney([1, 2, 2, 3, 4], [3, 4, 5, 5, 6]);
-  t.equal(r.method, 'normal');
-  t.equal(r.u, 2);
-  t.equal(r.p.toFixed(4), '0.0345');
+/** Independent of the code under test: every split of the pooled values into n1 + n2, by enumeration. */
+function bruteForceP(a: number[], b: number[]): number {
+  const pooled = [...a, ...b];
+  const rank = (v: number) => {
+    const lower = pooled.filter((x) => x < v).length;
+    const equal = pooled.filter((x) => x === v).length;
+    return lower + (equal + 1) / 2;
+  };
+  const sumOf = (idx: number[]) => idx.reduce((s, i) => s + rank(pooled[i]!), 0);
+  const observed = sumOf(a.map((_, i) => i));
+  const sums: number[] = [];
+  const pick = (from: number, chosen: number[]) => {
+    if (chosen.length === a.length) return void sums.push(sumOf(chosen));
+    for (let i = from; i < pooled.length; i++) pick(i + 1, [...chosen, i]);
+  };
+  pick(0, []);
+  const below = sums.filter((x) => x <= observed + 1e-9).length / sums.length;
+  const above = sums.filter((x) => x >= observed - 1e-9).length / sums.length;
+  return Math.min(1, 2 * Math.min(below, above));
+}
+
+t.test('Mann–Whitney U: ties are exact too (the permutation distribution of mid-ranks)', async (t) => {
+  t.same(mannWhitney([5, 5, 5], [5, 5, 5]), { u: 4.5, p: 1, method: 'exact' }, 'all tied: nothing to tell apart');
+  // Two runs a side, each side tied: 6 splits, 2 as extreme as this one. The normal approximation said 0.19.
+  t.equal(mannWhitney([16, 16], [17, 17]).p, 1 / 3);
+  t.equal(mannWhitney([1, 2, 2, 3, 4], [3, 4, 5, 5, 6]).u, 2);
+  const rnd = seededRandom(7);
+  for (let k = 0; k < 25; k++) {
+    const n1 = 2 + Math.floor(rnd() * 5);
+    const n2 = 2 + Math.floor(rnd() * 5);
+    // Few distinct values: many ties, as counters (regions, nr_accesses) give.
+    const a = Array.from({ length: n1 }, () => Math.floor(rnd() * 4));
+    const b = Array.from({ length: n2 }, () => Math.floor(rnd() * 4) + (k % 3));
+    t.equal(mannWhitney(a, b).p.toFixed(10), bruteForceP(a, b).toFixed(10), `[${a}] against [${b}]`);
+  }
+});
+
+t.test('Mann–Whitney U: beyond 60 values, the normal approximation with the tie correction', async (t) => {
+  const a = Array.from({ length: 35 }, (_, i) => i % 7);
+  const same = mannWhitney(a, [...a]);
+  t.same([same.method, same.p], ['normal', 1]);
+  // By hand: all 35 of A below all 35 of B; U = 0 against a mean of 612.5. With 14 tie groups of 5:
+  // variance = 1225/12 · (71 − 14·120/(70·69)) = 7212.5; z = (612.5 − 0.5)/84.93 = 7.21: p far below 1e-6.
+  const shifted = mannWhitney(
+    a,
+    a.map((x) => x + 7),
+  );
+  t.equal(shifted.method, 'normal');
+  t.equal(shifted.u, 0);
+  t.ok(shifted.p < 1e-6, `p = ${shifted.p}`);
 });
 
 t.test('the bootstrap interval: around the true ratio, reproducible with its seed', async (t) => {
