@@ -34,7 +34,11 @@ function prepareCache(): void {
   mkdirSync(cacheRoot(), { recursive: true, mode: 0o700 });
   const mode = statSync(cacheRoot()).mode & 0o777;
   if (mode & ~0o710) chmodSync(cacheRoot(), mode & 0o710);
-  const { killed, removed, destroyed } = sweepLeftovers(cacheRoot());
+  const { killed, removed, destroyed, failed } = sweepLeftovers(cacheRoot());
+  if (failed.length)
+    process.stderr.write(
+      `lab: libvirt domain(s) ${failed.join(', ')} of a lab process that was killed could not be destroyed; their records are kept and the next lab command tries again (or: virsh -c URI destroy NAME)\n`,
+    );
   if (killed.length || removed.length) {
     process.stderr.write(
       `lab: cleaned up after a lab process that was killed: ${killed.length ? `QEMU ${killed.join(', ')} stopped; ` : ''}${destroyed.length ? `libvirt domain(s) ${destroyed.join(', ')} destroyed; ` : ''}${removed.length} leftover folder(s) removed\n`,

@@ -9,7 +9,7 @@ import {
   stillRunning,
   type ProcessIdentity,
 } from '../util/process-identity.js';
-import { destroyDomainNow } from './reaper.js';
+import { destroyDomainNow, type DestroyOutcome } from './reaper.js';
 
 /**
  * What a lab process killed by SIGKILL leaves behind, and its removal by the next lab command.
@@ -52,18 +52,25 @@ export interface SweepResult {
   removed: string[];
   /** libvirt domains ("URI NAME") destroyed. */
   destroyed: string[];
+  /** libvirt domains that still exist and could not be destroyed: their run dirs are kept for the next sweep. */
+  failed: string[];
 }
 
 /** How the sweep destroys a domain; replaceable in tests (default: virsh). */
-export type DomainDestroyer = (uri: string, name: string) => boolean;
+export type DomainDestroyer = (uri: string, name: string) => DestroyOutcome;
+
+/** How long the sweep keeps trying a domain libvirt is still starting (it refuses destroy until it runs). */
+const DESTROY_TRIES = 20;
+const DESTROY_PAUSE_MS = 500;
 
 /** Removes the run dirs and staging entries of lab processes that are gone, killing their QEMUs first. */
 export function sweepLeftovers(
   cache: string,
   tmp = tmpdir(),
   destroy: DomainDestroyer = destroyDomainNow,
+  pauseMs = DESTROY_PAUSE_MS,
 ): SweepResult {
-  const result: SweepResult = { killed: [], removed: [], destroyed: [] };
+  const result: SweepResult = { killed: [], removed: [], destroyed: [], failed: [] };
   for (const name of safeReaddir(tmp)) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
     const dir = join(tmp, name);
@@ -79,7 +86,16 @@ export function sweepLeftovers(
       }
     }
     const domain = readDomain(join(dir, DOMAIN));
-    if (domain && destroy(domain.uri, domain.name)) result.destroyed.push(`${domain.uri} ${domain.name}`);
+    if (domain) {
+      const outcome = destroyUntilDone(domain, destroy, pauseMs);
+      const label = `${domain.uri} ${domain.name}`;
+      if (outcome === 'destroyed') result.destroyed.push(label);
+      if (outcome === 'failed' || outcome === 'refused') {
+        // The record is the only trace of that domain: removing it would leave the guest running unseen.
+        result.failed.push(label);
+        continue;
+      }
+    }
     rmSync(dir, { recursive: true, force: true });
     result.removed.push(dir);
   }
@@ -89,6 +105,22 @@ export function sweepLeftovers(
     result.removed.push(entry.path);
   }
   return result;
+}
+
+/**
+ * A lab killed while libvirt was creating its domain leaves a domain that refuses destroy until it runs: tried
+ * again for a while (the sweep runs at a command's start, where a few seconds are acceptable and rare).
+ */
+function destroyUntilDone(
+  domain: { uri: string; name: string },
+  destroy: DomainDestroyer,
+  pauseMs: number,
+): DestroyOutcome {
+  for (let i = 0; ; i++) {
+    const outcome = destroy(domain.uri, domain.name);
+    if (outcome !== 'refused' || i + 1 >= DESTROY_TRIES) return outcome;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pauseMs);
+  }
 }
 
 /** The pid in a staging entry's name, or undefined for a name that is not one. */

@@ -32,13 +32,21 @@ export function untrackDomain(uri: string, name: string): void {
   domains.delete(`${uri} ${name}`);
 }
 
+export type DestroyOutcome = 'destroyed' | 'gone' | 'refused' | 'failed';
+
 /**
  * Destroys a domain from a process that is ending (no event loop left for the binding): virsh, bounded
- * in time. A domain already gone is fine.
+ * in time. "gone": the domain does not exist (any more); "refused": it exists and was not destroyed (a domain
+ * still starting refuses: "domain is not running"; the caller may try again); "failed": no answer (no virsh, no
+ * daemon, a timeout).
  */
-export function destroyDomainNow(uri: string, name: string): boolean {
-  const r = spawnSync('virsh', ['-c', uri, 'destroy', name], { stdio: 'ignore', timeout: 10_000 });
-  return r.status === 0;
+export function destroyDomainNow(uri: string, name: string, timeoutMs = 10_000): DestroyOutcome {
+  const r = spawnSync('virsh', ['-c', uri, 'destroy', name], { stdio: 'ignore', timeout: timeoutMs });
+  if (r.status === 0) return 'destroyed';
+  const state = spawnSync('virsh', ['-c', uri, 'domstate', name], { encoding: 'utf8', timeout: timeoutMs });
+  if (state.status === 0) return 'refused';
+  // virsh says "failed to get domain" for a name libvirt does not know; anything else leaves the question open.
+  return /failed to get domain|Domain not found/i.test(`${state.stderr ?? ''}`) ? 'gone' : 'failed';
 }
 
 export function untrackChild(pid: number): void {

@@ -92,11 +92,44 @@ t.test(
     const calls: string[] = [];
     const r = sweepLeftovers(cache, tmp, (uri, name) => {
       calls.push(`${uri} ${name}`);
-      return true;
+      return 'destroyed';
     });
     t.same(calls, ['qemu+ssh://root@127.0.0.1:2222/system damon-lab-123-abc-0']);
     t.same(r.destroyed, calls);
     t.notOk(existsSync(dead));
     t.notOk(existsSync(forged), 'the forged folder is removed, its domain untouched');
+  },
+);
+
+t.test(
+  'sweep: a domain libvirt is still starting is tried again; one that cannot be destroyed keeps its record',
+  async (t) => {
+    const { recordDomain } = await import('../../harness/vm/leftovers.js');
+    const tmp = mkdtempSync(join(tmpdir(), 'sweep-dom-'));
+    const cache = mkdtempSync(join(tmpdir(), 'sweep-dom-cache-'));
+    const starting = join(tmp, 'damon-lab-starting');
+    mkdirSync(starting);
+    writeFileSync(join(starting, 'owner'), deadIdentity());
+    recordDomain(starting, 'qemu:///system', 'damon-lab-1-a-0');
+    let tries = 0;
+    const r = sweepLeftovers(cache, tmp, () => (++tries < 3 ? 'refused' : 'destroyed'), 1);
+    t.equal(tries, 3, 'refused twice ("domain is not running" while it starts), then destroyed');
+    t.same(r.destroyed, ['qemu:///system damon-lab-1-a-0']);
+    t.notOk(existsSync(starting));
+
+    const stuck = join(tmp, 'damon-lab-stuck');
+    mkdirSync(stuck);
+    writeFileSync(join(stuck, 'owner'), deadIdentity());
+    recordDomain(stuck, 'qemu:///system', 'damon-lab-2-b-0');
+    const r2 = sweepLeftovers(cache, tmp, () => 'failed', 1);
+    t.same(r2.failed, ['qemu:///system damon-lab-2-b-0']);
+    t.same(r2.removed, [], 'nothing removed');
+    t.ok(existsSync(join(stuck, 'libvirt-domain')), 'the record stays for the next sweep');
+    const r3 = sweepLeftovers(cache, tmp, () => 'gone', 1);
+    t.same(
+      [r3.failed, r3.destroyed, r3.removed],
+      [[], [], [stuck]],
+      'gone meanwhile: the folder goes, nothing destroyed',
+    );
   },
 );
