@@ -24,7 +24,8 @@ export interface CellResult extends CellRun {
   kernel: string;
   guest: string;
   suite: string;
-  /** Against a baseline matrix run: tests that fail now and did not before. */
+  /** Against a baseline (kernel or matrix run): tests that fail now and did not before; set, maybe empty, on every
+   * cell that was compared, absent on one that was not. */
   newFailures?: string[];
   /** Each run of a cell that runs several times; the cell's status, report and reason are its worst run's. */
   runs?: CellRun[];

@@ -559,7 +559,9 @@ function cellSummaries(root: string, c: CellResult | undefined): RunSummary[] {
  * test.
  */
 function flag(cell: CellResult, c: CellAgainstBaseline, how: (r: StatusChange) => string): void {
-  if (c.newFailures.length) cell.newFailures = [...(cell.newFailures ?? []), ...c.newFailures.map(how)];
+  // A compared cell always has the list, empty when nothing is new: summary.json tells "compared, nothing new"
+  // from "not compared" (no baseline cell, no result) by it.
+  cell.newFailures = [...(cell.newFailures ?? []), ...c.newFailures.map(how)];
   const slower = metricRegressionLines(c);
   if (slower.length) cell.metricRegressions = [...(cell.metricRegressions ?? []), ...slower];
 }
