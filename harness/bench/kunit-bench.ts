@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, repoRoot } from '../util/paths.js';
 import { debianSourceRepo } from '../source/debian-source.js';
-import { seriesWorktree } from '../kbuild/build-kernel.js';
+import { buildSlot, seriesWorktree } from '../kbuild/build-kernel.js';
 import type { RunSummary } from '../run/run-summary.js';
 import { benchBase, fmtSeconds } from './stats.js';
 
@@ -128,8 +128,10 @@ export async function kunitBench(): Promise<void> {
     }
   } finally {
     evictBenchArtifacts();
-    // The bench's series has a name no other run uses: its worktree and build directory go with it.
-    await execa('git', ['-C', repo, 'worktree', 'remove', '--force', seriesWorktree(cacheRoot(), repo, name)], {
+    // The bench's series reads the tree's own .kunitconfig as a fragment, which no lab series does: a build slot of
+    // its own, whose worktree and build directory go with it (the next bench's cold phase must be cold).
+    const slot = buildSlot({ base_config: 'lab-console', configs: ['damon', 'kunit', kunitconfig] }, seriesFile);
+    await execa('git', ['-C', repo, 'worktree', 'remove', '--force', seriesWorktree(cacheRoot(), repo, slot)], {
       reject: false,
     });
     rmSync(work, { recursive: true, force: true });

@@ -70,8 +70,9 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   ]).slice(0, 10)}`;
   const dir = join(reportsRoot(), id);
   const stateFile = join(dir, 'bisect.json');
-  // One worktree (and build directory) per tree for every bisection of it: a second bisect of the same
-  // tree starts from the last one's objects, an incremental build like every step after the first.
+  // One worktree per tree for every bisection of it, for git bisect's state. The steps build in the build slot of
+  // their series (kbuild/build-kernel.ts: one per base config and fragment files), so a second bisect of the same
+  // tree, or any build of that configuration, starts from the last one's objects: an incremental build.
   const worktree = seriesWorktree(o.cache, src.repo, BISECT_WORKTREE);
   let state: BisectRecord;
   const saved = readJsonRecord<BisectRecord>(stateFile, o.log);
@@ -184,7 +185,8 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
       );
     }
 
-    await ensureWorktree(src.repo, worktree, badCommit);
+    // Only git bisect's state lives here (it runs with --no-checkout): the steps build in their series' build slot.
+    await ensureWorktree(src.repo, worktree, badCommit, { checkout: false });
     await gitProbe(worktree, ['bisect', 'reset', '--quiet']);
     // --no-checkout: the build checks a commit out itself, touching only the files that differ.
     let said: BisectState = parseBisectOutput(
@@ -228,7 +230,7 @@ export async function bisect(o: BisectOptions): Promise<{ state: BisectRecord; d
   }
 }
 
-/** The series name, and so the worktree and build directory, of every bisection step of a tree. */
+/** The worktree of git bisect's state in a tree, and the series name of every step (its build log's folder). */
 export const BISECT_WORKTREE = 'bisect';
 
 /**

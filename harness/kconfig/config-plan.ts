@@ -61,7 +61,10 @@ export function resolveFragments(series: SeriesSpec, seriesFile: string, version
  * Pure: the fragment files a series reads, in order, by name and path: the lab's base first (so a series' fragments
  * override it), then its `configs:` from kernel/configs/ or relative to the series file.
  */
-export function fragmentFiles(series: SeriesSpec, seriesFile: string): Array<{ name: string; path: string }> {
+export function fragmentFiles(
+  series: Pick<SeriesSpec, 'base_config' | 'configs'>,
+  seriesFile: string,
+): Array<{ name: string; path: string }> {
   const base = series.base_config === 'lab' ? 'lab-base' : series.base_config;
   const named = (name: string) => join(repoRoot(), 'kernel', 'configs', `${name}.config`);
   return [

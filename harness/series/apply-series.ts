@@ -87,13 +87,26 @@ export async function applySeries(
 }
 
 /** A detached worktree of `repo` at `path` (made once). */
-export async function ensureWorktree(repo: string, path: string, commit: string): Promise<void> {
+export async function ensureWorktree(
+  repo: string,
+  path: string,
+  commit: string,
+  o: { checkout?: boolean } = {},
+): Promise<void> {
   const list = await git(repo, ['worktree', 'list', '--porcelain']);
   if (list.split('\n').includes(`worktree ${path}`)) return;
   await gitProbe(repo, ['worktree', 'prune']);
   rmSync(path, { recursive: true, force: true });
   mkdirSync(join(path, '..'), { recursive: true });
-  await git(repo, ['worktree', 'add', '-q', '--detach', path, commit]);
+  await git(repo, [
+    'worktree',
+    'add',
+    '-q',
+    '--detach',
+    ...(o.checkout === false ? ['--no-checkout'] : []),
+    path,
+    commit,
+  ]);
 }
 
 /** Moves a worktree to `commit`, touching only the files that differ (keeps incremental builds incremental). */
