@@ -111,13 +111,33 @@ export function labBuildDir(cache: string, repo: string, name: string): string {
  * The build directory must be the lab's: a tree (a patch, a base commit, a --tree) that has its own
  * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
  */
+function buildDirTaken(buildDir: string, seriesFile: string, what: string): InputFileError {
+  return new InputFileError(
+    seriesFile,
+    undefined,
+    `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`,
+  );
+}
+
+/** A commit that tracks a `.lab-build` of its own (a link, a folder, a file) is refused before any checkout. */
+async function checkCommitLeavesBuildDir(
+  repo: string,
+  commit: string,
+  buildDir: string,
+  seriesFile: string,
+): Promise<void> {
+  const r = await gitProbe(repo, ['ls-tree', commit, '--', basename(buildDir)]);
+  const mode = r.ok ? r.stdout.trim().split(/\s/)[0] : undefined;
+  if (!mode) return;
+  throw buildDirTaken(
+    buildDir,
+    seriesFile,
+    mode === '120000' ? 'a symbolic link' : mode === '040000' ? 'a folder git tracks' : 'a file',
+  );
+}
+
 async function checkBuildDirIsOurs(worktree: string, buildDir: string, seriesFile: string): Promise<void> {
-  const taken = (what: string) =>
-    new InputFileError(
-      seriesFile,
-      undefined,
-      `the tree to build has its own ${buildDir} (${what}): that name is the lab's build directory; remove it from the patches or the tree`,
-    );
+  const taken = (what: string) => buildDirTaken(buildDir, seriesFile, what);
   let st;
   try {
     st = lstatSync(buildDir);
@@ -258,8 +278,11 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
       : base;
     const slot = buildSlot(series, req.seriesFile);
     const worktree = seriesWorktree(cache, src.repo, slot);
-    await checkoutForBuild(src.repo, worktree, commit);
     const buildDir = objDir(worktree);
+    // Asked of the commit before it is checked out: the slot's build directory is other series' too, and a tree
+    // whose own .lab-build replaced it would cost them a whole build (or point their writes elsewhere).
+    await checkCommitLeavesBuildDir(src.repo, commit, buildDir, req.seriesFile);
+    await checkoutForBuild(src.repo, worktree, commit);
     await checkBuildDirIsOurs(worktree, buildDir, req.seriesFile);
     const builder = await chooseBuilder(cache, log);
     await builder.own(buildDir);
