@@ -15,6 +15,7 @@ import { waitForLock } from '../util/lock.js';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { hashParts } from '../util/hash.js';
+import { repoRoot } from '../util/paths.js';
 import { probe } from '../util/process.js';
 import { InputFileError } from '../util/errors.js';
 import type { BaseConfig, SeriesSpec } from '../schema/series.js';
@@ -85,7 +86,11 @@ export function seriesWorktree(cache: string, repo: string, name: string): strin
  * series name starts with a letter or digit, so no slot is a series' worktree (bisect keeps one by name).
  */
 export function buildSlot(series: Pick<SeriesSpec, 'base_config' | 'configs'>, seriesFile: string): string {
-  const files = fragmentFiles(series, seriesFile).map((f) => f.path);
+  // The lab's own fragments by name (two checkouts of the lab sharing a cache share slots), others by their path.
+  const own = join(repoRoot(), 'kernel', 'configs');
+  const files = fragmentFiles(series, seriesFile).map((f) =>
+    f.path === join(own, `${f.name}.config`) ? `lab:${f.name}` : f.path,
+  );
   return `_${series.base_config}-${hashParts([['fragments', files.join('\n')]]).slice(0, 10)}`;
 }
 
