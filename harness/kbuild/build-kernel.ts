@@ -112,10 +112,6 @@ export function labBuildDir(cache: string, repo: string, name: string): string {
   return join(dirname(seriesWorktree(cache, repo, name)), '.lab', name);
 }
 
-/**
- * The build directory must be the lab's: a tree (a patch, a base commit, a --tree) that has its own
- * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
- */
 function buildDirTaken(buildDir: string, seriesFile: string, what: string): InputFileError {
   return new InputFileError(
     seriesFile,
@@ -141,6 +137,10 @@ async function checkCommitLeavesBuildDir(
   );
 }
 
+/**
+ * The build directory must be the lab's: a tree (a patch, a base commit, a --tree) that has its own
+ * `.lab-build` (a symlink to somewhere, say) is refused before a single write lands there.
+ */
 async function checkBuildDirIsOurs(worktree: string, buildDir: string, seriesFile: string): Promise<void> {
   const taken = (what: string) => buildDirTaken(buildDir, seriesFile, what);
   let st;

@@ -40,10 +40,10 @@ export type DestroyOutcome = 'destroyed' | 'gone' | 'refused' | 'failed';
  * still starting refuses: "domain is not running"; the caller may try again); "failed": no answer (no virsh, no
  * daemon, a timeout).
  */
-export function destroyDomainNow(uri: string, name: string, timeoutMs = 10_000): DestroyOutcome {
-  const r = spawnSync('virsh', ['-c', uri, 'destroy', name], { stdio: 'ignore', timeout: timeoutMs });
+export function destroyDomainNow(uri: string, name: string): DestroyOutcome {
+  const r = spawnSync('virsh', ['-c', uri, 'destroy', name], { stdio: 'ignore', timeout: 10_000 });
   if (r.status === 0) return 'destroyed';
-  const state = spawnSync('virsh', ['-c', uri, 'domstate', name], { encoding: 'utf8', timeout: timeoutMs });
+  const state = spawnSync('virsh', ['-c', uri, 'domstate', name], { encoding: 'utf8', timeout: 10_000 });
   if (state.status === 0) return 'refused';
   // virsh says "failed to get domain" for a name libvirt does not know; anything else leaves the question open.
   return /failed to get domain|Domain not found/i.test(`${state.stderr ?? ''}`) ? 'gone' : 'failed';
