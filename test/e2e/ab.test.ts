@@ -61,9 +61,15 @@ t.test(
     t.equal(acc.reported, 'slower', 'fewer accesses per second: worse');
     t.ok(acc.interval.high < 0.95, `the whole interval below 0.95: [${acc.interval.low}, ${acc.interval.high}]`);
     t.ok(acc.rankTest.p < 0.05);
+    // How much the busy loop leaves the workload varies under TCG (B/A from 0.21 to 0.55 in runs here): the check
+    // is that the loss is far past the 5% threshold and that the workload still ran, not a share.
     t.ok(
-      acc.interval.ratio > 0.2 && acc.interval.ratio < 0.8,
-      `about half the accesses (a busy loop shares the CPU): ${acc.interval.ratio}`,
+      acc.interval.ratio > 0 && acc.interval.ratio < 0.8,
+      `well under the threshold, the workload still running: ${acc.interval.ratio}`,
+    );
+    t.ok(
+      acc.b.every((x) => x > 0),
+      'every B run counted accesses',
     );
     t.match(r.stdout, /accesses_per_second .* slower/);
   },
@@ -83,8 +89,9 @@ t.test('a planted regression: a guest that reserves 32 MiB of huge pages at boot
   t.equal(mem.reported, 'slower', 'more memory in use: worse');
   t.ok(mem.interval.low > 1.05, `the whole interval past 5%: [${mem.interval.low}, ${mem.interval.high}]`);
   t.ok(mem.rankTest.p < 0.05);
+  // 16 huge pages are 32 MiB; the rest of the guest’s use moves by a few MiB between boots (32.5 and 36.5 more in two runs here).
   t.ok(
-    mem.medianB - mem.medianA >= 30 && mem.medianB - mem.medianA <= 40,
+    mem.medianB - mem.medianA >= 24 && mem.medianB - mem.medianA <= 44,
     `about 32 MiB more: ${mem.medianB - mem.medianA}`,
   );
   t.match(r.stdout, /lab guest_mem_used .* slower/);

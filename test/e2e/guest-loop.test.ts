@@ -71,7 +71,7 @@ t.test('lab shell is a real terminal: size, a command, Ctrl-C to the guest, the 
   const tmux = (...args: string[]) => execa('tmux', args, { reject: false });
   const screen = async () => (await tmux('capture-pane', '-t', session, '-p')).stdout;
   const waitFor = async (re: RegExp) => {
-    for (let i = 0; i < 100 && !re.test(await screen()); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 300 && !re.test(await screen()); i++) await new Promise((r) => setTimeout(r, 100));
     return screen();
   };
   t.teardown(() => tmux('kill-session', '-t', session));
