@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { compareRuns, formatComparison, metricMoves, pairMetrics, worstOf } from '../compare/compare-runs.js';
 import { watchRuns } from '../watch/watch-runs.js';
+import { cacheCommands } from './cache-command.js';
 import { abCommands } from './ab-command.js';
 import { collectSamples, compareSamples, regressions, splitRuns } from '../ab/ab-samples.js';
 import { watchedInputs, type WatchedInput } from '../watch/watch-inputs.js';
@@ -525,6 +526,7 @@ export const commands: Record<string, Command> = {
     },
   },
   ...abCommands(),
+  ...cacheCommands(),
   list: {
     summary: 'list the Debian kernels (and which are fetched), suites, guests and series',
     help: 'usage: lab list',

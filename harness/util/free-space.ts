@@ -17,6 +17,6 @@ export function requireFreeSpace(dir: string, bytes: number, what: string): void
   const mib = (n: number) => `${Math.round(n / 1048576)} MiB`;
   throw new InfraError(
     `not enough space for ${what}: ${dir} has ${mib(free)} free, and it needs about ${mib(bytes)} (No space left on device, before starting)`,
-    'free some space, or point LAB_CACHE at a larger filesystem',
+    'free some space (`lab cache` shows what the cache holds, `lab cache prune` removes unused build trees), or point LAB_CACHE at a larger filesystem',
   );
 }
