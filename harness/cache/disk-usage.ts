@@ -1,6 +1,6 @@
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { probe } from '../util/process.js';
+import { isDirectory, readdirOrNone } from '../util/fs-probe.js';
 
 /** What each top-level folder of the cache holds, for `lab cache`. */
 export const CACHE_AREAS: Record<string, string> = {
@@ -40,19 +40,9 @@ export async function diskUsage(paths: readonly string[]): Promise<Map<string, n
 
 /** The cache's top-level folders. */
 export function cacheAreas(cache: string): string[] {
-  try {
-    return readdirSync(cache)
-      .filter((n) => {
-        try {
-          return statSync(join(cache, n)).isDirectory();
-        } catch {
-          return false;
-        }
-      })
-      .sort();
-  } catch {
-    return [];
-  }
+  return readdirOrNone(cache)
+    .filter((n) => isDirectory(join(cache, n)))
+    .sort();
 }
 
 /** Pure: bytes as a short human size (binary units, as du -h). */

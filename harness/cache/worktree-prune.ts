@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gitProbe } from '../source/git.js';
 import { acquireLock } from '../util/lock.js';
+import { isDirectory, mtimeMsOrZero, readdirOrNone } from '../util/fs-probe.js';
 import { UsageError } from '../util/errors.js';
 
 /**
@@ -83,7 +84,7 @@ export function scanWorktrees(cache: string): WorktreeEntry[] {
     for (const name of safeReaddir(dir)) {
       if (name === STATE || name.endsWith('.lock')) continue;
       const path = join(dir, name);
-      if (!isDir(path)) continue;
+      if (!isDirectory(path)) continue;
       let repo: string | undefined;
       try {
         repo = repoOfGitFile(readFileSync(join(path, '.git'), 'utf8'));
@@ -94,7 +95,7 @@ export function scanWorktrees(cache: string): WorktreeEntry[] {
       const touched = [path, join(path, '.lab-build'), join(path, '.lab-build', '.config'), join(dir, STATE, name)];
       const state = join(dir, STATE, name);
       for (const f of safeReaddir(state)) touched.push(join(state, f));
-      const lastUsed = Math.max(...touched.map(mtimeOrZero));
+      const lastUsed = Math.max(...touched.map(mtimeMsOrZero));
       out.push({ path, name, kind: worktreeKind(name), ...(repo ? { repo } : {}), lastUsed });
     }
   }
@@ -146,25 +147,5 @@ export async function removeWorktrees(
 }
 
 function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-function mtimeOrZero(path: string): number {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return 0;
-  }
+  return readdirOrNone(dir).sort();
 }

@@ -14,6 +14,7 @@ import { PassThrough } from 'node:stream';
 import { shq } from '../guest/shell-quote.js';
 import type { GuestSsh } from '../guest/ssh-session.js';
 import { InfraError, UsageError } from '../util/errors.js';
+import { isDirectory } from '../util/fs-probe.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /**
@@ -123,7 +124,7 @@ export async function copyOut(ssh: GuestSsh, guestPath: string, hostPath: string
   if (!kind) throw new UsageError(`lab cp: ${guestPath} does not exist in the guest`);
   const name = basename(guestPath.replace(/\/+$/, ''));
   const dest = resolve(hostPath);
-  const target = isHostDir(dest) ? join(dest, name) : dest;
+  const target = isDirectory(dest) ? join(dest, name) : dest;
   const stage = mkdtempSync(join(dirname(target), '.lab-cp.'));
   try {
     // A folder comes as a tar stream; a file by cat (a sysfs or proc file says 4096 bytes and has fewer: tar
@@ -150,14 +151,6 @@ export async function copyOut(ssh: GuestSsh, guestPath: string, hostPath: string
   }
   check(`at ${target}`, await guestSums(ssh, guestPath), hostSums(target));
   return target;
-}
-
-function isHostDir(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 function lstatExists(p: string): boolean {

@@ -1,5 +1,6 @@
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../util/state-file.js';
+import { readdirOrNone } from '../util/fs-probe.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -71,7 +72,7 @@ export function sweepLeftovers(
   pauseMs = DESTROY_PAUSE_MS,
 ): SweepResult {
   const result: SweepResult = { killed: [], removed: [], destroyed: [], failed: [] };
-  for (const name of safeReaddir(tmp)) {
+  for (const name of readdirOrNone(tmp)) {
     if (!name.startsWith(RUN_DIR_PREFIX)) continue;
     const dir = join(tmp, name);
     const owner = readIdentity(join(dir, OWNER));
@@ -132,7 +133,7 @@ export function stagingPid(name: string): number | undefined {
 /** Staging entries up to `depth` levels into the cache, not descending into source trees or symlinks. */
 function stagingEntries(dir: string, depth: number): { path: string; pid: number }[] {
   const out: { path: string; pid: number }[] = [];
-  const names = safeReaddir(dir);
+  const names = readdirOrNone(dir);
   if (names.includes('.git') || names.includes('Makefile')) return out;
   for (const name of names) {
     const path = join(dir, name);
@@ -151,14 +152,6 @@ function isRealDir(path: string): boolean {
     return lstatSync(path).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
   }
 }
 
