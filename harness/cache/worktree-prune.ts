@@ -85,14 +85,18 @@ export function scanWorktrees(cache: string): WorktreeEntry[] {
       if (name === STATE || name.endsWith('.lock')) continue;
       const path = join(dir, name);
       if (!isDirectory(path)) continue;
-      let repo: string | undefined;
+      let gitFile = '';
       try {
-        repo = repoOfGitFile(readFileSync(join(path, '.git'), 'utf8'));
+        gitFile = readFileSync(join(path, '.git'), 'utf8');
       } catch {
-        repo = undefined;
+        /* not a worktree (any more): its repository unknown */
       }
-      // A build rewrites the slot's config state and its .config; an apply moves the worktree's HEAD.
+      const repo = repoOfGitFile(gitFile);
+      // A build rewrites the slot's config state and its .config; an apply or a checkout moves the worktree's HEAD,
+      // and a bisect step its BISECT_LOG (both in the repository's record of the worktree, not in the folder).
       const touched = [path, join(path, '.lab-build'), join(path, '.lab-build', '.config'), join(dir, STATE, name)];
+      const gitdir = /^gitdir: (.+)$/m.exec(gitFile)?.[1]?.trim();
+      if (gitdir) touched.push(gitdir, join(gitdir, 'HEAD'), join(gitdir, 'BISECT_LOG'));
       const state = join(dir, STATE, name);
       for (const f of safeReaddir(state)) touched.push(join(state, f));
       const lastUsed = Math.max(...touched.map(mtimeMsOrZero));
@@ -133,7 +137,23 @@ export async function removeWorktrees(
     }
     try {
       for (const { entry } of group) {
-        rmSync(entry.path, { recursive: true, force: true });
+        // A bisect holds its worktree's own lock for its whole run (its steps build under the repository's).
+        let releaseBisect = () => {};
+        if (entry.kind === 'bisect') {
+          try {
+            releaseBisect = acquireLock(`${entry.path}.lock`, `the bisect worktree ${entry.path}`);
+          } catch (e) {
+            if (!(e instanceof UsageError)) throw e;
+            log(`skipped: ${e.message}`);
+            skipped.push(entry);
+            continue;
+          }
+        }
+        try {
+          rmSync(entry.path, { recursive: true, force: true });
+        } finally {
+          releaseBisect();
+        }
         if (entry.kind === 'slot')
           rmSync(join(dirname(entry.path), STATE, entry.name), { recursive: true, force: true });
         removed.push(entry);

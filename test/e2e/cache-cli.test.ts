@@ -1,7 +1,7 @@
 // lab cache on a cache of its own (real git worktrees, no kernel): du names each folder and worktree with its size;
 // prune --dry-run removes nothing; prune removes an earlier lab's per-series worktree and a slot unused for longer
 // than asked (git forgets them too, the slot's config state goes, the series' build log stays), keeps a slot in
-// use, and skips a repository whose build lock a running process holds.
+// use, and skips a repository whose build lock a running process holds, or a bisect worktree a bisect holds.
 import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,9 +31,15 @@ t.before(async () => {
     mkdirSync(join(trees, '.lab', name), { recursive: true });
     writeFileSync(join(trees, '.lab', name, name.startsWith('_') ? 'config-state.json' : 'build.log'), 'x\n');
   }
-  // The old slot: last built 30 days ago.
+  await git(src, 'worktree', 'add', '-q', '--no-checkout', '--detach', join(trees, 'bisect'));
+  // The old slot and bisect's state: last used 30 days ago (bisect's in the repository's record of its worktree).
   const old = (Date.now() - 30 * 86_400_000) / 1000;
   for (const p of [
+    join(trees, 'bisect'),
+    join(src, '.git', 'worktrees', 'bisect', 'HEAD'),
+    join(src, '.git', 'worktrees', 'bisect'),
+    join(src, '.git', 'worktrees', '_lab-old0000000', 'HEAD'),
+    join(src, '.git', 'worktrees', '_lab-old0000000'),
     join(trees, '_lab-old0000000', '.lab-build', 'vmlinux'),
     join(trees, '_lab-old0000000', '.lab-build'),
     join(trees, '_lab-old0000000'),
@@ -61,6 +67,7 @@ t.test('prune --dry-run says what would go and removes nothing', async (t) => {
   t.equal(r.exitCode, 0, r.all);
   t.match(r.stdout, /would remove \S+\/_lab-old0000000 \(\d+ KiB\): unused for 30 days/);
   t.match(r.stdout, /would remove \S+\/lab-fixture \(\d+ KiB\): a per-series worktree of an earlier lab/);
+  t.match(r.stdout, /would remove \S+\/bisect \([\d.]+ KiB\): unused for 30 days/);
   t.notMatch(r.stdout, /_lab-new/);
   t.ok(existsSync(join(trees, '_lab-old0000000', '.lab-build', 'vmlinux')));
 });
@@ -70,8 +77,8 @@ t.test('prune skips a repository whose build lock a running lab holds', async (t
   try {
     const r = await labCache('prune');
     t.equal(r.exitCode, 0, r.all);
-    t.match(r.stderr, /skipped \(2\): the source repository \S+ is in use by another lab process/);
-    t.match(r.stdout, /freed about 0 B; 2 skipped \(in use\)/);
+    t.match(r.stderr, /skipped \(3\): the source repository \S+ is in use by another lab process/);
+    t.match(r.stdout, /freed about 0 B; 3 skipped \(in use\)/);
     t.ok(existsSync(join(trees, 'lab-fixture')));
   } finally {
     release();
@@ -79,10 +86,22 @@ t.test('prune skips a repository whose build lock a running lab holds', async (t
 });
 
 t.test('prune: the old worktree and the unused slot go, git forgets them; the slot in use stays', async (t) => {
-  const r = await labCache('prune');
+  const release = acquireLock(`${join(trees, 'bisect')}.lock`, 'the test');
+  let r;
+  try {
+    r = await labCache('prune');
+  } finally {
+    release();
+  }
   t.equal(r.exitCode, 0, r.all);
+  t.match(
+    r.stderr,
+    /skipped: the bisect worktree \S+ is in use by another lab process/,
+    'a running bisect keeps its state',
+  );
+  t.ok(existsSync(join(trees, 'bisect')));
   t.match(r.stdout, /removed \S+\/_lab-old0000000/);
-  t.match(r.stdout, /freed about \d+ KiB$/m);
+  t.match(r.stdout, /freed about \d+ KiB; 1 skipped \(in use\)$/m);
   t.notOk(existsSync(join(trees, '_lab-old0000000')));
   t.notOk(existsSync(join(trees, 'lab-fixture')));
   t.ok(existsSync(join(trees, '_lab-new0000000', '.lab-build', 'vmlinux')), 'the slot in use');
@@ -91,6 +110,9 @@ t.test('prune: the old worktree and the unused slot go, git forgets them; the sl
   const list = (await git(src, 'worktree', 'list', '--porcelain')).stdout;
   t.notMatch(list, /_lab-old|lab-fixture/, 'git has no record of them');
   t.match(list, /_lab-new0000000/);
+  const again = await labCache('prune');
+  t.match(again.stdout, /removed \S+\/bisect \([\d.]+ KiB\): unused for 30 days/, 'the bisect done, its state goes');
+  t.notMatch((await git(src, 'worktree', 'list')).stdout, /bisect/);
   t.match((await labCache('prune')).stdout, /nothing to prune/);
 });
 
