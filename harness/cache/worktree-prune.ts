@@ -61,11 +61,15 @@ export function planPrune(
   return out;
 }
 
+/** Pure: the repository's record of a worktree, from the worktree's `.git` file's text. */
+function gitdirOfGitFile(text: string): string | undefined {
+  return /^gitdir: (.+)$/m.exec(text)?.[1]?.trim();
+}
+
 /** Pure: the repository of a worktree from its `.git` file's text (`gitdir: <repo>/.git/worktrees/<id>`). */
 export function repoOfGitFile(text: string): string | undefined {
-  const m = /^gitdir: (.+)$/m.exec(text);
-  if (!m) return undefined;
-  const gitdir = m[1]!.trim();
+  const gitdir = gitdirOfGitFile(text);
+  if (!gitdir) return undefined;
   const worktrees = dirname(gitdir);
   if (basename(worktrees) !== 'worktrees') return undefined;
   const common = dirname(worktrees);
@@ -95,7 +99,7 @@ export function scanWorktrees(cache: string): WorktreeEntry[] {
       // A build rewrites the slot's config state and its .config; an apply or a checkout moves the worktree's HEAD,
       // and a bisect step its BISECT_LOG (both in the repository's record of the worktree, not in the folder).
       const touched = [path, join(path, '.lab-build'), join(path, '.lab-build', '.config'), join(dir, STATE, name)];
-      const gitdir = /^gitdir: (.+)$/m.exec(gitFile)?.[1]?.trim();
+      const gitdir = gitdirOfGitFile(gitFile);
       if (gitdir) touched.push(gitdir, join(gitdir, 'HEAD'), join(gitdir, 'BISECT_LOG'));
       const state = join(dir, STATE, name);
       for (const f of safeReaddir(state)) touched.push(join(state, f));
@@ -124,6 +128,7 @@ export async function removeWorktrees(
     byRepo.set(key, [...(byRepo.get(key) ?? []), c]);
   }
   for (const [repo, group] of byRepo) {
+    // A folder whose repository is unknown is no worktree any build can use (its .git is gone or broken): no lock.
     let release = () => {};
     if (repo) {
       try {
