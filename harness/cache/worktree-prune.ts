@@ -119,8 +119,8 @@ export function scanWorktrees(cache: string): WorktreeEntry[] {
 export async function removeWorktrees(
   choices: readonly PruneChoice[],
   log: (line: string) => void,
-): Promise<{ removed: WorktreeEntry[]; skipped: WorktreeEntry[] }> {
-  const removed: WorktreeEntry[] = [];
+): Promise<{ removed: PruneChoice[]; skipped: WorktreeEntry[] }> {
+  const removed: PruneChoice[] = [];
   const skipped: WorktreeEntry[] = [];
   const byRepo = new Map<string, PruneChoice[]>();
   for (const c of choices) {
@@ -141,7 +141,8 @@ export async function removeWorktrees(
       }
     }
     try {
-      for (const { entry } of group) {
+      for (const choice of group) {
+        const { entry } = choice;
         // A bisect holds its worktree's own lock for its whole run (its steps build under the repository's).
         let releaseBisect = () => {};
         if (entry.kind === 'bisect') {
@@ -161,7 +162,7 @@ export async function removeWorktrees(
         }
         if (entry.kind === 'slot')
           rmSync(join(dirname(entry.path), STATE, entry.name), { recursive: true, force: true });
-        removed.push(entry);
+        removed.push(choice);
       }
       if (repo && existsSync(repo)) await gitProbe(repo, ['worktree', 'prune']);
     } finally {

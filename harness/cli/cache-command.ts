@@ -59,7 +59,8 @@ export function cacheCommands(): Record<string, Command> {
           throw new UsageError(`--older-than ${String(raw)}: a number of days, 0 or more`);
         const choices = planPrune(scanWorktrees(cache), { now: Date.now(), olderThanDays: days, all: v.all === true });
         if (!choices.length) {
-          out(`nothing to prune in ${join(cache, 'worktrees')} (nothing unused for ${days} days)`);
+          const none = v.all === true ? 'no worktree at all' : `no worktree unused for ${days} days`;
+          out(`nothing to prune in ${join(cache, 'worktrees')} (${none})`);
           return ExitCode.ok;
         }
         const sizes = await diskUsage(choices.map((c) => c.entry.path));
@@ -73,9 +74,9 @@ export function cacheCommands(): Record<string, Command> {
         }
         const { removed, skipped } = await removeWorktrees(choices, err);
         let freed = 0;
-        for (const e of removed) {
-          freed += sizes.get(e.path) ?? 0;
-          out(`removed ${e.path} (${humanBytes(sizes.get(e.path) ?? 0)}): ${choices.find((c) => c.entry === e)!.why}`);
+        for (const { entry, why } of removed) {
+          freed += sizes.get(entry.path) ?? 0;
+          out(`removed ${entry.path} (${humanBytes(sizes.get(entry.path) ?? 0)}): ${why}`);
         }
         out(`freed about ${humanBytes(freed)}${skipped.length ? `; ${skipped.length} skipped (in use)` : ''}`);
         return ExitCode.ok;
